@@ -1,0 +1,395 @@
+//! `thresholds`: check, evaluate, test and format rule files.
+//!
+//! Exit codes: 0 ok; 1 rule or facts errors, or failing tests (diagnostics on stderr); 2 usage.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use thresholds::{Decision, Options, Ruleset, Status};
+
+#[derive(Parser)]
+#[command(
+    name = "thresholds",
+    version,
+    about = "Safeguarding thresholds rules engine: check, evaluate, test and format rule files"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check rule sets: every error and warning, with locations.
+    Check {
+        /// Rule files or directories (a directory's .thr files form one rule set; subdirectories are their own).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Evaluate a referral's facts into a decision.
+    Eval {
+        /// Rule set to use (file or directory); the shipped rules by default.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Facts JSON file, or `-` for standard input.
+        #[arg(long)]
+        facts: PathBuf,
+        /// `text` for practitioners, `json` for the decision JSON alone.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Run the tests written in rule files.
+    Test {
+        /// Rule files or directories; the shipped rules by default.
+        paths: Vec<PathBuf>,
+        /// List rules that no test fires (and fail if there are any).
+        #[arg(long)]
+        coverage: bool,
+    },
+    /// Format rule files canonically.
+    Fmt {
+        /// Only check that files are formatted; exit 1 if not.
+        #[arg(long)]
+        check: bool,
+        /// Rule files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Print the declared facts (JSON): ids, types, values, questions.
+    Facts {
+        /// Rule set to use; the shipped rules by default.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+    /// Print the rule set's levels, pathways, matrices and hash (JSON).
+    Info {
+        /// Rule set to use; the shipped rules by default.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(msg) => {
+            eprintln!("{msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A rule set on disk: its name for messages and its files.
+struct Found {
+    label: String,
+    files: Vec<(String, String)>,
+}
+
+fn thr_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
+    let rd = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
+    for entry in rd.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            dirs.push(p);
+        } else if p.extension().is_some_and(|x| x == "thr") {
+            files.push(p);
+        }
+    }
+    files.sort();
+    dirs.sort();
+    Ok((files, dirs))
+}
+
+fn read(p: &Path) -> Result<(String, String), String> {
+    let text =
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    Ok((p.display().to_string(), text))
+}
+
+/// Finds the rule sets under a path: a file is one; a directory's own .thr files are one,
+/// and each subdirectory is searched the same way.
+fn discover(path: &Path, out: &mut Vec<Found>) -> Result<(), String> {
+    if path.is_file() {
+        out.push(Found {
+            label: path.display().to_string(),
+            files: vec![read(path)?],
+        });
+        return Ok(());
+    }
+    if !path.is_dir() {
+        return Err(format!("no such file or directory: {}", path.display()));
+    }
+    let (files, dirs) = thr_files(path)?;
+    if !files.is_empty() {
+        let files = files
+            .iter()
+            .map(|f| read(f))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push(Found {
+            label: path.display().to_string(),
+            files,
+        });
+    }
+    for d in dirs {
+        discover(&d, out)?;
+    }
+    Ok(())
+}
+
+fn load_one(path: Option<&Path>) -> Result<Ruleset, String> {
+    let Some(path) = path else {
+        return Ruleset::builtin()
+            .map_err(|e| format!("the embedded rules do not check:\n{}", e.render()));
+    };
+    let files = if path.is_dir() {
+        let (files, _) = thr_files(path)?;
+        if files.is_empty() {
+            return Err(format!("{} has no .thr files", path.display()));
+        }
+        files
+            .iter()
+            .map(|f| read(f))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        vec![read(path)?]
+    };
+    Ruleset::from_sources(files).map_err(|e| e.render())
+}
+
+fn run(cli: Cli) -> Result<u8, String> {
+    match cli.command {
+        Command::Check { paths } => {
+            let mut found = Vec::new();
+            for p in &paths {
+                discover(p, &mut found)?;
+            }
+            let mut bad = 0;
+            for f in found {
+                match Ruleset::from_sources(f.files) {
+                    Ok(rs) => {
+                        if !rs.warnings().is_empty() {
+                            eprintln!("{}", rs.render_warnings());
+                        }
+                        println!(
+                            "ok: {} ({} {}, {} rules, {} warnings)",
+                            f.label,
+                            rs.name(),
+                            rs.version(),
+                            rs.rule_ids().len(),
+                            rs.warnings().len()
+                        );
+                    }
+                    Err(e) => {
+                        bad += 1;
+                        eprintln!("{}", e.render());
+                        let n = e
+                            .diagnostics()
+                            .iter()
+                            .filter(|d| d.severity() == thresholds::Severity::Error)
+                            .count();
+                        println!("error: {} ({n} errors)", f.label);
+                    }
+                }
+            }
+            Ok(u8::from(bad > 0))
+        }
+        Command::Eval {
+            rules,
+            facts,
+            format,
+        } => {
+            let rs = load_one(rules.as_deref())?;
+            let text = if facts.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .map_err(|e| format!("cannot read standard input: {e}"))?;
+                s
+            } else {
+                std::fs::read_to_string(&facts)
+                    .map_err(|e| format!("cannot read {}: {e}", facts.display()))?
+            };
+            let parsed = match rs.facts_from_json(&text) {
+                Ok(f) => f,
+                Err(e) => {
+                    if format == Format::Json {
+                        println!("{}", e.to_json());
+                    }
+                    eprintln!("{}", e.render());
+                    return Ok(1);
+                }
+            };
+            let d = rs.evaluate(&parsed, Options::default());
+            match format {
+                Format::Json => {
+                    println!("{}", serde_json::to_string(&d).map_err(|e| e.to_string())?)
+                }
+                Format::Text => print!("{}", practitioner_text(&rs, &d)),
+            }
+            Ok(0)
+        }
+        Command::Test { paths, coverage } => {
+            let mut sets = Vec::new();
+            if paths.is_empty() {
+                sets.push(("(shipped rules)".to_string(), load_one(None)?));
+            } else {
+                let mut found = Vec::new();
+                for p in &paths {
+                    discover(p, &mut found)?;
+                }
+                for f in found {
+                    match Ruleset::from_sources(f.files) {
+                        Ok(rs) => sets.push((f.label, rs)),
+                        Err(e) => {
+                            eprintln!("{}", e.render());
+                            return Ok(1);
+                        }
+                    }
+                }
+            }
+            let (mut passed, mut failed, mut unfired) = (0, 0, 0);
+            for (label, rs) in &sets {
+                let report = rs.run_tests();
+                for r in &report.results {
+                    if !r.passed() {
+                        println!("FAIL {}:{} {}", r.file, r.line, r.name);
+                        for f in &r.failures {
+                            println!("     {f}");
+                        }
+                    }
+                }
+                println!(
+                    "{label}: {} passed, {} failed",
+                    report.passed(),
+                    report.failed()
+                );
+                passed += report.passed();
+                failed += report.failed();
+                if coverage {
+                    for id in &report.unfired_rules {
+                        println!("  not fired by any test: {id}");
+                    }
+                    unfired += report.unfired_rules.len();
+                }
+            }
+            println!("test result: {passed} passed, {failed} failed");
+            if coverage {
+                println!("coverage: {unfired} rules not fired by any test");
+            }
+            Ok(u8::from(failed > 0 || unfired > 0))
+        }
+        Command::Fmt { check, paths } => {
+            let mut found = Vec::new();
+            for p in &paths {
+                discover(p, &mut found)?;
+            }
+            let mut bad = 0;
+            for (name, text) in found.iter().flat_map(|f| f.files.iter()) {
+                match thresholds::format_source(name, text) {
+                    Ok(out) if out == *text => {}
+                    Ok(out) => {
+                        if check {
+                            println!("not formatted: {name}");
+                            bad += 1;
+                        } else {
+                            std::fs::write(name, out)
+                                .map_err(|e| format!("cannot write {name}: {e}"))?;
+                            println!("formatted: {name}");
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("{}", e.render());
+                        bad += 1;
+                    }
+                }
+            }
+            Ok(u8::from(bad > 0))
+        }
+        Command::Facts { rules } => {
+            println!("{}", load_one(rules.as_deref())?.facts_json());
+            Ok(0)
+        }
+        Command::Info { rules } => {
+            println!("{}", load_one(rules.as_deref())?.info_json());
+            Ok(0)
+        }
+    }
+}
+
+/// The decision as a practitioner reads it: level, what to do, why, what is still unknown.
+fn practitioner_text(rs: &Ruleset, d: &Decision) -> String {
+    let info = rs.info();
+    let mut s = String::new();
+    let level = d
+        .level
+        .as_deref()
+        .and_then(|l| info.levels.iter().find(|x| x.id == l));
+    match level {
+        Some(l) => s.push_str(&format!("Level: {} [{}]", l.label, l.id)),
+        None => s.push_str("Level: (none)"),
+    }
+    if d.status == Status::Provisional {
+        s.push_str("  (PROVISIONAL: some answers are missing)");
+    }
+    s.push_str("\n\nWhat to do, most urgent first:\n");
+    for (i, p) in d.pathways.iter().enumerate() {
+        match info.pathways.iter().find(|x| x.id == *p) {
+            Some(x) => s.push_str(&format!("  {}. {}: {}\n", i + 1, x.label, x.todo)),
+            None => s.push_str(&format!("  {}. {p}\n", i + 1)),
+        }
+    }
+    if !d.exploitation.is_empty() {
+        let parts: Vec<String> = d
+            .exploitation
+            .iter()
+            .map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or("")))
+            .collect();
+        s.push_str(&format!("\nExploitation risk: {}\n", parts.join(", ")));
+    }
+    s.push_str("\nWhy:\n");
+    if d.reasons.is_empty() {
+        s.push_str("  No rule applies to the facts given.\n");
+    }
+    for r in &d.reasons {
+        s.push_str(&format!("  - {}: {}\n", r.rule, r.reason));
+        if let Some(c) = &r.citation {
+            s.push_str(&format!("    Source: {c}\n"));
+        }
+        let facts: Vec<String> = r.facts.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        if !facts.is_empty() {
+            s.push_str(&format!("    Facts: {}\n", facts.join(", ")));
+        }
+    }
+    if !d.missing.is_empty() {
+        s.push_str("\nStill unknown, and could change this (most decisive first):\n");
+        for m in &d.missing {
+            s.push_str(&format!("  - {} ({})\n", m.question, m.fact));
+        }
+    }
+    s.push_str(&format!(
+        "\nRule set: {} {} ({})\n",
+        d.ruleset.name, d.ruleset.version, d.ruleset.hash
+    ));
+    s.push_str(
+        "This is advice for professionals: your judgement stands, and you can always escalate.\n",
+    );
+    s
+}

@@ -1,0 +1,257 @@
+//! The decision every host returns (section 8 of the domain reference), and its explanation.
+
+use serde::Serialize;
+
+use crate::eval::{Outcome, Tri};
+use crate::facts::value_to_json;
+use crate::ir::Program;
+use crate::relevance::Relevance;
+
+/// Whether unknown facts could still change the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// No unknown fact could change the level or a pathway.
+    Complete,
+    /// Some unknown fact could change the level or a pathway; see `missing`.
+    Provisional,
+}
+
+/// An unknown fact that could change the decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Missing {
+    /// The fact id.
+    pub fact: String,
+    /// The question a practitioner answers to supply it.
+    pub question: String,
+}
+
+/// What a fired rule set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Effects {
+    /// The level it sets (at least, unless `exact`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// True when the rule sets the level exactly rather than at least.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exact: bool,
+    /// Pathways it adds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pathways: Vec<String>,
+    /// Matrix categories it sets (at least).
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub exploitation: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One fired rule (or matrix result) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    /// Rule id, or `matrix:<id>` for a matrix result.
+    pub rule: String,
+    /// The rule's title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What it set.
+    pub set: Effects,
+    /// The facts it read, with their values (null when unknown).
+    pub facts: serde_json::Map<String, serde_json::Value>,
+    /// The guidance id it cites.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<String>,
+    /// The guidance and section it comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub citation: Option<String>,
+    /// The reason in plain English.
+    pub reason: String,
+}
+
+/// Which rule set made a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RulesetRef {
+    /// Rule-set name.
+    pub name: String,
+    /// Rule-set version.
+    pub version: String,
+    /// `sha256:` of the normalised source.
+    pub hash: String,
+}
+
+/// A decision: the level, what to do, why, and what is still unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    /// The level id, or null when the rule set has no levels.
+    pub level: Option<String>,
+    /// Pathway ids, most urgent first.
+    pub pathways: Vec<String>,
+    /// Each matrix's category.
+    pub exploitation: serde_json::Map<String, serde_json::Value>,
+    /// `complete` or `provisional`.
+    pub status: Status,
+    /// Unknown facts that could change the decision, most decisive first.
+    pub missing: Vec<Missing>,
+    /// Fired rules, in rule-set order.
+    pub reasons: Vec<Reason>,
+    /// The rule set.
+    pub ruleset: RulesetRef,
+}
+
+/// What a decision includes beyond level, pathways and status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Include the fired rules with their facts and citations.
+    pub reasons: bool,
+    /// Work out which unknown facts could change the decision.
+    pub missing: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            reasons: true,
+            missing: true,
+        }
+    }
+}
+
+pub(crate) fn build(
+    program: &Program,
+    facts: &[Option<i64>],
+    outcome: &Outcome,
+    rel: &Relevance,
+    options: Options,
+) -> Decision {
+    let mut level = outcome.level;
+    let mut pathways = outcome.pathways.clone();
+    let mut fired: Vec<bool> = outcome.fired.iter().map(|t| *t == Tri::True).collect();
+    if let Some((l, ps, settled_fired)) = &rel.settled {
+        // Every completion of the unknown facts agrees: report that outcome.
+        level = *l;
+        pathways = ps.clone();
+        for i in settled_fired {
+            if let Some(f) = fired.get_mut(*i) {
+                *f = true;
+            }
+        }
+    }
+    let provisional = !rel.missing.is_empty() || rel.undecided;
+    if provisional {
+        pathways.extend(&program.provisional);
+        pathways.sort_unstable();
+        pathways.dedup();
+    }
+    let name_of = |i: &u32| {
+        program
+            .pathways
+            .get(*i as usize)
+            .map(|p| p.id.clone())
+            .unwrap_or_default()
+    };
+    let level_id = |r: u32| {
+        program
+            .levels
+            .get((r as usize).wrapping_sub(1))
+            .map(|l| l.id.clone())
+    };
+
+    let mut exploitation = serde_json::Map::new();
+    for (m, c) in program.matrices.iter().zip(&outcome.categories) {
+        let cat = m.categories.get(*c as usize).cloned().unwrap_or_default();
+        exploitation.insert(m.id.clone(), serde_json::Value::String(cat));
+    }
+
+    let mut reasons = Vec::new();
+    if options.reasons {
+        for (mi, m) in program.matrices.iter().enumerate() {
+            let c = outcome.categories.get(mi).copied().unwrap_or(0);
+            if c == 0 {
+                continue;
+            }
+            let cat = m.categories.get(c as usize).cloned().unwrap_or_default();
+            let mut set = Effects::default();
+            set.exploitation
+                .insert(m.id.clone(), serde_json::Value::String(cat.clone()));
+            reasons.push(Reason {
+                rule: format!("matrix:{}", m.id),
+                title: Some(m.label.clone()),
+                set,
+                facts: read_facts(program, facts, &m.reads),
+                guidance: m.cite.as_ref().map(|c| c.guidance.clone()),
+                citation: m.cite.as_ref().map(|c| c.text.clone()),
+                reason: format!("{} risk is {cat} on the matrix.", m.label),
+            });
+        }
+        for (r, f) in program.rules.iter().zip(&fired) {
+            if !*f {
+                continue;
+            }
+            let mut set = Effects::default();
+            if let Some((rank, exact)) = r.level {
+                set.level = level_id(rank);
+                set.exact = exact;
+            }
+            set.pathways = r.pathways.iter().map(name_of).collect();
+            for (m, c) in &r.categories {
+                if let Some(mx) = program.matrices.get(*m as usize) {
+                    let cat = mx.categories.get(*c as usize).cloned().unwrap_or_default();
+                    set.exploitation
+                        .insert(mx.id.clone(), serde_json::Value::String(cat));
+                }
+            }
+            reasons.push(Reason {
+                rule: r.id.clone(),
+                title: r.title.clone(),
+                set,
+                facts: read_facts(program, facts, &r.reads),
+                guidance: r.cite.as_ref().map(|c| c.guidance.clone()),
+                citation: r.cite.as_ref().map(|c| c.text.clone()),
+                reason: r.because.clone(),
+            });
+        }
+    }
+
+    let missing = rel
+        .missing
+        .iter()
+        .filter_map(|f| program.facts.get(*f as usize))
+        .map(|f| Missing {
+            fact: f.id.clone(),
+            question: f.question.clone(),
+        })
+        .collect();
+
+    Decision {
+        level: level.and_then(level_id),
+        pathways: pathways.iter().map(name_of).collect(),
+        exploitation,
+        status: if provisional {
+            Status::Provisional
+        } else {
+            Status::Complete
+        },
+        missing,
+        reasons,
+        ruleset: RulesetRef {
+            name: program.name.clone(),
+            version: program.version.clone(),
+            hash: program.hash.clone(),
+        },
+    }
+}
+
+fn read_facts(
+    program: &Program,
+    facts: &[Option<i64>],
+    reads: &[u32],
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    for f in reads {
+        if let Some(fact) = program.facts.get(*f as usize) {
+            m.insert(
+                fact.id.clone(),
+                value_to_json(fact, facts.get(*f as usize).copied().flatten()),
+            );
+        }
+    }
+    m
+}

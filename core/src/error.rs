@@ -1,0 +1,181 @@
+//! The error every entry point returns, and its JSON form (the same in every binding).
+
+use serde::Serialize;
+
+use crate::diag::{Diagnostic, Severity, Sources};
+
+/// What kind of input was at fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The rules do not parse or check.
+    Rules,
+    /// The facts are not valid for the rule set.
+    Facts,
+}
+
+/// Rules or facts errors, all of them, with warnings alongside.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", summary(.kind, .diagnostics))]
+pub struct Error {
+    kind: ErrorKind,
+    diagnostics: Vec<Diagnostic>,
+    sources: Option<Box<Sources>>,
+}
+
+fn summary(kind: &ErrorKind, diags: &[Diagnostic]) -> String {
+    let errors: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    let what = match kind {
+        ErrorKind::Rules => "rule",
+        ErrorKind::Facts => "facts",
+    };
+    match errors.as_slice() {
+        [one] => format!("{}: {}", one.code(), one.message),
+        many => format!(
+            "{} {what} errors; first: {}",
+            many.len(),
+            many.first().map_or("", |d| d.message.as_str())
+        ),
+    }
+}
+
+/// One diagnostic as JSON: the `DetailedError` shape every binding returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DetailedError {
+    /// Stable code.
+    pub code: String,
+    /// One-line message.
+    pub message: String,
+    /// `error` or `warning`.
+    pub severity: String,
+    /// How to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// The fact a facts error is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fact: Option<String>,
+    /// Rule file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// 1-based line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// 1-based column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    /// Other places involved, as `file:line:col: note`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<String>,
+}
+
+/// The JSON body of an error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorBody {
+    /// `rules` or `facts`.
+    pub kind: ErrorKind,
+    /// The first error's code.
+    pub code: String,
+    /// The first error's message.
+    pub message: String,
+    /// Every error and warning.
+    pub diagnostics: Vec<DetailedError>,
+}
+
+impl Error {
+    pub(crate) fn rules(mut diagnostics: Vec<Diagnostic>, sources: Sources) -> Self {
+        diagnostics.sort_by_key(|d| d.severity);
+        Error {
+            kind: ErrorKind::Rules,
+            diagnostics,
+            sources: Some(Box::new(sources)),
+        }
+    }
+
+    pub(crate) fn facts(diagnostics: Vec<Diagnostic>) -> Self {
+        Error {
+            kind: ErrorKind::Facts,
+            diagnostics,
+            sources: None,
+        }
+    }
+
+    /// Rules or facts.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// Every diagnostic, errors first.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The first error's code.
+    pub fn code(&self) -> &'static str {
+        self.diagnostics
+            .first()
+            .map_or(crate::diag::Code::Internal.as_str(), |d| d.code())
+    }
+
+    /// Every diagnostic as `DetailedError`s.
+    pub fn detailed(&self) -> Vec<DetailedError> {
+        self.diagnostics.iter().map(|d| self.detail(d)).collect()
+    }
+
+    fn detail(&self, d: &Diagnostic) -> DetailedError {
+        let mut out = DetailedError {
+            code: d.code().to_string(),
+            message: d.message.clone(),
+            severity: d.severity.as_str().to_string(),
+            help: d.help.clone(),
+            fact: d.fact.clone(),
+            file: None,
+            line: None,
+            column: None,
+            related: Vec::new(),
+        };
+        if let Some(sources) = &self.sources {
+            for (i, l) in d.labels.iter().enumerate() {
+                let file = sources
+                    .get(l.span.source)
+                    .map(|f| f.name.clone())
+                    .unwrap_or_default();
+                let (line, col) = sources.line_col(l.span.source, l.span.start);
+                if i == 0 {
+                    out.file = Some(file);
+                    out.line = Some(line);
+                    out.column = Some(col);
+                } else {
+                    out.related.push(format!("{file}:{line}:{col}: {}", l.text));
+                }
+            }
+        }
+        out
+    }
+
+    /// The error as JSON text.
+    pub fn to_json(&self) -> String {
+        let first = self.diagnostics.first();
+        crate::ruleset::to_json(&ErrorBody {
+            kind: self.kind,
+            code: self.code().to_string(),
+            message: first.map(|d| d.message.clone()).unwrap_or_default(),
+            diagnostics: self.detailed(),
+        })
+    }
+
+    /// Renders every diagnostic with source snippets, for a terminal.
+    #[cfg(feature = "render")]
+    pub fn render(&self) -> String {
+        match &self.sources {
+            Some(s) => crate::render::render_all(&self.diagnostics, s),
+            None => self
+                .diagnostics
+                .iter()
+                .map(|d| crate::render::render_plain(d))
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,514 @@
+//! Runs a compiled program on facts, deterministically and without panicking.
+//!
+//! Unknown facts are handled by interval evaluation: every value is a range of what it could
+//! be given the known facts, and every condition is true, false or unknown. A rule fires only
+//! when its condition is true for every possible value of the unknown facts.
+
+use crate::ir::{Cmp, Expr, FactTy, Program, SetMode, Stage};
+
+/// Three-valued truth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tri {
+    False,
+    Unknown,
+    True,
+}
+
+impl Tri {
+    fn from_iv(iv: Iv) -> Tri {
+        if iv.lo > 0 || iv.hi < 0 {
+            Tri::True
+        } else if iv.lo == 0 && iv.hi == 0 {
+            Tri::False
+        } else {
+            Tri::Unknown
+        }
+    }
+    fn iv(self) -> Iv {
+        match self {
+            Tri::False => Iv::point(0),
+            Tri::True => Iv::point(1),
+            Tri::Unknown => Iv { lo: 0, hi: 1 },
+        }
+    }
+}
+
+/// An integer interval of possible values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Iv {
+    pub(crate) lo: i64,
+    pub(crate) hi: i64,
+}
+
+impl Iv {
+    pub(crate) fn point(v: i64) -> Iv {
+        Iv { lo: v, hi: v }
+    }
+}
+
+/// What evaluation decided, before explanation.
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    /// Per rule, in program order: whether its condition held.
+    pub(crate) fired: Vec<Tri>,
+    /// Per matrix: band conditions' truth, in band order.
+    pub(crate) bands: Vec<Vec<Tri>>,
+    /// Per matrix: the category index (what is certain).
+    pub(crate) categories: Vec<u32>,
+    /// Level rank (1-based), if the program has levels.
+    pub(crate) level: Option<u32>,
+    /// Pathway indexes, most urgent first.
+    pub(crate) pathways: Vec<u32>,
+}
+
+impl Outcome {
+    /// Whether any condition was left undecided by unknown facts.
+    pub(crate) fn has_open(&self) -> bool {
+        self.fired.contains(&Tri::Unknown)
+            || self.bands.iter().flatten().any(|t| *t == Tri::Unknown)
+    }
+}
+
+pub(crate) struct Env<'a> {
+    pub(crate) program: &'a Program,
+    pub(crate) facts: &'a [Option<i64>],
+    categories: Vec<Iv>,
+    level: Iv,
+    indicators: Vec<Iv>,
+    domains: Vec<Iv>,
+    score: Iv,
+}
+
+fn popcount(m: u64) -> i64 {
+    i64::from(m.count_ones())
+}
+
+impl<'a> Env<'a> {
+    fn new(program: &'a Program, facts: &'a [Option<i64>]) -> Self {
+        let n = program.levels.len() + 1;
+        Env {
+            program,
+            facts,
+            categories: vec![Iv::point(0); program.matrices.len()],
+            level: Iv {
+                lo: 1,
+                hi: i64::try_from(program.levels.len()).unwrap_or(1).max(1),
+            },
+            indicators: vec![Iv::point(0); n],
+            domains: vec![Iv::point(0); n],
+            score: Iv::point(0),
+        }
+    }
+
+    fn fact(&self, i: u32) -> Option<i64> {
+        self.facts.get(i as usize).copied().flatten()
+    }
+
+    fn fact_ty(&self, i: u32) -> Option<&FactTy> {
+        self.program.facts.get(i as usize).map(|f| &f.ty)
+    }
+
+    pub(crate) fn truth(&self, e: &Expr) -> Tri {
+        match e {
+            Expr::Bool(b) => {
+                if *b {
+                    Tri::True
+                } else {
+                    Tri::False
+                }
+            }
+            Expr::Not(x) => match self.truth(x) {
+                Tri::True => Tri::False,
+                Tri::False => Tri::True,
+                Tri::Unknown => Tri::Unknown,
+            },
+            Expr::And(xs) => {
+                let mut out = Tri::True;
+                for x in xs {
+                    match self.truth(x) {
+                        Tri::False => return Tri::False,
+                        Tri::Unknown => out = Tri::Unknown,
+                        Tri::True => {}
+                    }
+                }
+                out
+            }
+            Expr::Or(xs) => {
+                let mut out = Tri::False;
+                for x in xs {
+                    match self.truth(x) {
+                        Tri::True => return Tri::True,
+                        Tri::Unknown => out = Tri::Unknown,
+                        Tri::False => {}
+                    }
+                }
+                out
+            }
+            Expr::Cmp(op, a, b) => cmp_iv(*op, self.value(a), self.value(b)),
+            Expr::EnumIn(i, mask) => match self.fact(*i) {
+                Some(v) => tri(v >= 0 && v < 64 && mask & (1u64 << v) != 0),
+                None => {
+                    let n = match self.fact_ty(*i) {
+                        Some(FactTy::Enum(c)) => c.len(),
+                        _ => 0,
+                    };
+                    let all = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+                    if mask & all == all {
+                        Tri::True
+                    } else if mask & all == 0 {
+                        Tri::False
+                    } else {
+                        Tri::Unknown
+                    }
+                }
+            },
+            Expr::Has(i, mask, mode) => match (self.fact(*i), mode) {
+                (Some(v), SetMode::Any) => tri((v as u64) & mask != 0),
+                (Some(v), SetMode::All) => tri((v as u64) & mask == *mask),
+                (None, _) if *mask == 0 => tri(*mode == SetMode::All),
+                (None, _) => Tri::Unknown,
+            },
+            Expr::Fact(_) => Tri::from_iv(self.value(e)),
+            _ => Tri::from_iv(self.value(e)),
+        }
+    }
+
+    pub(crate) fn value(&self, e: &Expr) -> Iv {
+        match e {
+            Expr::Int(n) => Iv::point(*n),
+            Expr::Fact(i) => match self.fact(*i) {
+                Some(v) => Iv::point(v),
+                None => match self.fact_ty(*i) {
+                    Some(FactTy::Int { lo, hi }) => Iv { lo: *lo, hi: *hi },
+                    _ => Iv { lo: 0, hi: 1 },
+                },
+            },
+            Expr::Count(i, mask) => match self.fact(*i) {
+                Some(v) => Iv::point(popcount((v as u64) & mask)),
+                None => Iv {
+                    lo: 0,
+                    hi: popcount(*mask),
+                },
+            },
+            Expr::Add(a, b) => {
+                let (a, b) = (self.value(a), self.value(b));
+                Iv {
+                    lo: a.lo.saturating_add(b.lo),
+                    hi: a.hi.saturating_add(b.hi),
+                }
+            }
+            Expr::Sub(a, b) => {
+                let (a, b) = (self.value(a), self.value(b));
+                Iv {
+                    lo: a.lo.saturating_sub(b.hi),
+                    hi: a.hi.saturating_sub(b.lo),
+                }
+            }
+            Expr::Mul(a, b) => {
+                let (a, b) = (self.value(a), self.value(b));
+                let p = [
+                    a.lo.saturating_mul(b.lo),
+                    a.lo.saturating_mul(b.hi),
+                    a.hi.saturating_mul(b.lo),
+                    a.hi.saturating_mul(b.hi),
+                ];
+                Iv {
+                    lo: p.iter().copied().min().unwrap_or(0),
+                    hi: p.iter().copied().max().unwrap_or(0),
+                }
+            }
+            Expr::Neg(a) => {
+                let a = self.value(a);
+                Iv {
+                    lo: a.hi.saturating_neg(),
+                    hi: a.lo.saturating_neg(),
+                }
+            }
+            Expr::Category(m) => self
+                .categories
+                .get(*m as usize)
+                .copied()
+                .unwrap_or(Iv::point(0)),
+            Expr::Level => self.level,
+            Expr::Score => self.score,
+            Expr::Indicators(r) => self
+                .indicators
+                .get(*r as usize)
+                .copied()
+                .unwrap_or(Iv::point(0)),
+            Expr::Domains(r) => self
+                .domains
+                .get(*r as usize)
+                .copied()
+                .unwrap_or(Iv::point(0)),
+            Expr::Bool(_)
+            | Expr::Not(_)
+            | Expr::And(_)
+            | Expr::Or(_)
+            | Expr::Cmp(..)
+            | Expr::EnumIn(..)
+            | Expr::Has(..) => self.truth(e).iv(),
+        }
+    }
+}
+
+fn tri(b: bool) -> Tri {
+    if b {
+        Tri::True
+    } else {
+        Tri::False
+    }
+}
+
+fn cmp_iv(op: Cmp, a: Iv, b: Iv) -> Tri {
+    match op {
+        Cmp::Eq => {
+            if a.lo == a.hi && b.lo == b.hi && a.lo == b.lo {
+                Tri::True
+            } else if a.hi < b.lo || b.hi < a.lo {
+                Tri::False
+            } else {
+                Tri::Unknown
+            }
+        }
+        Cmp::Ne => match cmp_iv(Cmp::Eq, a, b) {
+            Tri::True => Tri::False,
+            Tri::False => Tri::True,
+            Tri::Unknown => Tri::Unknown,
+        },
+        Cmp::Lt => {
+            if a.hi < b.lo {
+                Tri::True
+            } else if a.lo >= b.hi {
+                Tri::False
+            } else {
+                Tri::Unknown
+            }
+        }
+        Cmp::Le => {
+            if a.hi <= b.lo {
+                Tri::True
+            } else if a.lo > b.hi {
+                Tri::False
+            } else {
+                Tri::Unknown
+            }
+        }
+        Cmp::Gt => cmp_iv(Cmp::Lt, b, a),
+        Cmp::Ge => cmp_iv(Cmp::Le, b, a),
+    }
+}
+
+/// Evaluates the program on fact slots.
+pub(crate) fn run(program: &Program, facts: &[Option<i64>]) -> Outcome {
+    let mut env = Env::new(program, facts);
+    let mut fired = vec![Tri::False; program.rules.len()];
+    let n_levels = program.levels.len() + 1;
+
+    // Stage 1: category floors.
+    let mut floor_lo = vec![0i64; program.matrices.len()];
+    let mut floor_hi = vec![0i64; program.matrices.len()];
+    for (i, r) in program.rules.iter().enumerate() {
+        if r.stage != Stage::Floors {
+            break;
+        }
+        let t = env.truth(&r.cond);
+        if let Some(f) = fired.get_mut(i) {
+            *f = t;
+        }
+        for (m, c) in &r.categories {
+            let c = i64::from(*c);
+            if let (Some(lo), Some(hi)) =
+                (floor_lo.get_mut(*m as usize), floor_hi.get_mut(*m as usize))
+            {
+                if t == Tri::True {
+                    *lo = (*lo).max(c);
+                }
+                if t != Tri::False {
+                    *hi = (*hi).max(c);
+                }
+            }
+        }
+    }
+
+    // Stage 2: matrices.
+    let mut bands_out = Vec::with_capacity(program.matrices.len());
+    for (mi, m) in program.matrices.iter().enumerate() {
+        env.score = m.score.as_ref().map_or(Iv::point(0), |s| env.value(s));
+        let mut lo = floor_lo.get(mi).copied().unwrap_or(0);
+        let mut hi = floor_hi.get(mi).copied().unwrap_or(0).max(lo);
+        let mut ts = Vec::with_capacity(m.bands.len());
+        for (cat, cond) in &m.bands {
+            let t = env.truth(cond);
+            let c = i64::from(*cat);
+            if t == Tri::True {
+                lo = lo.max(c);
+            }
+            if t != Tri::False {
+                hi = hi.max(c);
+            }
+            ts.push(t);
+        }
+        if let Some(slot) = env.categories.get_mut(mi) {
+            *slot = Iv { lo, hi: hi.max(lo) };
+        }
+        bands_out.push(ts);
+    }
+
+    // Stage 3 and 4: main rules, then the indicator counts, then aggregate rules.
+    let mut counted = false;
+    for (i, r) in program.rules.iter().enumerate() {
+        if r.stage == Stage::Floors {
+            continue;
+        }
+        if r.stage >= Stage::Aggregate && !counted {
+            counted = true;
+            count_indicators(program, &fired, n_levels, &mut env);
+        }
+        if r.stage == Stage::Post {
+            break;
+        }
+        let t = env.truth(&r.cond);
+        if let Some(f) = fired.get_mut(i) {
+            *f = t;
+        }
+    }
+
+    // Stage 5: the level.
+    let level = if program.levels.is_empty() {
+        None
+    } else {
+        let (mut al_lo, mut al_hi) = (1i64, 1i64);
+        let (mut ex_t, mut ex_u_min, mut ex_u_max) = (0i64, i64::MAX, 0i64);
+        for (r, t) in program.rules.iter().zip(&fired) {
+            let Some((rank, exact)) = r.level else {
+                continue;
+            };
+            let rank = i64::from(rank);
+            match (exact, t) {
+                (false, Tri::True) => {
+                    al_lo = al_lo.max(rank);
+                    al_hi = al_hi.max(rank);
+                }
+                (false, Tri::Unknown) => al_hi = al_hi.max(rank),
+                (true, Tri::True) => ex_t = ex_t.max(rank),
+                (true, Tri::Unknown) => {
+                    ex_u_min = ex_u_min.min(rank);
+                    ex_u_max = ex_u_max.max(rank);
+                }
+                (_, Tri::False) => {}
+            }
+        }
+        let (decided, iv) = if ex_t > 0 {
+            (
+                ex_t,
+                Iv {
+                    lo: ex_t,
+                    hi: ex_t.max(ex_u_max),
+                },
+            )
+        } else if ex_u_max > 0 {
+            (
+                al_lo,
+                Iv {
+                    lo: al_lo.min(ex_u_min),
+                    hi: al_hi.max(ex_u_max),
+                },
+            )
+        } else {
+            (
+                al_lo,
+                Iv {
+                    lo: al_lo,
+                    hi: al_hi,
+                },
+            )
+        };
+        env.level = iv;
+        u32::try_from(decided).ok()
+    };
+
+    // Stage 6: rules that read the level.
+    for (i, r) in program.rules.iter().enumerate() {
+        if r.stage != Stage::Post {
+            continue;
+        }
+        let t = env.truth(&r.cond);
+        if let Some(f) = fired.get_mut(i) {
+            *f = t;
+        }
+    }
+
+    let mut pathways: Vec<u32> = Vec::new();
+    for (r, t) in program.rules.iter().zip(&fired) {
+        if *t == Tri::True {
+            pathways.extend(&r.pathways);
+        }
+    }
+    if let Some(l) = level.and_then(|r| program.levels.get((r as usize).wrapping_sub(1))) {
+        pathways.extend(&l.default_pathways);
+    }
+    pathways.sort_unstable();
+    pathways.dedup();
+
+    let categories = env
+        .categories
+        .iter()
+        .map(|c| u32::try_from(c.lo).unwrap_or(0))
+        .collect();
+    Outcome {
+        fired,
+        bands: bands_out,
+        categories,
+        level,
+        pathways,
+    }
+}
+
+fn count_indicators(program: &Program, fired: &[Tri], n_levels: usize, env: &mut Env<'_>) {
+    let n_domains = program.domains.len();
+    let mut dom_t = vec![vec![false; n_domains]; n_levels];
+    let mut dom_u = vec![vec![false; n_domains]; n_levels];
+    let mut cnt = vec![(0i64, 0i64); n_levels];
+    for (r, t) in program.rules.iter().zip(fired) {
+        let Some((rank, d)) = r.indicator_rank() else {
+            continue;
+        };
+        let (rank, d) = (rank as usize, d as usize);
+        if *t == Tri::False {
+            continue;
+        }
+        if let Some(c) = cnt.get_mut(rank) {
+            if *t == Tri::True {
+                c.0 += 1;
+            }
+            c.1 += 1;
+        }
+        if *t == Tri::True {
+            if let Some(x) = dom_t.get_mut(rank).and_then(|v| v.get_mut(d)) {
+                *x = true;
+            }
+        }
+        if let Some(x) = dom_u.get_mut(rank).and_then(|v| v.get_mut(d)) {
+            *x = true;
+        }
+    }
+    for rank in 0..n_levels {
+        let (lo, hi) = cnt.get(rank).copied().unwrap_or((0, 0));
+        if let Some(s) = env.indicators.get_mut(rank) {
+            *s = Iv { lo, hi };
+        }
+        let dl = dom_t
+            .get(rank)
+            .map_or(0, |v| v.iter().filter(|x| **x).count());
+        let dh = dom_u
+            .get(rank)
+            .map_or(0, |v| v.iter().filter(|x| **x).count());
+        if let Some(s) = env.domains.get_mut(rank) {
+            *s = Iv {
+                lo: i64::try_from(dl).unwrap_or(0),
+                hi: i64::try_from(dh).unwrap_or(0),
+            };
+        }
+    }
+}

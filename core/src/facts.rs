@@ -1,0 +1,217 @@
+//! Facts: converting a JSON object (or a rule-file test's `given`) into fact slots, and back.
+//!
+//! A slot holds `None` (unknown), a bool as 0/1, an int, an enum code's index, or a set as a bit mask.
+
+use crate::ast;
+use crate::check::did_you_mean;
+use crate::diag::{Code, Diagnostic};
+use crate::ir::{Fact, FactTy, Program};
+
+/// Converted facts, one slot per declared fact; ready to evaluate many times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub(crate) slots: Vec<Option<i64>>,
+}
+
+impl Facts {
+    /// How many facts are known.
+    pub fn known_count(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+}
+
+fn expected(fact: &Fact) -> String {
+    match &fact.ty {
+        FactTy::Bool => "true or false".into(),
+        FactTy::Int { lo, hi } => format!("a whole number from {lo} to {hi}"),
+        FactTy::Enum(codes) => format!(
+            "one of {}",
+            codes
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        FactTy::Set(codes) => format!(
+            "a list of codes from {}",
+            codes
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+fn wrong_type(fact: &Fact, found: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::FactType,
+        format!(
+            "fact `{}` must be {}, found {found}",
+            fact.id,
+            expected(fact)
+        ),
+    )
+    .for_fact(&fact.id)
+    .help("use null, or leave the fact out, when it is not known")
+}
+
+fn code_index(fact: &Fact, codes: &[String], code: &str) -> Result<usize, Diagnostic> {
+    codes.iter().position(|c| c == code).ok_or_else(|| {
+        let mut d = Diagnostic::error(
+            Code::UnknownCode,
+            format!("`{code}` is not a value of fact `{}`", fact.id),
+        )
+        .for_fact(&fact.id)
+        .help_opt(did_you_mean(code, codes.iter().map(String::as_str)));
+        if d.help.is_none() {
+            d = d.help(format!("expected {}", expected(fact)));
+        }
+        d
+    })
+}
+
+/// Converts one JSON value for `fact`.
+pub(crate) fn value_from_json(
+    fact: &Fact,
+    v: &serde_json::Value,
+) -> Result<Option<i64>, Diagnostic> {
+    use serde_json::Value as J;
+    if v.is_null() {
+        return Ok(None);
+    }
+    match (&fact.ty, v) {
+        (FactTy::Bool, J::Bool(b)) => Ok(Some(i64::from(*b))),
+        (FactTy::Int { lo, hi }, J::Number(n)) => {
+            let Some(n) = n.as_i64() else {
+                return Err(wrong_type(fact, &format!("`{n}`")));
+            };
+            if n < *lo || n > *hi {
+                return Err(Diagnostic::error(
+                    Code::FactRange,
+                    format!("fact `{}` is {n}; it must be from {lo} to {hi}", fact.id),
+                )
+                .for_fact(&fact.id));
+            }
+            Ok(Some(n))
+        }
+        (FactTy::Enum(codes), J::String(s)) => Ok(Some(code_index(fact, codes, s)? as i64)),
+        (FactTy::Set(codes), J::Array(items)) => {
+            let mut mask = 0u64;
+            for item in items {
+                let J::String(s) = item else {
+                    return Err(wrong_type(
+                        fact,
+                        &format!("a list containing {}", json_kind(item)),
+                    ));
+                };
+                let i = code_index(fact, codes, s)?;
+                mask |= 1u64 << (i as u32).min(63);
+            }
+            Ok(Some(mask as i64))
+        }
+        _ => Err(wrong_type(fact, json_kind(v))),
+    }
+}
+
+/// Converts a facts JSON object. Every problem is reported; nothing is evaluated if there is one.
+pub(crate) fn from_json(
+    program: &Program,
+    v: &serde_json::Value,
+) -> Result<Facts, Vec<Diagnostic>> {
+    let serde_json::Value::Object(map) = v else {
+        return Err(vec![Diagnostic::error(
+            Code::FactsNotObject,
+            format!("facts must be a JSON object, found {}", json_kind(v)),
+        )
+        .help("for example {\"age_years\": 14, \"immediate_danger\": false}")]);
+    };
+    let mut slots = vec![None; program.facts.len()];
+    let mut errors = Vec::new();
+    for (name, value) in map {
+        let Some(i) = program.facts.iter().position(|f| f.id == *name) else {
+            errors.push(
+                Diagnostic::error(Code::UnknownFact, format!("unknown fact `{name}`"))
+                    .for_fact(name.as_str())
+                    .help_opt(did_you_mean(
+                        name,
+                        program.facts.iter().map(|f| f.id.as_str()),
+                    ))
+                    .help_opt(Some(format!(
+                        "rule set `{}` declares {} facts",
+                        program.name,
+                        program.facts.len()
+                    ))),
+            );
+            continue;
+        };
+        let Some(fact) = program.facts.get(i) else {
+            continue;
+        };
+        match value_from_json(fact, value) {
+            Ok(val) => {
+                if let Some(s) = slots.get_mut(i) {
+                    *s = val;
+                }
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    if errors.is_empty() {
+        Ok(Facts { slots })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Converts a rule-file test's value; the diagnostic points into the rule file.
+pub(crate) fn value_from_ast(fact: &Fact, v: &ast::Value) -> Result<Option<i64>, Diagnostic> {
+    let json = match v {
+        ast::Value::Bool(b, _) => serde_json::Value::Bool(*b),
+        ast::Value::Int(n, _) => serde_json::Value::from(*n),
+        ast::Value::Code(c) => serde_json::Value::String(c.name.clone()),
+        ast::Value::Codes(cs, _) => serde_json::Value::Array(
+            cs.iter()
+                .map(|c| serde_json::Value::String(c.name.clone()))
+                .collect(),
+        ),
+        ast::Value::Null(_) => serde_json::Value::Null,
+    };
+    value_from_json(fact, &json).map_err(|d| d.at(v.span(), "this value"))
+}
+
+/// A slot's value as JSON, for reasons.
+pub(crate) fn value_to_json(fact: &Fact, v: Option<i64>) -> serde_json::Value {
+    use serde_json::Value as J;
+    let Some(v) = v else { return J::Null };
+    match &fact.ty {
+        FactTy::Bool => J::Bool(v != 0),
+        FactTy::Int { .. } => J::from(v),
+        FactTy::Enum(codes) => usize::try_from(v)
+            .ok()
+            .and_then(|i| codes.get(i))
+            .map_or(J::Null, |c| J::String(c.clone())),
+        FactTy::Set(codes) => {
+            let mask = v as u64;
+            J::Array(
+                codes
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i < 64 && mask & (1u64 << i) != 0)
+                    .map(|(_, c)| J::String(c.clone()))
+                    .collect(),
+            )
+        }
+    }
+}

@@ -1,0 +1,35 @@
+#![doc = include_str!("../../README.md")]
+#![deny(missing_docs)]
+
+mod ast;
+mod check;
+mod decision;
+mod diag;
+mod error;
+mod eval;
+mod facts;
+mod fmt;
+mod grammar;
+mod ir;
+mod limits;
+mod parse;
+mod relevance;
+#[cfg(feature = "render")]
+mod render;
+mod ruleset;
+mod testing;
+
+#[cfg(feature = "default-rules")]
+mod default_rules {
+    include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
+}
+
+pub use decision::{Decision, Effects, Missing, Options, Reason, RulesetRef, Status};
+pub use diag::{Code, Diagnostic, Severity};
+pub use error::{DetailedError, Error, ErrorBody, ErrorKind};
+pub use facts::Facts;
+pub use limits::Limits;
+pub use ruleset::{
+    format_source, FactInfo, GuidanceInfo, LevelInfo, MatrixInfo, PathwayInfo, Ruleset, RulesetInfo,
+};
+pub use testing::{TestReport, TestResult};

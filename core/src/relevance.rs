@@ -1,0 +1,750 @@
+//! Which unknown facts could change a decision, computed exactly with decision diagrams.
+//!
+//! The outcome (the level and each pathway) is built as a multi-valued decision diagram over
+//! the unknown facts, with the known facts substituted. A reduced, ordered diagram mentions a
+//! variable exactly when the function depends on it, so the facts that could change the
+//! outcome are the facts whose variables appear. Int facts compared only with constants are
+//! split into the classes those constants separate, which keeps the diagram small without
+//! losing exactness.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::eval::{Outcome, Tri};
+use crate::ir::{Cmp, Expr, FactIdx, FactTy, Program, SetMode, Stage};
+
+type NodeId = u32;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Node {
+    Leaf(i64),
+    Inner(u32, Box<[NodeId]>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Op {
+    And,
+    Or,
+    Add,
+    Sub,
+    Mul,
+    Max,
+    /// `a` if `a > 0`, else `b`.
+    IfPos,
+    Cmp(Cmp),
+}
+
+fn apply_leaf(op: Op, a: i64, b: i64) -> i64 {
+    match op {
+        Op::And => i64::from(a != 0 && b != 0),
+        Op::Or => i64::from(a != 0 || b != 0),
+        Op::Add => a.saturating_add(b),
+        Op::Sub => a.saturating_sub(b),
+        Op::Mul => a.saturating_mul(b),
+        Op::Max => a.max(b),
+        Op::IfPos => {
+            if a > 0 {
+                a
+            } else {
+                b
+            }
+        }
+        Op::Cmp(c) => i64::from(c.holds(a, b)),
+    }
+}
+
+/// How each fact maps to diagram variables.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    /// First variable of each fact (sets use one variable per code).
+    first_var: Vec<u32>,
+    /// Representative values of each int fact (one per class of equivalent values).
+    reps: Vec<Vec<i64>>,
+    /// Fact of each variable.
+    var_fact: Vec<FactIdx>,
+}
+
+const FULL_RANGE_LIMIT: i64 = 4096;
+
+impl Layout {
+    pub(crate) fn new<'e>(
+        facts: &[crate::ir::Fact],
+        exprs: impl IntoIterator<Item = &'e Expr>,
+    ) -> Layout {
+        let mut consts: Vec<BTreeSet<i64>> = vec![BTreeSet::new(); facts.len()];
+        let mut complex = vec![false; facts.len()];
+        for e in exprs {
+            collect_int_usage(e, &mut consts, &mut complex);
+        }
+        let mut first_var = Vec::with_capacity(facts.len());
+        let mut reps = Vec::with_capacity(facts.len());
+        let mut var_fact = Vec::new();
+        for (i, f) in facts.iter().enumerate() {
+            first_var.push(u32::try_from(var_fact.len()).unwrap_or(u32::MAX));
+            let fi = u32::try_from(i).unwrap_or(u32::MAX);
+            let r = match &f.ty {
+                FactTy::Int { lo, hi } => {
+                    let (lo, hi) = (*lo, *hi);
+                    let full = hi.saturating_sub(lo) < FULL_RANGE_LIMIT;
+                    if complex.get(i).copied().unwrap_or(false) && full {
+                        (lo..=hi).collect()
+                    } else {
+                        let mut pts = BTreeSet::from([lo, hi]);
+                        for c in consts.get(i).into_iter().flatten() {
+                            for p in [c.saturating_sub(1), *c, c.saturating_add(1)] {
+                                if p >= lo && p <= hi {
+                                    pts.insert(p);
+                                }
+                            }
+                        }
+                        pts.into_iter().collect()
+                    }
+                }
+                _ => Vec::new(),
+            };
+            reps.push(r);
+            let n = match &f.ty {
+                FactTy::Set(codes) => codes.len().min(64),
+                _ => 1,
+            };
+            var_fact.extend(std::iter::repeat_n(fi, n));
+        }
+        Layout {
+            first_var,
+            reps,
+            var_fact,
+        }
+    }
+}
+
+fn collect_int_usage(e: &Expr, consts: &mut [BTreeSet<i64>], complex: &mut [bool]) {
+    match e {
+        Expr::Cmp(_, a, b) => match (&**a, &**b) {
+            (Expr::Fact(f), Expr::Int(c)) | (Expr::Int(c), Expr::Fact(f)) => {
+                if let Some(s) = consts.get_mut(*f as usize) {
+                    s.insert(*c);
+                }
+            }
+            _ => {
+                collect_int_usage(a, consts, complex);
+                collect_int_usage(b, consts, complex);
+            }
+        },
+        Expr::Fact(f) => {
+            if let Some(c) = complex.get_mut(*f as usize) {
+                *c = true;
+            }
+        }
+        Expr::Not(x) | Expr::Neg(x) => collect_int_usage(x, consts, complex),
+        Expr::And(xs) | Expr::Or(xs) => xs
+            .iter()
+            .for_each(|x| collect_int_usage(x, consts, complex)),
+        Expr::Add(a, b) | Expr::Sub(a, b) | Expr::Mul(a, b) => {
+            collect_int_usage(a, consts, complex);
+            collect_int_usage(b, consts, complex);
+        }
+        _ => {}
+    }
+}
+
+struct Mdd {
+    nodes: Vec<Node>,
+    unique: HashMap<Node, NodeId>,
+    memo: HashMap<(Op, NodeId, NodeId), NodeId>,
+    limit: usize,
+    over: bool,
+}
+
+impl Mdd {
+    fn new(limit: usize) -> Self {
+        Mdd {
+            nodes: Vec::new(),
+            unique: HashMap::new(),
+            memo: HashMap::new(),
+            limit,
+            over: false,
+        }
+    }
+
+    fn intern(&mut self, n: Node) -> NodeId {
+        if let Some(id) = self.unique.get(&n) {
+            return *id;
+        }
+        if self.nodes.len() >= self.limit {
+            self.over = true;
+        }
+        let id = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+        self.nodes.push(n.clone());
+        self.unique.insert(n, id);
+        id
+    }
+
+    fn leaf(&mut self, v: i64) -> NodeId {
+        self.intern(Node::Leaf(v))
+    }
+
+    fn mk(&mut self, var: u32, kids: Vec<NodeId>) -> NodeId {
+        match kids.first() {
+            None => self.leaf(0),
+            Some(&k0) if kids.iter().all(|k| *k == k0) => k0,
+            Some(_) => self.intern(Node::Inner(var, kids.into_boxed_slice())),
+        }
+    }
+
+    fn node(&self, id: NodeId) -> &Node {
+        self.nodes.get(id as usize).unwrap_or(&Node::Leaf(0))
+    }
+
+    fn leaf_value(&self, id: NodeId) -> Option<i64> {
+        match self.node(id) {
+            Node::Leaf(v) => Some(*v),
+            Node::Inner(..) => None,
+        }
+    }
+
+    fn var(&self, id: NodeId) -> Option<u32> {
+        match self.node(id) {
+            Node::Leaf(_) => None,
+            Node::Inner(v, _) => Some(*v),
+        }
+    }
+
+    fn apply(&mut self, op: Op, a: NodeId, b: NodeId) -> NodeId {
+        if self.over {
+            return a;
+        }
+        match (self.leaf_value(a), self.leaf_value(b)) {
+            (Some(x), Some(y)) => return self.leaf(apply_leaf(op, x, y)),
+            (Some(0), _) if matches!(op, Op::And | Op::Mul) => return a,
+            (_, Some(0)) if matches!(op, Op::And | Op::Mul) => return b,
+            (Some(x), _) if op == Op::Or && x != 0 => return self.leaf(1),
+            (_, Some(y)) if op == Op::Or && y != 0 => return self.leaf(1),
+            (Some(x), _) if op == Op::IfPos && x > 0 => return a,
+            (Some(_), _) if op == Op::IfPos => return b,
+            _ => {}
+        }
+        if let Some(r) = self.memo.get(&(op, a, b)) {
+            return *r;
+        }
+        let top = match (self.var(a), self.var(b)) {
+            (Some(x), Some(y)) => x.min(y),
+            (Some(x), None) | (None, Some(x)) => x,
+            (None, None) => return self.leaf(0),
+        };
+        let kids_of = |m: &Mdd, id: NodeId| -> Option<Box<[NodeId]>> {
+            match m.node(id) {
+                Node::Inner(v, k) if *v == top => Some(k.clone()),
+                _ => None,
+            }
+        };
+        let (ka, kb) = (kids_of(self, a), kids_of(self, b));
+        let n = ka.as_ref().or(kb.as_ref()).map_or(0, |k| k.len());
+        let mut kids = Vec::with_capacity(n);
+        for i in 0..n {
+            let ca = ka.as_ref().and_then(|k| k.get(i).copied()).unwrap_or(a);
+            let cb = kb.as_ref().and_then(|k| k.get(i).copied()).unwrap_or(b);
+            kids.push(self.apply(op, ca, cb));
+        }
+        let r = self.mk(top, kids);
+        self.memo.insert((op, a, b), r);
+        r
+    }
+
+    /// Variables the function depends on, with the largest value reachable below each.
+    fn support(&self, root: NodeId, out: &mut HashMap<u32, i64>) {
+        let mut max_below: HashMap<NodeId, i64> = HashMap::new();
+        self.max_below(root, &mut max_below, out);
+    }
+
+    fn max_below(
+        &self,
+        id: NodeId,
+        seen: &mut HashMap<NodeId, i64>,
+        out: &mut HashMap<u32, i64>,
+    ) -> i64 {
+        if let Some(v) = seen.get(&id) {
+            return *v;
+        }
+        let v = match self.node(id).clone() {
+            Node::Leaf(v) => v,
+            Node::Inner(var, kids) => {
+                let mut m = i64::MIN;
+                for k in kids.iter() {
+                    m = m.max(self.max_below(*k, seen, out));
+                }
+                let e = out.entry(var).or_insert(i64::MIN);
+                *e = (*e).max(m);
+                m
+            }
+        };
+        seen.insert(id, v);
+        v
+    }
+}
+
+struct Sym<'a> {
+    program: &'a Program,
+    layout: &'a Layout,
+    facts: &'a [Option<i64>],
+    mdd: Mdd,
+    categories: Vec<NodeId>,
+    level: NodeId,
+    score: NodeId,
+    indicators: Vec<NodeId>,
+    domains: Vec<NodeId>,
+}
+
+impl Sym<'_> {
+    fn fact_node(&mut self, f: FactIdx) -> NodeId {
+        if let Some(v) = self.facts.get(f as usize).copied().flatten() {
+            return self.mdd.leaf(v);
+        }
+        let var = self.layout.first_var.get(f as usize).copied().unwrap_or(0);
+        let values: Vec<i64> = match self.program.facts.get(f as usize).map(|x| &x.ty) {
+            Some(FactTy::Int { .. }) => self
+                .layout
+                .reps
+                .get(f as usize)
+                .cloned()
+                .unwrap_or_default(),
+            Some(FactTy::Enum(codes)) => (0..codes.len())
+                .map(|i| i64::try_from(i).unwrap_or(0))
+                .collect(),
+            _ => vec![0, 1],
+        };
+        let kids = values.into_iter().map(|v| self.mdd.leaf(v)).collect();
+        self.mdd.mk(var, kids)
+    }
+
+    fn count_node(&mut self, f: FactIdx, mask: u64) -> NodeId {
+        if let Some(v) = self.facts.get(f as usize).copied().flatten() {
+            return self.mdd.leaf(i64::from(((v as u64) & mask).count_ones()));
+        }
+        let base = self.layout.first_var.get(f as usize).copied().unwrap_or(0);
+        let mut sum = self.mdd.leaf(0);
+        for i in 0..64u32 {
+            if mask & (1u64 << i) != 0 {
+                let (z, o) = (self.mdd.leaf(0), self.mdd.leaf(1));
+                let bit = self.mdd.mk(base + i, vec![z, o]);
+                sum = self.mdd.apply(Op::Add, sum, bit);
+            }
+        }
+        sum
+    }
+
+    fn expr(&mut self, e: &Expr) -> NodeId {
+        match e {
+            Expr::Bool(b) => self.mdd.leaf(i64::from(*b)),
+            Expr::Int(n) => self.mdd.leaf(*n),
+            Expr::Fact(f) => self.fact_node(*f),
+            Expr::Not(x) => {
+                let x = self.expr(x);
+                let z = self.mdd.leaf(0);
+                self.mdd.apply(Op::Cmp(Cmp::Eq), x, z)
+            }
+            Expr::And(xs) | Expr::Or(xs) => {
+                let op = if matches!(e, Expr::And(_)) {
+                    Op::And
+                } else {
+                    Op::Or
+                };
+                let mut acc = self.mdd.leaf(i64::from(op == Op::And));
+                for x in xs {
+                    let n = self.expr(x);
+                    acc = self.mdd.apply(op, acc, n);
+                }
+                acc
+            }
+            Expr::Cmp(c, a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                self.mdd.apply(Op::Cmp(*c), a, b)
+            }
+            Expr::EnumIn(f, mask) => {
+                if let Some(v) = self.facts.get(*f as usize).copied().flatten() {
+                    return self
+                        .mdd
+                        .leaf(i64::from((0..64).contains(&v) && mask & (1u64 << v) != 0));
+                }
+                let n = match self.program.facts.get(*f as usize).map(|x| &x.ty) {
+                    Some(FactTy::Enum(c)) => c.len().min(64),
+                    _ => 0,
+                };
+                let var = self.layout.first_var.get(*f as usize).copied().unwrap_or(0);
+                let kids = (0..n)
+                    .map(|i| self.mdd.leaf(i64::from(mask & (1u64 << i) != 0)))
+                    .collect();
+                self.mdd.mk(var, kids)
+            }
+            Expr::Has(f, mask, mode) => {
+                let count = self.count_node(*f, *mask);
+                let (cmp, k) = match mode {
+                    SetMode::Any => (Cmp::Ge, 1),
+                    SetMode::All => (Cmp::Eq, i64::from(mask.count_ones())),
+                };
+                let k = self.mdd.leaf(k);
+                self.mdd.apply(Op::Cmp(cmp), count, k)
+            }
+            Expr::Count(f, mask) => self.count_node(*f, *mask),
+            Expr::Add(a, b) | Expr::Sub(a, b) | Expr::Mul(a, b) => {
+                let op = match e {
+                    Expr::Add(..) => Op::Add,
+                    Expr::Sub(..) => Op::Sub,
+                    _ => Op::Mul,
+                };
+                let (a, b) = (self.expr(a), self.expr(b));
+                self.mdd.apply(op, a, b)
+            }
+            Expr::Neg(x) => {
+                let x = self.expr(x);
+                let z = self.mdd.leaf(0);
+                self.mdd.apply(Op::Sub, z, x)
+            }
+            Expr::Category(m) => self.categories.get(*m as usize).copied().unwrap_or(0),
+            Expr::Level => self.level,
+            Expr::Score => self.score,
+            Expr::Indicators(r) => self.indicators.get(*r as usize).copied().unwrap_or(0),
+            Expr::Domains(r) => self.domains.get(*r as usize).copied().unwrap_or(0),
+        }
+    }
+
+    /// A condition's diagram; conditions already decided by interval evaluation are constants.
+    fn cond(&mut self, e: &Expr, known: Tri) -> NodeId {
+        match known {
+            Tri::True => self.mdd.leaf(1),
+            Tri::False => self.mdd.leaf(0),
+            Tri::Unknown => self.expr(e),
+        }
+    }
+
+    fn weighted(&mut self, cond: NodeId, w: i64) -> NodeId {
+        let w = self.mdd.leaf(w);
+        self.mdd.apply(Op::Mul, cond, w)
+    }
+}
+
+/// The unknown facts that could change the level or a pathway, most decisive first.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Relevance {
+    pub(crate) missing: Vec<FactIdx>,
+    /// When every completion of the unknown facts gives the same outcome, that outcome.
+    pub(crate) settled: Option<(Option<u32>, Vec<u32>, Vec<usize>)>,
+    /// Unknown facts leave some condition undecided, and `missing` was not worked out.
+    pub(crate) undecided: bool,
+}
+
+/// Works out which unknown facts matter for this outcome.
+pub(crate) fn relevance(
+    program: &Program,
+    layout: &Layout,
+    facts: &[Option<i64>],
+    outcome: &Outcome,
+    max_nodes: usize,
+) -> Relevance {
+    if !outcome.has_open() {
+        return Relevance::default();
+    }
+    let mut s = Sym {
+        program,
+        layout,
+        facts,
+        mdd: Mdd::new(max_nodes),
+        categories: Vec::new(),
+        level: 0,
+        score: 0,
+        indicators: Vec::new(),
+        domains: Vec::new(),
+    };
+    let zero = s.mdd.leaf(0);
+    s.level = zero;
+    s.score = zero;
+    let mut conds: Vec<NodeId> = vec![zero; program.rules.len()];
+
+    // Floors.
+    let mut floors = vec![zero; program.matrices.len()];
+    for (i, r) in program.rules.iter().enumerate() {
+        if r.stage != Stage::Floors {
+            break;
+        }
+        let c = s.cond(&r.cond, outcome.fired.get(i).copied().unwrap_or(Tri::False));
+        if let Some(slot) = conds.get_mut(i) {
+            *slot = c;
+        }
+        for (m, cat) in &r.categories {
+            let w = s.weighted(c, i64::from(*cat));
+            if let Some(f) = floors.get_mut(*m as usize) {
+                *f = s.mdd.apply(Op::Max, *f, w);
+            }
+        }
+    }
+    // Matrices.
+    for (mi, m) in program.matrices.iter().enumerate() {
+        let tris = outcome.bands.get(mi).cloned().unwrap_or_default();
+        s.score = match &m.score {
+            Some(e) if tris.contains(&Tri::Unknown) => s.expr(e),
+            _ => zero,
+        };
+        let mut cat = floors.get(mi).copied().unwrap_or(zero);
+        for (bi, (c, cond)) in m.bands.iter().enumerate() {
+            let n = s.cond(cond, tris.get(bi).copied().unwrap_or(Tri::False));
+            let w = s.weighted(n, i64::from(*c));
+            cat = s.mdd.apply(Op::Max, cat, w);
+        }
+        s.categories.push(cat);
+    }
+    // Main, then indicator counts, then aggregate rules.
+    let n_levels = program.levels.len() + 1;
+    let mut counted = false;
+    for (i, r) in program.rules.iter().enumerate() {
+        if r.stage == Stage::Floors {
+            continue;
+        }
+        if r.stage >= Stage::Aggregate && !counted {
+            counted = true;
+            let mut ind = vec![zero; n_levels];
+            let mut dom = vec![vec![zero; program.domains.len()]; n_levels];
+            for (j, q) in program.rules.iter().enumerate() {
+                let Some((rank, d)) = q.indicator_rank() else {
+                    continue;
+                };
+                let c = conds.get(j).copied().unwrap_or(zero);
+                if let Some(x) = ind.get_mut(rank as usize) {
+                    *x = s.mdd.apply(Op::Add, *x, c);
+                }
+                if let Some(x) = dom
+                    .get_mut(rank as usize)
+                    .and_then(|v| v.get_mut(d as usize))
+                {
+                    *x = s.mdd.apply(Op::Or, *x, c);
+                }
+            }
+            s.indicators = ind;
+            s.domains = dom
+                .into_iter()
+                .map(|ds| {
+                    let mut acc = zero;
+                    for d in ds {
+                        acc = s.mdd.apply(Op::Add, acc, d);
+                    }
+                    acc
+                })
+                .collect();
+        }
+        if r.stage == Stage::Post {
+            break;
+        }
+        let c = s.cond(&r.cond, outcome.fired.get(i).copied().unwrap_or(Tri::False));
+        if let Some(slot) = conds.get_mut(i) {
+            *slot = c;
+        }
+    }
+    // Level.
+    if !program.levels.is_empty() {
+        let mut at_least = s.mdd.leaf(1);
+        let mut exact = zero;
+        for (i, r) in program.rules.iter().enumerate() {
+            let Some((rank, is_exact)) = r.level else {
+                continue;
+            };
+            let c = conds.get(i).copied().unwrap_or(zero);
+            let w = s.weighted(c, i64::from(rank));
+            if is_exact {
+                exact = s.mdd.apply(Op::Max, exact, w);
+            } else {
+                at_least = s.mdd.apply(Op::Max, at_least, w);
+            }
+        }
+        s.level = s.mdd.apply(Op::IfPos, exact, at_least);
+    }
+    // Post rules.
+    for (i, r) in program.rules.iter().enumerate() {
+        if r.stage != Stage::Post {
+            continue;
+        }
+        let c = s.cond(&r.cond, outcome.fired.get(i).copied().unwrap_or(Tri::False));
+        if let Some(slot) = conds.get_mut(i) {
+            *slot = c;
+        }
+    }
+    // Pathways.
+    let mut pathways = vec![zero; program.pathways.len()];
+    for (i, r) in program.rules.iter().enumerate() {
+        let c = conds.get(i).copied().unwrap_or(zero);
+        for p in &r.pathways {
+            if let Some(x) = pathways.get_mut(*p as usize) {
+                *x = s.mdd.apply(Op::Or, *x, c);
+            }
+        }
+    }
+    for (li, l) in program.levels.iter().enumerate() {
+        let rank = s.mdd.leaf(i64::try_from(li + 1).unwrap_or(0));
+        let is_level = s.mdd.apply(Op::Cmp(Cmp::Eq), s.level, rank);
+        for p in &l.default_pathways {
+            if let Some(x) = pathways.get_mut(*p as usize) {
+                *x = s.mdd.apply(Op::Or, *x, is_level);
+            }
+        }
+    }
+
+    if s.mdd.over {
+        return conservative(program, layout, facts, outcome);
+    }
+
+    // Supports.
+    let mut level_support = HashMap::new();
+    s.mdd.support(s.level, &mut level_support);
+    let mut fact_level: HashMap<FactIdx, i64> = HashMap::new();
+    for (var, max) in &level_support {
+        let f = layout.var_fact.get(*var as usize).copied().unwrap_or(0);
+        let e = fact_level.entry(f).or_insert(i64::MIN);
+        *e = (*e).max(*max);
+    }
+    let mut fact_pathway: HashMap<FactIdx, usize> = HashMap::new();
+    for (pi, node) in pathways.iter().enumerate() {
+        let mut sup = HashMap::new();
+        s.mdd.support(*node, &mut sup);
+        for var in sup.keys() {
+            let f = layout.var_fact.get(*var as usize).copied().unwrap_or(0);
+            let e = fact_pathway.entry(f).or_insert(usize::MAX);
+            *e = (*e).min(pi);
+        }
+    }
+    let mut missing: Vec<FactIdx> = fact_level
+        .keys()
+        .chain(fact_pathway.keys())
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    missing.sort_by_key(|f| {
+        (
+            std::cmp::Reverse(fact_level.get(f).copied().unwrap_or(i64::MIN)),
+            fact_pathway.get(f).copied().unwrap_or(usize::MAX),
+            *f,
+        )
+    });
+    let settled = if missing.is_empty() {
+        let level = if program.levels.is_empty() {
+            None
+        } else {
+            s.mdd
+                .leaf_value(s.level)
+                .and_then(|v| u32::try_from(v).ok())
+        };
+        let ps = pathways
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| s.mdd.leaf_value(**n).unwrap_or(0) != 0)
+            .map(|(i, _)| u32::try_from(i).unwrap_or(0))
+            .collect();
+        let fired = conds
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| s.mdd.leaf_value(**n).unwrap_or(0) != 0)
+            .map(|(i, _)| i)
+            .collect();
+        Some((level, ps, fired))
+    } else {
+        None
+    };
+    Relevance {
+        missing,
+        settled,
+        undecided: false,
+    }
+}
+
+/// Over the node budget: every unknown fact that an undecided condition reads, which never
+/// leaves out a fact that matters.
+fn conservative(
+    program: &Program,
+    _layout: &Layout,
+    facts: &[Option<i64>],
+    outcome: &Outcome,
+) -> Relevance {
+    let mut score: HashMap<FactIdx, i64> = HashMap::new();
+    let unknown = |f: &FactIdx| facts.get(*f as usize).copied().flatten().is_none();
+    for (r, t) in program.rules.iter().zip(&outcome.fired) {
+        if *t != Tri::Unknown {
+            continue;
+        }
+        let w = r.level.map_or(0, |(rank, _)| i64::from(rank));
+        for f in r.reads.iter().filter(|f| unknown(f)) {
+            let e = score.entry(*f).or_insert(0);
+            *e = (*e).max(w);
+        }
+    }
+    for (m, tris) in program.matrices.iter().zip(&outcome.bands) {
+        if tris.contains(&Tri::Unknown) {
+            for f in m.reads.iter().filter(|f| unknown(f)) {
+                score.entry(*f).or_insert(0);
+            }
+        }
+    }
+    let mut missing: Vec<FactIdx> = score.keys().copied().collect();
+    missing.sort_by_key(|f| (std::cmp::Reverse(score.get(f).copied().unwrap_or(0)), *f));
+    Relevance {
+        missing,
+        settled: None,
+        undecided: false,
+    }
+}
+
+/// Whether a condition over facts alone is the same for every possible fact value.
+pub(crate) fn constant_value(cond: &Expr, facts: &[crate::ir::Fact]) -> Option<bool> {
+    let mut reads_other = false;
+    visit(cond, &mut |e| {
+        if matches!(
+            e,
+            Expr::Category(_) | Expr::Level | Expr::Score | Expr::Indicators(_) | Expr::Domains(_)
+        ) {
+            reads_other = true;
+        }
+    });
+    if reads_other {
+        return None;
+    }
+    let layout = Layout::new(facts, [cond]);
+    let program = Program {
+        name: String::new(),
+        version: String::new(),
+        hash: String::new(),
+        guidance: Vec::new(),
+        levels: Vec::new(),
+        pathways: Vec::new(),
+        domains: Vec::new(),
+        provisional: Vec::new(),
+        facts: facts.to_vec(),
+        matrices: Vec::new(),
+        rules: Vec::new(),
+        tests: Vec::new(),
+    };
+    let none = vec![None; facts.len()];
+    let mut s = Sym {
+        program: &program,
+        layout: &layout,
+        facts: &none,
+        mdd: Mdd::new(50_000),
+        categories: Vec::new(),
+        level: 0,
+        score: 0,
+        indicators: Vec::new(),
+        domains: Vec::new(),
+    };
+    let n = s.expr(cond);
+    if s.mdd.over {
+        return None;
+    }
+    s.mdd.leaf_value(n).map(|v| v != 0)
+}
+
+fn visit(e: &Expr, f: &mut impl FnMut(&Expr)) {
+    f(e);
+    match e {
+        Expr::Not(x) | Expr::Neg(x) => visit(x, f),
+        Expr::And(xs) | Expr::Or(xs) => xs.iter().for_each(|x| visit(x, f)),
+        Expr::Cmp(_, a, b) | Expr::Add(a, b) | Expr::Sub(a, b) | Expr::Mul(a, b) => {
+            visit(a, f);
+            visit(b, f);
+        }
+        _ => {}
+    }
+}

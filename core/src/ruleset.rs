@@ -1,0 +1,452 @@
+//! The public entry point: a checked, compiled rule set that evaluates facts.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::decision::{self, Decision, Options};
+use crate::diag::{Diagnostic, Severity, Sources};
+use crate::error::Error;
+use crate::facts::{self, Facts};
+use crate::ir::{self, Program};
+use crate::limits::Limits;
+use crate::relevance::{self, Layout, Relevance};
+use crate::{check, eval, fmt, parse};
+
+/// A checked and compiled rule set. Immutable; cheap to clone; safe to share across threads.
+#[derive(Debug, Clone)]
+pub struct Ruleset {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    program: Program,
+    layout: Layout,
+    files: Vec<(String, String)>,
+    warnings: Vec<Diagnostic>,
+    sources: Sources,
+    limits: Limits,
+}
+
+/// Parses every file, collecting syntax errors; returns the parsed files and the sources.
+fn parse_all(
+    files: &[(String, String)],
+    limits: &Limits,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<crate::ast::File>, Sources) {
+    let mut sources = Sources::default();
+    let mut parsed = Vec::new();
+    for (name, text) in files {
+        let id = sources.add(name.clone(), text.clone());
+        parsed.push(parse::parse_file(id, text, limits, diags));
+    }
+    (parsed, sources)
+}
+
+impl Ruleset {
+    /// Builds a rule set from one or more `(file name, text)` pairs.
+    pub fn from_sources(files: Vec<(String, String)>) -> Result<Ruleset, Error> {
+        Ruleset::from_sources_with_limits(files, Limits::default())
+    }
+
+    /// Builds a rule set from one source text.
+    pub fn from_source(name: &str, text: &str) -> Result<Ruleset, Error> {
+        Ruleset::from_sources(vec![(name.to_string(), text.to_string())])
+    }
+
+    /// Builds a rule set with explicit limits.
+    pub fn from_sources_with_limits(
+        mut files: Vec<(String, String)>,
+        limits: Limits,
+    ) -> Result<Ruleset, Error> {
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut diags = Vec::new();
+        let (parsed, sources) = parse_all(&files, &limits, &mut diags);
+        let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+        if diags.iter().any(|d| d.severity == Severity::Error) {
+            return Err(Error::rules(diags, sources));
+        }
+        let mut hasher = Sha256::new();
+        for f in &parsed {
+            hasher.update(fmt::print_file(f, false).as_bytes());
+            hasher.update([0u8]);
+        }
+        let hash = format!("sha256:{}", hex(&hasher.finalize()));
+        let (program, mut more) = check::check(&parsed, &names, &sources, hash, &limits);
+        diags.append(&mut more);
+        match program {
+            Some(program) => {
+                let exprs = program.rules.iter().map(|r| &r.cond).chain(
+                    program
+                        .matrices
+                        .iter()
+                        .flat_map(|m| m.bands.iter().map(|(_, c)| c).chain(m.score.iter())),
+                );
+                let layout = Layout::new(&program.facts, exprs);
+                Ok(Ruleset {
+                    inner: Arc::new(Inner {
+                        program,
+                        layout,
+                        files,
+                        warnings: diags,
+                        sources,
+                        limits,
+                    }),
+                })
+            }
+            None => Err(Error::rules(diags, sources)),
+        }
+    }
+
+    /// The shipped rule set embedded at build time (the partnership's threshold of need).
+    #[cfg(feature = "default-rules")]
+    pub fn builtin() -> Result<Ruleset, Error> {
+        Ruleset::from_sources(
+            crate::default_rules::FILES
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect(),
+        )
+    }
+
+    /// Warnings found while checking (missing citations, conditions that always hold, ...).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.inner.warnings
+    }
+
+    /// Renders warnings for a terminal.
+    #[cfg(feature = "render")]
+    pub fn render_warnings(&self) -> String {
+        crate::render::render_all(&self.inner.warnings, &self.inner.sources)
+    }
+
+    /// The source files, as given (sorted by name).
+    pub fn files(&self) -> &[(String, String)] {
+        &self.inner.files
+    }
+
+    /// Rule-set name.
+    pub fn name(&self) -> &str {
+        &self.inner.program.name
+    }
+
+    /// Rule-set version.
+    pub fn version(&self) -> &str {
+        &self.inner.program.version
+    }
+
+    /// `sha256:` hash of the normalised source (comments and layout do not change it).
+    pub fn hash(&self) -> &str {
+        &self.inner.program.hash
+    }
+
+    /// Rule ids, in evaluation order.
+    pub fn rule_ids(&self) -> Vec<&str> {
+        self.inner
+            .program
+            .rules
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect()
+    }
+
+    pub(crate) fn program(&self) -> &Program {
+        &self.inner.program
+    }
+
+    /// Converts a facts JSON value. Every problem is reported at once.
+    pub fn facts_from_value(&self, v: &serde_json::Value) -> Result<Facts, Error> {
+        facts::from_json(&self.inner.program, v).map_err(Error::facts)
+    }
+
+    /// Parses and converts facts JSON text.
+    pub fn facts_from_json(&self, text: &str) -> Result<Facts, Error> {
+        if text.len() > self.inner.limits.max_facts_bytes {
+            return Err(Error::facts(vec![Diagnostic::error(
+                crate::diag::Code::FactsTooLarge,
+                format!(
+                    "facts are {} bytes; the limit is {}",
+                    text.len(),
+                    self.inner.limits.max_facts_bytes
+                ),
+            )]));
+        }
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            Error::facts(vec![Diagnostic::error(
+                crate::diag::Code::FactsJson,
+                format!("facts are not valid JSON: {e}"),
+            )
+            .help("facts are a JSON object such as {\"age_years\": 14}")])
+        })?;
+        self.facts_from_value(&v)
+    }
+
+    /// Evaluates converted facts into a decision.
+    pub fn evaluate(&self, facts: &Facts, options: Options) -> Decision {
+        let p = &self.inner.program;
+        let outcome = eval::run(p, &facts.slots);
+        let rel = self.relevance(&facts.slots, &outcome, options);
+        decision::build(p, &facts.slots, &outcome, &rel, options)
+    }
+
+    fn relevance(
+        &self,
+        slots: &[Option<i64>],
+        outcome: &eval::Outcome,
+        options: Options,
+    ) -> Relevance {
+        if options.missing {
+            relevance::relevance(
+                &self.inner.program,
+                &self.inner.layout,
+                slots,
+                outcome,
+                self.inner.limits.max_relevance_nodes,
+            )
+        } else if outcome.has_open() {
+            Relevance {
+                missing: Vec::new(),
+                settled: None,
+                undecided: true,
+            }
+        } else {
+            Relevance::default()
+        }
+    }
+
+    /// Facts JSON text in, decision JSON text out: the entry point every binding shares.
+    pub fn evaluate_json_str(&self, facts_json: &str) -> Result<String, Error> {
+        self.evaluate_json_str_with(facts_json, Options::default())
+    }
+
+    /// As [`Ruleset::evaluate_json_str`], with options.
+    pub fn evaluate_json_str_with(
+        &self,
+        facts_json: &str,
+        options: Options,
+    ) -> Result<String, Error> {
+        let facts = self.facts_from_json(facts_json)?;
+        let d = self.evaluate(&facts, options);
+        Ok(to_json(&d))
+    }
+
+    /// The declared facts, as JSON: id, type, values, question, help, domain.
+    pub fn facts_json(&self) -> String {
+        to_json(&self.facts_info())
+    }
+
+    /// The declared facts.
+    pub fn facts_info(&self) -> Vec<FactInfo> {
+        self.inner
+            .program
+            .facts
+            .iter()
+            .map(|f| {
+                let (ty, min, max, values) = match &f.ty {
+                    ir::FactTy::Bool => ("bool", None, None, None),
+                    ir::FactTy::Int { lo, hi } => ("int", Some(*lo), Some(*hi), None),
+                    ir::FactTy::Enum(c) => ("enum", None, None, Some(c.clone())),
+                    ir::FactTy::Set(c) => ("set", None, None, Some(c.clone())),
+                };
+                FactInfo {
+                    id: f.id.clone(),
+                    r#type: ty.to_string(),
+                    min,
+                    max,
+                    values,
+                    question: f.question.clone(),
+                    help: f.help.clone(),
+                    domain: f.domain.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Name, version, hash, levels, pathways, matrices and guidance, as JSON.
+    pub fn info_json(&self) -> String {
+        to_json(&self.info())
+    }
+
+    /// Name, version, hash, levels, pathways, matrices and guidance.
+    pub fn info(&self) -> RulesetInfo {
+        let p = &self.inner.program;
+        RulesetInfo {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            hash: p.hash.clone(),
+            levels: p
+                .levels
+                .iter()
+                .map(|l| LevelInfo {
+                    id: l.id.clone(),
+                    label: l.label.clone(),
+                    pathways: l
+                        .default_pathways
+                        .iter()
+                        .filter_map(|i| p.pathways.get(*i as usize))
+                        .map(|x| x.id.clone())
+                        .collect(),
+                })
+                .collect(),
+            pathways: p
+                .pathways
+                .iter()
+                .map(|x| PathwayInfo {
+                    id: x.id.clone(),
+                    label: x.label.clone(),
+                    todo: x.todo.clone(),
+                })
+                .collect(),
+            matrices: p
+                .matrices
+                .iter()
+                .map(|m| MatrixInfo {
+                    id: m.id.clone(),
+                    label: m.label.clone(),
+                    categories: m.categories.clone(),
+                })
+                .collect(),
+            guidance: p
+                .guidance
+                .iter()
+                .map(|(id, title)| GuidanceInfo {
+                    id: id.clone(),
+                    title: title.clone(),
+                })
+                .collect(),
+            rules: p.rules.len(),
+        }
+    }
+
+    /// Runs the tests written in the rule files.
+    pub fn run_tests(&self) -> crate::testing::TestReport {
+        crate::testing::run(self)
+    }
+}
+
+/// A declared fact, for building forms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FactInfo {
+    /// Fact id.
+    pub id: String,
+    /// `bool`, `int`, `enum` or `set`.
+    #[serde(rename = "type")]
+    pub r#type: String,
+    /// Smallest allowed int.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    /// Largest allowed int.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+    /// Allowed codes of an enum or set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+    /// The question a practitioner is asked.
+    pub question: String,
+    /// Help text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// Domain of need.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+}
+
+/// A level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LevelInfo {
+    /// Level id.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// Default pathways.
+    pub pathways: Vec<String>,
+}
+
+/// A pathway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PathwayInfo {
+    /// Pathway id.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// What the practitioner does.
+    pub todo: String,
+}
+
+/// A matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatrixInfo {
+    /// Matrix id.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// Categories, lowest first.
+    pub categories: Vec<String>,
+}
+
+/// A guidance document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GuidanceInfo {
+    /// Guidance id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+}
+
+/// What a rule set contains.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RulesetInfo {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Hash of the normalised source.
+    pub hash: String,
+    /// Levels, lowest first.
+    pub levels: Vec<LevelInfo>,
+    /// Pathways, most urgent first.
+    pub pathways: Vec<PathwayInfo>,
+    /// Matrices.
+    pub matrices: Vec<MatrixInfo>,
+    /// Guidance documents.
+    pub guidance: Vec<GuidanceInfo>,
+    /// Number of rules.
+    pub rules: usize,
+}
+
+/// Serialises a DTO as compact JSON (the byte-identical form every host returns).
+pub(crate) fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const H: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        for nibble in [b >> 4, b & 15] {
+            s.push(char::from(
+                H.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
+    }
+    s
+}
+
+/// Formats rule-file text canonically, keeping comments. Errors if the text does not parse.
+pub fn format_source(name: &str, text: &str) -> Result<String, Error> {
+    let mut diags = Vec::new();
+    let (parsed, sources) = parse_all(
+        &[(name.to_string(), text.to_string())],
+        &Limits::default(),
+        &mut diags,
+    );
+    if diags.iter().any(|d| d.severity == Severity::Error) {
+        return Err(Error::rules(diags, sources));
+    }
+    Ok(parsed
+        .first()
+        .map(|f| fmt::print_file(f, true))
+        .unwrap_or_default())
+}

@@ -1,0 +1,151 @@
+//! Runs the tests written in rule files, and reports which rules no test fires.
+
+use serde::Serialize;
+
+use crate::decision::{Options, Status};
+use crate::facts::Facts;
+use crate::ir::TestExpect;
+use crate::ruleset::Ruleset;
+
+/// The result of one rule-file test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TestResult {
+    /// Test name.
+    pub name: String,
+    /// File it is in.
+    pub file: String,
+    /// Line it starts on.
+    pub line: u32,
+    /// Failed expectations, described; empty when the test passed.
+    pub failures: Vec<String>,
+}
+
+impl TestResult {
+    /// Whether every expectation held.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// The results of all rule-file tests, and coverage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TestReport {
+    /// One result per test, in file order.
+    pub results: Vec<TestResult>,
+    /// Rules that no test fires.
+    pub unfired_rules: Vec<String>,
+}
+
+impl TestReport {
+    /// How many tests passed.
+    pub fn passed(&self) -> usize {
+        self.results.iter().filter(|r| r.passed()).count()
+    }
+    /// How many tests failed.
+    pub fn failed(&self) -> usize {
+        self.results.len() - self.passed()
+    }
+}
+
+pub(crate) fn run(rs: &Ruleset) -> TestReport {
+    let p = rs.program();
+    let mut fired_any = vec![false; p.rules.len()];
+    let mut results = Vec::new();
+    for t in &p.tests {
+        let facts = Facts {
+            slots: t.given.clone(),
+        };
+        let d = rs.evaluate(&facts, Options::default());
+        for r in &d.reasons {
+            if let Some(i) = p.rules.iter().position(|x| x.id == r.rule) {
+                if let Some(f) = fired_any.get_mut(i) {
+                    *f = true;
+                }
+            }
+        }
+        let level_name = |r: Option<u32>| match r {
+            Some(r) => p
+                .levels
+                .get((r as usize).wrapping_sub(1))
+                .map_or("?".to_string(), |l| l.id.clone()),
+            None => "none".to_string(),
+        };
+        let pathway = |i: &u32| {
+            p.pathways
+                .get(*i as usize)
+                .map_or("?".to_string(), |x| x.id.clone())
+        };
+        let mut failures = Vec::new();
+        for (x, text) in &t.expects {
+            let got = match x {
+                TestExpect::Level(l) => {
+                    let want = level_name(*l);
+                    let got = d.level.clone().unwrap_or_else(|| "none".into());
+                    (got != want).then(|| format!("level {got}"))
+                }
+                TestExpect::Pathways(ps) => {
+                    let want: Vec<String> = ps.iter().map(pathway).collect();
+                    (d.pathways != want).then(|| format!("pathways [{}]", d.pathways.join(", ")))
+                }
+                TestExpect::Pathway(i) => {
+                    let want = pathway(i);
+                    (!d.pathways.contains(&want))
+                        .then(|| format!("pathways [{}]", d.pathways.join(", ")))
+                }
+                TestExpect::NoPathway(i) => {
+                    let want = pathway(i);
+                    d.pathways
+                        .contains(&want)
+                        .then(|| format!("pathways [{}]", d.pathways.join(", ")))
+                }
+                TestExpect::Provisional(want) => {
+                    let got = d.status == Status::Provisional;
+                    (got != *want)
+                        .then(|| format!("status {}", if got { "provisional" } else { "complete" }))
+                }
+                TestExpect::Missing(fs) => {
+                    let want: Vec<String> = fs
+                        .iter()
+                        .filter_map(|f| p.facts.get(*f as usize))
+                        .map(|f| f.id.clone())
+                        .collect();
+                    let got: Vec<String> = d.missing.iter().map(|m| m.fact.clone()).collect();
+                    (got != want).then(|| format!("missing [{}]", got.join(", ")))
+                }
+                TestExpect::Category(m, c) => {
+                    let mx = p.matrices.get(*m as usize);
+                    let want = mx
+                        .and_then(|mx| mx.categories.get(*c as usize))
+                        .cloned()
+                        .unwrap_or_default();
+                    let got = mx
+                        .and_then(|mx| d.exploitation.get(&mx.id))
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("")
+                        .to_string();
+                    (got != want).then(|| format!("{} {got}", mx.map_or("?", |m| m.id.as_str())))
+                }
+            };
+            if let Some(got) = got {
+                failures.push(format!("expected {text}, got {got}"));
+            }
+        }
+        results.push(TestResult {
+            name: t.name.clone(),
+            file: t.file.clone(),
+            line: t.line,
+            failures,
+        });
+    }
+    let unfired_rules = p
+        .rules
+        .iter()
+        .zip(&fired_any)
+        .filter(|(_, f)| !**f)
+        .map(|(r, _)| r.id.clone())
+        .collect();
+    TestReport {
+        results,
+        unfired_rules,
+    }
+}
