@@ -1,1 +1,557 @@
-//! Placeholder; replaced by the crate's implementation.
+//! The C ABI of the thresholds rules engine: `libthresholds.so` / `libthresholds.a` and
+//! `include/thresholds.h` (generated from this file by cbindgen; see `cbindgen.toml`).
+//!
+//! Conventions (the same for every function; the header says them to C users):
+//! inputs are `(pointer, length)` UTF-8, outputs are NUL-terminated and owned by the caller,
+//! out-parameters are written only on success, `*err` only on failure, every export goes through
+//! `ffi_boundary!` (panics become `THR_PANIC`), and every `_free` accepts NULL.
+#![deny(missing_docs)]
+
+mod convert;
+mod errors;
+
+use std::ffi::c_char;
+
+use engine::{Limits, Ruleset};
+
+use convert::{
+    check_out, ffi_boundary, finish, input_ref, input_str, owned_string, write_out, Input,
+};
+use errors::Failure;
+pub use errors::{thr_error, thr_status};
+
+/// The ABI version. It changes only when a change breaks binaries built against an older
+/// header (a removed function, a changed signature or struct layout); compare it with
+/// `thr_abi_version()` at start-up.
+pub const THR_ABI_VERSION: u32 = 1;
+/// Major version of the library (as in `thr_version()`).
+pub const THR_VERSION_MAJOR: u32 = 0;
+/// Minor version of the library.
+pub const THR_VERSION_MINOR: u32 = 1;
+/// Patch version of the library.
+pub const THR_VERSION_PATCH: u32 = 0;
+
+/// A checked and compiled rule set. Immutable once built: any number of threads may call
+/// `thr_ruleset_evaluate_json` (and the other `const thr_ruleset *` functions) on one ruleset at
+/// the same time, without locking. Create it with `thr_ruleset_default`, `thr_ruleset_compile` or
+/// `thr_ruleset_compile_files`; release it with `thr_ruleset_free` once no thread uses it.
+#[derive(Debug)]
+#[expect(
+    non_camel_case_types,
+    reason = "the C name `thr_ruleset` is the ABI contract"
+)]
+pub struct thr_ruleset {
+    rules: Ruleset,
+}
+
+/// One rule file for `thr_ruleset_compile_files`: its name (used in error locations and to order
+/// the files) and its text, each as (pointer, length) UTF-8. The library copies both.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct thr_source {
+    /// File name, e.g. `"10-facts.thr"`. Not NUL-terminated necessarily; `name_len` bytes.
+    pub name: *const c_char,
+    /// Length of `name` in bytes.
+    pub name_len: usize,
+    /// Rule text, `text_len` bytes.
+    pub text: *const c_char,
+    /// Length of `text` in bytes.
+    pub text_len: usize,
+}
+
+/// Limits on rules and facts, for `thr_ruleset_compile_files`. Get the defaults with
+/// `thr_limits_default()` and change the fields you need. Exceeding a limit is an error with a
+/// `THR_*_LIMIT` status, never a crash.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct thr_limits {
+    /// Largest rule file, in bytes (default 1 MiB).
+    pub max_source_bytes: usize,
+    /// Deepest bracket nesting in a rule file (default 64).
+    pub max_depth: usize,
+    /// Most operands in one expression (default 2000).
+    pub max_expr_terms: usize,
+    /// Most codes in one `set` or `enum` fact (default 64).
+    pub max_set_codes: usize,
+    /// Most rules in a rule set (default 10000).
+    pub max_rules: usize,
+    /// Largest facts text passed to `thr_ruleset_evaluate_json`, in bytes (default 1 MiB).
+    pub max_facts_bytes: usize,
+    /// Most decision-diagram nodes built while working out which unknown facts matter
+    /// (default 200000). Past it the decision is still given, marked provisional.
+    pub max_relevance_nodes: usize,
+}
+
+impl From<Limits> for thr_limits {
+    fn from(l: Limits) -> Self {
+        thr_limits {
+            max_source_bytes: l.max_source_bytes,
+            max_depth: l.max_depth,
+            max_expr_terms: l.max_expr_terms,
+            max_set_codes: l.max_set_codes,
+            max_rules: l.max_rules,
+            max_facts_bytes: l.max_facts_bytes,
+            max_relevance_nodes: l.max_relevance_nodes,
+        }
+    }
+}
+
+impl From<thr_limits> for Limits {
+    fn from(l: thr_limits) -> Self {
+        Limits {
+            max_source_bytes: l.max_source_bytes,
+            max_depth: l.max_depth,
+            max_expr_terms: l.max_expr_terms,
+            max_set_codes: l.max_set_codes,
+            max_rules: l.max_rules,
+            max_facts_bytes: l.max_facts_bytes,
+            max_relevance_nodes: l.max_relevance_nodes,
+        }
+    }
+}
+
+/// The file name `thr_ruleset_compile` gives its single source (it appears in error locations).
+const INLINE_NAME: &str = "inline.thr";
+
+fn new_ruleset(rules: Ruleset) -> *mut thr_ruleset {
+    Box::into_raw(Box::new(thr_ruleset { rules }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Version
+
+/// The library version, e.g. `"0.1.0"`: a static NUL-terminated string; do not free it.
+#[no_mangle]
+pub extern "C" fn thr_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The ABI version of the loaded library. A program built against this header should check
+/// `thr_abi_version() == THR_ABI_VERSION` at start-up.
+#[no_mangle]
+pub extern "C" fn thr_abi_version() -> u32 {
+    THR_ABI_VERSION
+}
+
+/// The default limits (the same the other functions use when none are given).
+#[no_mangle]
+pub extern "C" fn thr_limits_default() -> thr_limits {
+    thr_limits::from(Limits::default())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rulesets
+
+/// Builds the shipped rule set (the partnership's threshold of need, embedded in the library).
+///
+/// On success writes a new ruleset to `*out` (free it with `thr_ruleset_free`) and returns
+/// `THR_OK`. On failure returns the status and, if `err` is not NULL, writes an error to `*err`.
+///
+/// # Safety
+/// `out` must point to writable storage for one pointer; `err` must be NULL or do the same.
+#[no_mangle]
+pub unsafe extern "C" fn thr_ruleset_default(
+    out: *mut *mut thr_ruleset,
+    err: *mut *mut thr_error,
+) -> thr_status {
+    ffi_boundary!(err = err, {
+        check_out(out, "out")?;
+        let rules = Ruleset::builtin()?;
+        // SAFETY: `out` was checked non-NULL and the caller guarantees it is writable.
+        unsafe { write_out(out, new_ruleset(rules)) };
+        Ok(())
+    })
+}
+
+/// Parses, checks and compiles one rule file (`src_len` bytes of UTF-8 at `src`; no NUL needed).
+/// The file is named `inline.thr` in error locations. Use `thr_ruleset_compile_files` for a rule
+/// set split over several files, or to set limits.
+///
+/// On success writes a new ruleset to `*out` and returns `THR_OK`. Rule errors return
+/// `THR_RULES_SYNTAX`, `THR_RULES_INVALID` or `THR_RULES_LIMIT`; the error (if `err` is not NULL)
+/// lists every problem with its code, file, line and column.
+///
+/// # Safety
+/// `src` must be NULL or point to `src_len` readable bytes; `out` must point to writable storage
+/// for one pointer; `err` must be NULL or the same.
+#[no_mangle]
+pub unsafe extern "C" fn thr_ruleset_compile(
+    src: *const c_char,
+    src_len: usize,
+    out: *mut *mut thr_ruleset,
+    err: *mut *mut thr_error,
+) -> thr_status {
+    ffi_boundary!(err = err, {
+        check_out(out, "out")?;
+        // SAFETY: the caller guarantees `src_len` readable bytes at a non-NULL `src`.
+        let text = unsafe { input_str(src, src_len, "src", Input::Rules) }?;
+        let rules = Ruleset::from_source(INLINE_NAME, text)?;
+        // SAFETY: `out` was checked non-NULL and the caller guarantees it is writable.
+        unsafe { write_out(out, new_ruleset(rules)) };
+        Ok(())
+    })
+}
+
+/// Builds one rule set from `count` rule files (at least one). The files are ordered by name, so
+/// the result does not depend on the order given. `limits` may be NULL for the defaults
+/// (`thr_limits_default()`).
+///
+/// Returns as `thr_ruleset_compile`; also `THR_INVALID_ARGUMENT` when `count` is 0, and
+/// `THR_NULL_ARGUMENT` when `files`, or a name or text in it, is NULL.
+///
+/// # Safety
+/// `files` must be NULL or point to `count` readable `thr_source`s whose pointers are valid for
+/// their lengths; `limits` must be NULL or point to a `thr_limits`; `out` must point to writable
+/// storage for one pointer; `err` must be NULL or the same.
+#[no_mangle]
+pub unsafe extern "C" fn thr_ruleset_compile_files(
+    files: *const thr_source,
+    count: usize,
+    limits: *const thr_limits,
+    out: *mut *mut thr_ruleset,
+    err: *mut *mut thr_error,
+) -> thr_status {
+    ffi_boundary!(err = err, {
+        check_out(out, "out")?;
+        if files.is_null() {
+            return Err(Failure::null("files"));
+        }
+        if count == 0 {
+            return Err(Failure::invalid_argument(
+                "argument `count` is 0; a rule set needs at least one file".to_string(),
+            ));
+        }
+        if count > isize::MAX as usize / std::mem::size_of::<thr_source>() {
+            return Err(Failure::invalid_argument(format!(
+                "argument `count` is {count}, too large"
+            )));
+        }
+        // SAFETY: non-NULL, size checked, and the caller guarantees `count` readable entries.
+        let sources = unsafe { std::slice::from_raw_parts(files, count) };
+        let mut owned = Vec::with_capacity(count);
+        for (i, s) in sources.iter().enumerate() {
+            // SAFETY: the caller guarantees each pointer is valid for its length.
+            let name = unsafe {
+                input_str(
+                    s.name,
+                    s.name_len,
+                    &format!("files[{i}].name"),
+                    Input::Rules,
+                )
+            }?;
+            // SAFETY: as above.
+            let text = unsafe {
+                input_str(
+                    s.text,
+                    s.text_len,
+                    &format!("files[{i}].text"),
+                    Input::Rules,
+                )
+            }?;
+            owned.push((name.to_string(), text.to_string()));
+        }
+        // SAFETY: the caller guarantees `limits` is NULL or points to a `thr_limits`.
+        let limits = unsafe { limits.as_ref() }.map_or_else(Limits::default, |l| Limits::from(*l));
+        let rules = Ruleset::from_sources_with_limits(owned, limits)?;
+        // SAFETY: `out` was checked non-NULL and the caller guarantees it is writable.
+        unsafe { write_out(out, new_ruleset(rules)) };
+        Ok(())
+    })
+}
+
+/// Evaluates facts: `facts_len` bytes of UTF-8 JSON at `facts_json` (an object such as
+/// `{"age_years": 14, "immediate_danger": false}`; absent or `null` facts are unknown; no NUL
+/// needed). On success writes the decision JSON to `*decision_json_out` (NUL-terminated, compact,
+/// byte-identical to every other binding; free it with `thr_string_free`) and returns `THR_OK`.
+///
+/// The decision has `level`, `pathways` (most urgent first), `exploitation`, `status`
+/// (`complete` or `provisional`), `missing` (unknown facts that could change the decision, each
+/// with its question), `reasons` and `ruleset` (name, version, hash).
+///
+/// Bad facts return `THR_FACTS_INVALID_JSON`, `THR_FACTS_INVALID` (every problem is listed, each
+/// naming its fact) or `THR_FACTS_LIMIT`; nothing is evaluated then.
+///
+/// Thread safety: may be called from any number of threads on the same `rs` at once.
+///
+/// # Safety
+/// `rs` must be NULL or a live ruleset; `facts_json` must be NULL or point to `facts_len`
+/// readable bytes; `decision_json_out` must point to writable storage for one pointer; `err` must
+/// be NULL or the same.
+#[no_mangle]
+pub unsafe extern "C" fn thr_ruleset_evaluate_json(
+    rs: *const thr_ruleset,
+    facts_json: *const c_char,
+    facts_len: usize,
+    decision_json_out: *mut *mut c_char,
+    err: *mut *mut thr_error,
+) -> thr_status {
+    ffi_boundary!(err = err, {
+        // SAFETY: the caller guarantees a live ruleset when non-NULL.
+        let rs = unsafe { input_ref(rs, "rs") }?;
+        check_out(decision_json_out, "decision_json_out")?;
+        // SAFETY: the caller guarantees `facts_len` readable bytes at a non-NULL `facts_json`.
+        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", Input::Facts) }?;
+        let decision = rs.rules.evaluate_json_str(facts)?;
+        // SAFETY: checked non-NULL; the caller guarantees it is writable.
+        unsafe { write_out(decision_json_out, owned_string(decision)) };
+        Ok(())
+    })
+}
+
+/// The facts the rule set declares, as a JSON array: for each, `id`, `type` (`bool`, `int`,
+/// `enum`, `set`), `min`/`max` (int), `values` (enum and set codes), `question`, `help`, `domain`.
+/// Use it to build forms or to map case-system fields. On success writes the JSON to `*out`
+/// (free it with `thr_string_free`).
+///
+/// # Safety
+/// `rs` must be NULL or a live ruleset; `out` must point to writable storage for one pointer;
+/// `err` must be NULL or the same.
+#[no_mangle]
+pub unsafe extern "C" fn thr_ruleset_facts_json(
+    rs: *const thr_ruleset,
+    out: *mut *mut c_char,
+    err: *mut *mut thr_error,
+) -> thr_status {
+    ffi_boundary!(err = err, {
+        // SAFETY: the caller guarantees a live ruleset when non-NULL.
+        let rs = unsafe { input_ref(rs, "rs") }?;
+        check_out(out, "out")?;
+        // SAFETY: checked non-NULL; the caller guarantees it is writable.
+        unsafe { write_out(out, owned_string(rs.rules.facts_json())) };
+        Ok(())
+    })
+}
+
+/// What the rule set contains, as a JSON object: `name`, `version`, `hash` (`sha256:...` of the
+/// normalised rules), `levels` (`id`, `label`, default `pathways`; lowest first), `pathways`
+/// (`id`, `label`, `todo`: what the practitioner does; most urgent first), `matrices`, `guidance`
+/// and `rules` (how many). Use it to show a decision's level and pathway ids as text. On success
+/// writes the JSON to `*out` (free it with `thr_string_free`).
+///
+/// # Safety
+/// `rs` must be NULL or a live ruleset; `out` must point to writable storage for one pointer;
+/// `err` must be NULL or the same.
+#[no_mangle]
+pub unsafe extern "C" fn thr_ruleset_info_json(
+    rs: *const thr_ruleset,
+    out: *mut *mut c_char,
+    err: *mut *mut thr_error,
+) -> thr_status {
+    ffi_boundary!(err = err, {
+        // SAFETY: the caller guarantees a live ruleset when non-NULL.
+        let rs = unsafe { input_ref(rs, "rs") }?;
+        check_out(out, "out")?;
+        // SAFETY: checked non-NULL; the caller guarantees it is writable.
+        unsafe { write_out(out, owned_string(rs.rules.info_json())) };
+        Ok(())
+    })
+}
+
+/// Frees a ruleset. NULL is a no-op. No thread may use `rs` during or after the call; freeing
+/// the same ruleset twice is undefined behaviour.
+///
+/// # Safety
+/// `rs` must be NULL or a ruleset from this library not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn thr_ruleset_free(rs: *mut thr_ruleset) {
+    ffi_boundary!(default = (), {
+        if !rs.is_null() {
+            // SAFETY: the caller guarantees `rs` came from `Box::into_raw` here and is not freed.
+            drop(unsafe { Box::from_raw(rs) });
+        }
+    })
+}
+
+/// Frees a string returned by this library (a decision, facts or info JSON). NULL is a no-op.
+/// Do not pass it to `free()`, and do not pass the `const char *` of `thr_version` or of a
+/// `thr_error_*` accessor.
+///
+/// # Safety
+/// `s` must be NULL or a string from this library not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn thr_string_free(s: *mut c_char) {
+    ffi_boundary!(default = (), {
+        if !s.is_null() {
+            // SAFETY: the caller guarantees `s` came from `CString::into_raw` here.
+            drop(unsafe { std::ffi::CString::from_raw(s) });
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// The status of the call that made this error; `THR_NULL_ARGUMENT` if `e` is NULL.
+///
+/// # Safety
+/// `e` must be NULL or a live error.
+#[no_mangle]
+pub unsafe extern "C" fn thr_error_status(e: *const thr_error) -> thr_status {
+    ffi_boundary!(default = thr_status::THR_PANIC, {
+        // SAFETY: the caller guarantees a live error when non-NULL.
+        unsafe { e.as_ref() }.map_or(thr_status::THR_NULL_ARGUMENT, |e| e.status)
+    })
+}
+
+/// The stable code of the first error, e.g. `"thr::facts::unknown_fact"`: the same codes as every
+/// other binding (`thr::parse::*`, `thr::check::*`, `thr::facts::*`, `thr::eval::*`,
+/// `thr::internal`), plus `thr::ffi::null_argument`, `thr::ffi::invalid_utf8` and
+/// `thr::ffi::invalid_argument` for argument errors. Compare codes, not messages. Owned by `e`
+/// (valid until `thr_error_free(e)`); NULL if `e` is NULL.
+///
+/// # Safety
+/// `e` must be NULL or a live error.
+#[no_mangle]
+pub unsafe extern "C" fn thr_error_code(e: *const thr_error) -> *const c_char {
+    ffi_boundary!(default = std::ptr::null(), {
+        // SAFETY: the caller guarantees a live error when non-NULL.
+        unsafe { e.as_ref() }.map_or(std::ptr::null(), |e| e.code.as_ptr())
+    })
+}
+
+/// The first error's one-line message, in English, for logs and people (its wording may change
+/// between versions). Owned by `e`; NULL if `e` is NULL.
+///
+/// # Safety
+/// `e` must be NULL or a live error.
+#[no_mangle]
+pub unsafe extern "C" fn thr_error_message(e: *const thr_error) -> *const c_char {
+    ffi_boundary!(default = std::ptr::null(), {
+        // SAFETY: the caller guarantees a live error when non-NULL.
+        unsafe { e.as_ref() }.map_or(std::ptr::null(), |e| e.message.as_ptr())
+    })
+}
+
+/// The full error as JSON, the same as every other binding:
+/// `{"kind","code","message","diagnostics":[{"code","message","severity","help","fact","file",
+/// "line","column","related"}]}` (absent fields are omitted). `kind` is `rules`, `facts`,
+/// `argument` or `internal`. Owned by `e`; NULL if `e` is NULL.
+///
+/// # Safety
+/// `e` must be NULL or a live error.
+#[no_mangle]
+pub unsafe extern "C" fn thr_error_json(e: *const thr_error) -> *const c_char {
+    ffi_boundary!(default = std::ptr::null(), {
+        // SAFETY: the caller guarantees a live error when non-NULL.
+        unsafe { e.as_ref() }.map_or(std::ptr::null(), |e| e.json.as_ptr())
+    })
+}
+
+/// How many diagnostics the error has (errors first, then warnings); 0 if `e` is NULL.
+///
+/// # Safety
+/// `e` must be NULL or a live error.
+#[no_mangle]
+pub unsafe extern "C" fn thr_error_diagnostic_count(e: *const thr_error) -> usize {
+    ffi_boundary!(default = 0, {
+        // SAFETY: the caller guarantees a live error when non-NULL.
+        unsafe { e.as_ref() }.map_or(0, thr_error::diagnostic_count)
+    })
+}
+
+/// The code of diagnostic `i` (0-based). Owned by `e`; NULL if `e` is NULL or `i` is out of range.
+///
+/// # Safety
+/// `e` must be NULL or a live error.
+#[no_mangle]
+pub unsafe extern "C" fn thr_error_diagnostic_code(e: *const thr_error, i: usize) -> *const c_char {
+    ffi_boundary!(default = std::ptr::null(), {
+        // SAFETY: the caller guarantees a live error when non-NULL.
+        unsafe { e.as_ref() }.map_or(std::ptr::null(), |e| e.diagnostic_code(i))
+    })
+}
+
+/// The severity of diagnostic `i`: `"error"` or `"warning"`. Owned by `e`; NULL if `e` is NULL or
+/// `i` is out of range.
+///
+/// # Safety
+/// `e` must be NULL or a live error.
+#[no_mangle]
+pub unsafe extern "C" fn thr_error_diagnostic_severity(
+    e: *const thr_error,
+    i: usize,
+) -> *const c_char {
+    ffi_boundary!(default = std::ptr::null(), {
+        // SAFETY: the caller guarantees a live error when non-NULL.
+        unsafe { e.as_ref() }.map_or(std::ptr::null(), |e| e.diagnostic_severity(i))
+    })
+}
+
+/// The message of diagnostic `i`. Owned by `e`; NULL if `e` is NULL or `i` is out of range.
+///
+/// # Safety
+/// `e` must be NULL or a live error.
+#[no_mangle]
+pub unsafe extern "C" fn thr_error_diagnostic_message(
+    e: *const thr_error,
+    i: usize,
+) -> *const c_char {
+    ffi_boundary!(default = std::ptr::null(), {
+        // SAFETY: the caller guarantees a live error when non-NULL.
+        unsafe { e.as_ref() }.map_or(std::ptr::null(), |e| e.diagnostic_message(i))
+    })
+}
+
+/// Frees an error. NULL is a no-op; freeing twice is undefined behaviour. The strings its
+/// accessors returned become invalid.
+///
+/// # Safety
+/// `e` must be NULL or an error from this library not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn thr_error_free(e: *mut thr_error) {
+    ffi_boundary!(default = (), {
+        if !e.is_null() {
+            // SAFETY: the caller guarantees `e` came from `Box::into_raw` here and is not freed.
+            drop(unsafe { Box::from_raw(e) });
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_constants_match_the_package() {
+        let v = format!("{THR_VERSION_MAJOR}.{THR_VERSION_MINOR}.{THR_VERSION_PATCH}");
+        assert_eq!(v, env!("CARGO_PKG_VERSION"));
+        // SAFETY: a static NUL-terminated string.
+        let s = unsafe { std::ffi::CStr::from_ptr(thr_version()) };
+        assert_eq!(s.to_str().unwrap(), v);
+    }
+
+    #[test]
+    fn a_panic_in_a_body_becomes_thr_panic_with_an_error() {
+        let mut err: *mut thr_error = std::ptr::null_mut();
+        let status = ffi_boundary!(err = &mut err, {
+            if err.is_null() {
+                panic!("boom");
+            }
+            Ok(())
+        });
+        assert_eq!(status, thr_status::THR_PANIC);
+        assert!(!err.is_null());
+        // SAFETY: `err` was just written by the boundary.
+        unsafe {
+            assert_eq!(thr_error_status(err), thr_status::THR_PANIC);
+            let code = std::ffi::CStr::from_ptr(thr_error_code(err));
+            assert_eq!(code.to_str().unwrap(), "thr::internal");
+            let msg = std::ffi::CStr::from_ptr(thr_error_message(err));
+            assert!(msg.to_str().unwrap().contains("boom"));
+            thr_error_free(err);
+        }
+        let fallback: u32 = ffi_boundary!(default = 7, {
+            if THR_ABI_VERSION > 0 {
+                panic!("boom");
+            }
+            1
+        });
+        assert_eq!(fallback, 7);
+    }
+
+    #[test]
+    fn an_interior_nul_in_a_message_is_replaced() {
+        let c = convert::c_string("a\0b".to_string());
+        assert_eq!(c.to_str().unwrap(), "a\u{FFFD}b");
+    }
+}
