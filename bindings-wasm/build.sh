@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the WebAssembly packages: bindings-wasm/pkg/ (ES module, for browsers) and
+# bindings-wasm/pkg-node/ (CommonJS, for Node.js), optimised with binaryen's wasm-opt -Oz.
+# Installs what is missing first (idempotent): the wasm32 target, the pinned wasm-bindgen CLI,
+# the npm tools (binaryen, typescript). Prints the module's raw, optimised and gzipped sizes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.tools/bin:$HOME/.cargo/bin:$PATH"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target/wasm}"
+WASM_BINDGEN_VERSION=0.2.130 # must equal the `wasm-bindgen` pin in bindings-wasm/Cargo.toml
+
+rustup target list --installed | grep -qx wasm32-unknown-unknown \
+  || rustup target add wasm32-unknown-unknown
+if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --no-default-features \
+    --bin wasm-bindgen --root .tools
+fi
+if [[ ! -x bindings-wasm/node_modules/.bin/wasm-opt || bindings-wasm/package-lock.json -nt bindings-wasm/node_modules/.package-lock.json ]]; then
+  (cd bindings-wasm && npm ci --no-audit --no-fund)
+fi
+
+# Size-first release build, set by flags so the workspace's native profile is untouched.
+CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
+CARGO_PROFILE_RELEASE_LTO=fat \
+CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+CARGO_PROFILE_RELEASE_PANIC=abort \
+  cargo build -q -p thresholds-wasm --target wasm32-unknown-unknown --release
+
+raw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/thresholds_wasm.wasm"
+for target in web nodejs; do
+  out=bindings-wasm/pkg; [[ $target == nodejs ]] && out=bindings-wasm/pkg-node
+  rm -rf "$out"
+  wasm-bindgen --target "$target" --out-dir "$out" "$raw"
+  bindgen_size=$(wc -c <"$out/thresholds_wasm_bg.wasm" | tr -d ' ')
+  bindings-wasm/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-reference-types --enable-sign-ext --enable-mutable-globals --enable-multivalue \
+    "$out/thresholds_wasm_bg.wasm" -o "$out/thresholds_wasm_bg.wasm"
+done
+# pkg/ is an ES module; pkg-node/ is CommonJS (no "type": "module" above it).
+cat > bindings-wasm/pkg/package.json <<JSON
+{"name":"thresholds-wasm","version":"0.1.0","type":"module","main":"thresholds_wasm.js","types":"thresholds_wasm.d.ts","sideEffects":["./snippets/*"],"license":"Apache-2.0"}
+JSON
+cat > bindings-wasm/pkg-node/package.json <<JSON
+{"name":"thresholds-wasm","version":"0.1.0","main":"thresholds_wasm.js","types":"thresholds_wasm.d.ts","license":"Apache-2.0"}
+JSON
+
+opt=bindings-wasm/pkg/thresholds_wasm_bg.wasm
+size() { wc -c <"$1" | tr -d ' '; }
+printf 'wasm size: cargo %s B, wasm-bindgen %s B, wasm-opt -Oz %s B, gzip -9 %s B\n' \
+  "$(size "$raw")" "$bindgen_size" "$(size "$opt")" "$(gzip -9 -c "$opt" | wc -c | tr -d ' ')"

@@ -1,0 +1,86 @@
+/** A fact value: bool, int, enum code, or set of codes. `null` or absent means unknown. */
+export type FactValue = boolean | number | string | string[] | null;
+/** Facts about a child, keyed by fact id. */
+export type Facts = Record<string, FactValue | undefined>;
+
+/** An unknown fact that could change the decision. */
+export interface Missing { fact: string; question: string; }
+
+/** What a fired rule set. */
+export interface Effects {
+  level?: string;
+  exact?: boolean;
+  pathways?: string[];
+  exploitation?: Record<string, string>;
+}
+
+/** One fired rule (or matrix result) and why. */
+export interface Reason {
+  rule: string;
+  title?: string;
+  set: Effects;
+  facts: Record<string, FactValue>;
+  guidance?: string;
+  citation?: string;
+  reason: string;
+}
+
+/** A decision: the same shape as the decision JSON. */
+export interface Decision {
+  level: string | null;
+  pathways: string[];
+  exploitation: Record<string, string>;
+  status: "complete" | "provisional";
+  /** Most decisive first. */
+  missing: Missing[];
+  reasons: Reason[];
+  ruleset: { name: string; version: string; hash: string };
+}
+
+/** A declared fact, for building forms. */
+export interface FactInfo {
+  id: string;
+  type: "bool" | "int" | "enum" | "set";
+  min?: number;
+  max?: number;
+  values?: string[];
+  question: string;
+  help?: string;
+  domain?: string;
+}
+
+/** What a rule set contains. */
+export interface RulesetInfo {
+  name: string;
+  version: string;
+  hash: string;
+  levels: { id: string; label: string; pathways: string[] }[];
+  /** Most urgent first. */
+  pathways: { id: string; label: string; todo: string }[];
+  matrices: { id: string; label: string; categories: string[] }[];
+  guidance: { id: string; title: string }[];
+  rules: number;
+}
+
+/** One diagnostic. */
+export interface DetailedError {
+  code: string;
+  message: string;
+  severity: "error" | "warning";
+  help?: string;
+  fact?: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  related?: string[];
+}
+
+/** What every throwing method throws. */
+export interface ThresholdsError extends Error {
+  /** The first error's stable code, e.g. `thr::facts::unknown_fact`. */
+  code: string;
+  /** Which input was at fault. */
+  kind: "rules" | "facts" | "request";
+  /** Every error and warning. */
+  diagnostics: DetailedError[];
+}

@@ -1,0 +1,195 @@
+/* tslint:disable */
+/* eslint-disable */
+/** A fact value: bool, int, enum code, or set of codes. `null` or absent means unknown. */
+export type FactValue = boolean | number | string | string[] | null;
+/** Facts about a child, keyed by fact id. */
+export type Facts = Record<string, FactValue | undefined>;
+
+/** An unknown fact that could change the decision. */
+export interface Missing { fact: string; question: string; }
+
+/** What a fired rule set. */
+export interface Effects {
+    level?: string;
+    exact?: boolean;
+    pathways?: string[];
+    exploitation?: Record<string, string>;
+}
+
+/** One fired rule (or matrix result) and why. */
+export interface Reason {
+    rule: string;
+    title?: string;
+    set: Effects;
+    facts: Record<string, FactValue>;
+    guidance?: string;
+    citation?: string;
+    reason: string;
+}
+
+/** A decision: the same shape as the decision JSON. */
+export interface Decision {
+    level: string | null;
+    pathways: string[];
+    exploitation: Record<string, string>;
+    status: "complete" | "provisional";
+    /** Most decisive first. */
+    missing: Missing[];
+    reasons: Reason[];
+    ruleset: { name: string; version: string; hash: string };
+}
+
+/** A declared fact, for building forms. */
+export interface FactInfo {
+    id: string;
+    type: "bool" | "int" | "enum" | "set";
+    min?: number;
+    max?: number;
+    values?: string[];
+    question: string;
+    help?: string;
+    domain?: string;
+}
+
+/** What a rule set contains. */
+export interface RulesetInfo {
+    name: string;
+    version: string;
+    hash: string;
+    levels: { id: string; label: string; pathways: string[] }[];
+    /** Most urgent first. */
+    pathways: { id: string; label: string; todo: string }[];
+    matrices: { id: string; label: string; categories: string[] }[];
+    guidance: { id: string; title: string }[];
+    rules: number;
+}
+
+/** One diagnostic. */
+export interface DetailedError {
+    code: string;
+    message: string;
+    severity: "error" | "warning";
+    help?: string;
+    fact?: string;
+    file?: string;
+    line?: number;
+    column?: number;
+    related?: string[];
+}
+
+/** What every throwing method throws. */
+export interface ThresholdsError extends Error {
+    /** The first error's stable code, e.g. `thr::facts::unknown_fact`. */
+    code: string;
+    /** Which input was at fault. */
+    kind: "rules" | "facts" | "request";
+    /** Every error and warning. */
+    diagnostics: DetailedError[];
+}
+
+
+
+/**
+ * A checked and compiled rule set.
+ */
+export class Ruleset {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * The shipped rule set (the partnership's threshold of need), embedded in the module.
+     */
+    static default(): Ruleset;
+    /**
+     * Facts JSON text in, decision JSON text out: byte-identical to
+     * `thresholds eval --format json` (without its trailing newline).
+     */
+    evaluateJson(facts_json: string): string;
+    /**
+     * Evaluates facts (a plain object; absent or `null` means unknown) into a decision object
+     * of the same shape as the decision JSON.
+     */
+    evaluate(facts: Facts): Decision;
+    /**
+     * The declared facts: id, type, min, max, values, question, help, domain.
+     */
+    facts(): FactInfo[];
+    /**
+     * Builds a rule set from one rule file's text. Throws a `ThresholdsError` (kind `rules`)
+     * listing every syntax and check error.
+     */
+    static fromSource(text: string, name?: string | null): Ruleset;
+    /**
+     * Builds a rule set from several files: an object mapping file name to text.
+     */
+    static fromSources(files: Record<string, string>): Ruleset;
+    /**
+     * Name, version, hash, levels, pathways (most urgent first, with what to do), matrices
+     * and guidance.
+     */
+    info(): RulesetInfo;
+    /**
+     * Warnings found while checking the rules, as `DetailedError` objects.
+     */
+    warnings(): DetailedError[];
+    /**
+     * `sha256:` hash of the normalised rule source.
+     */
+    readonly hash: string;
+    /**
+     * Rule-set name.
+     */
+    readonly name: string;
+    /**
+     * Rule-set version.
+     */
+    readonly version: string;
+}
+
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+
+export interface InitOutput {
+    readonly memory: WebAssembly.Memory;
+    readonly __wbg_ruleset_free: (a: number, b: number) => void;
+    readonly ruleset_default: () => [number, number, number];
+    readonly ruleset_evaluate: (a: number, b: any) => [number, number, number];
+    readonly ruleset_evaluateJson: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly ruleset_facts: (a: number) => [number, number, number];
+    readonly ruleset_fromSource: (a: number, b: number, c: number, d: number) => [number, number, number];
+    readonly ruleset_fromSources: (a: any) => [number, number, number];
+    readonly ruleset_hash: (a: number) => [number, number];
+    readonly ruleset_info: (a: number) => [number, number, number];
+    readonly ruleset_name: (a: number) => [number, number];
+    readonly ruleset_version: (a: number) => [number, number];
+    readonly ruleset_warnings: (a: number) => any;
+    readonly __wbindgen_malloc: (a: number, b: number) => number;
+    readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
+    readonly __wbindgen_free: (a: number, b: number, c: number) => void;
+    readonly __wbindgen_exn_store: (a: number) => void;
+    readonly __externref_table_alloc: () => number;
+    readonly __wbindgen_externrefs: WebAssembly.Table;
+    readonly __externref_table_dealloc: (a: number) => void;
+    readonly __wbindgen_start: () => void;
+}
+
+export type SyncInitInput = BufferSource | WebAssembly.Module;
+
+/**
+ * Instantiates the given `module`, which can either be bytes or
+ * a precompiled `WebAssembly.Module`.
+ *
+ * @param {{ module: SyncInitInput }} module - Passing `SyncInitInput` directly is deprecated.
+ *
+ * @returns {InitOutput}
+ */
+export function initSync(module: { module: SyncInitInput } | SyncInitInput): InitOutput;
+
+/**
+ * If `module_or_path` is {RequestInfo} or {URL}, makes a request and
+ * for everything else, calls `WebAssembly.instantiate` directly.
+ *
+ * @param {{ module_or_path: InitInput | Promise<InitInput> }} module_or_path - Passing `InitInput` directly is deprecated.
+ *
+ * @returns {Promise<InitOutput>}
+ */
+export default function __wbg_init (module_or_path?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<InitOutput>;
