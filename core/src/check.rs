@@ -845,6 +845,8 @@ impl<'a> Checker<'a> {
         let mut reads = Vec::new();
         cond.visit_facts(&mut |f| reads.push(f));
         dedup_keep_order(&mut reads);
+        let mut reads_categories = Vec::new();
+        cond.categories_read(&mut reads_categories);
         Some(ir::Rule {
             id: r.id.name.clone(),
             title: r.title.as_ref().map(|t| t.value.clone()),
@@ -861,6 +863,7 @@ impl<'a> Checker<'a> {
                 .unwrap_or_default(),
             stage,
             reads,
+            reads_categories,
         })
     }
 

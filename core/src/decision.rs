@@ -198,11 +198,21 @@ pub(crate) fn build(
                         .insert(mx.id.clone(), serde_json::Value::String(cat));
                 }
             }
+            let mut read = read_facts(program, facts, &r.reads);
+            for m in &r.reads_categories {
+                if let (Some(mx), Some(c)) = (
+                    program.matrices.get(*m as usize),
+                    outcome.categories.get(*m as usize),
+                ) {
+                    let cat = mx.categories.get(*c as usize).cloned().unwrap_or_default();
+                    read.insert(mx.id.clone(), serde_json::Value::String(cat));
+                }
+            }
             reasons.push(Reason {
                 rule: r.id.clone(),
                 title: r.title.clone(),
                 set,
-                facts: read_facts(program, facts, &r.reads),
+                facts: read,
                 guidance: r.cite.as_ref().map(|c| c.guidance.clone()),
                 citation: r.cite.as_ref().map(|c| c.text.clone()),
                 reason: r.because.clone(),

@@ -151,9 +151,13 @@ impl Diagnostic {
         self.help = Some(help.into());
         self
     }
+    /// Adds help text after any help already given.
     pub(crate) fn help_opt(mut self, help: Option<String>) -> Self {
-        if help.is_some() {
-            self.help = help;
+        if let Some(h) = help {
+            self.help = Some(match self.help.take() {
+                Some(old) => format!("{old} {h}"),
+                None => h,
+            });
         }
         self
     }

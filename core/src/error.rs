@@ -86,7 +86,12 @@ pub struct ErrorBody {
 
 impl Error {
     pub(crate) fn rules(mut diagnostics: Vec<Diagnostic>, sources: Sources) -> Self {
-        diagnostics.sort_by_key(|d| d.severity);
+        diagnostics.sort_by_key(|d| {
+            (
+                d.severity,
+                d.labels.first().map(|l| (l.span.source, l.span.start)),
+            )
+        });
         Error {
             kind: ErrorKind::Rules,
             diagnostics,
@@ -174,7 +179,7 @@ impl Error {
             None => self
                 .diagnostics
                 .iter()
-                .map(|d| crate::render::render_plain(d))
+                .map(crate::render::render_plain)
                 .collect(),
         }
     }

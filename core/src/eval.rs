@@ -146,7 +146,7 @@ impl<'a> Env<'a> {
             }
             Expr::Cmp(op, a, b) => cmp_iv(*op, self.value(a), self.value(b)),
             Expr::EnumIn(i, mask) => match self.fact(*i) {
-                Some(v) => tri(v >= 0 && v < 64 && mask & (1u64 << v) != 0),
+                Some(v) => tri((0..64).contains(&v) && mask & (1u64 << v) != 0),
                 None => {
                     let n = match self.fact_ty(*i) {
                         Some(FactTy::Enum(c)) => c.len(),

@@ -144,15 +144,16 @@ pub(crate) fn from_json(
             errors.push(
                 Diagnostic::error(Code::UnknownFact, format!("unknown fact `{name}`"))
                     .for_fact(name.as_str())
-                    .help_opt(did_you_mean(
-                        name,
-                        program.facts.iter().map(|f| f.id.as_str()),
-                    ))
-                    .help_opt(Some(format!(
-                        "rule set `{}` declares {} facts",
-                        program.name,
-                        program.facts.len()
-                    ))),
+                    .help(
+                        did_you_mean(name, program.facts.iter().map(|f| f.id.as_str()))
+                            .unwrap_or_else(|| {
+                                format!(
+                                    "rule set `{}` declares {} facts; `thresholds facts` lists them",
+                                    program.name,
+                                    program.facts.len()
+                                )
+                            }),
+                    ),
             );
             continue;
         };

@@ -82,6 +82,8 @@ pub(crate) struct Rule {
     pub(crate) because: String,
     pub(crate) stage: Stage,
     pub(crate) reads: Vec<FactIdx>,
+    /// Matrices whose category the condition reads.
+    pub(crate) reads_categories: Vec<u32>,
 }
 
 impl Rule {
@@ -158,6 +160,20 @@ pub(crate) enum Expr {
 }
 
 impl Expr {
+    /// Matrices whose category this expression reads, in order of appearance.
+    pub(crate) fn categories_read(&self, out: &mut Vec<u32>) {
+        match self {
+            Expr::Category(m) if !out.contains(m) => out.push(*m),
+            Expr::Not(e) | Expr::Neg(e) => e.categories_read(out),
+            Expr::And(v) | Expr::Or(v) => v.iter().for_each(|e| e.categories_read(out)),
+            Expr::Cmp(_, a, b) | Expr::Add(a, b) | Expr::Sub(a, b) | Expr::Mul(a, b) => {
+                a.categories_read(out);
+                b.categories_read(out);
+            }
+            _ => {}
+        }
+    }
+
     /// Calls `f` on every fact this expression reads, in order of appearance.
     pub(crate) fn visit_facts(&self, f: &mut impl FnMut(FactIdx)) {
         match self {

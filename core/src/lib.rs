@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 mod ast;
+mod batch;
 mod check;
 mod decision;
 mod diag;
@@ -24,6 +25,7 @@ mod default_rules {
     include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
 }
 
+pub use batch::Columns;
 pub use decision::{Decision, Effects, Missing, Options, Reason, RulesetRef, Status};
 pub use diag::{Code, Diagnostic, Severity};
 pub use error::{DetailedError, Error, ErrorBody, ErrorKind};

@@ -58,7 +58,7 @@ pub(crate) fn parse_file(
     let pairs = match RulesParser::parse(Rule::file, text) {
         Ok(p) => p,
         Err(e) => {
-            diags.push(pest_error(source, 0, e));
+            diags.push(pest_error(source, 0, text, e));
             return file;
         }
     };
@@ -68,11 +68,20 @@ pub(crate) fn parse_file(
         match pair.as_rule() {
             Rule::EOI => {}
             Rule::CATCH_ALL => {
+                // A line that starts like an item begins a new broken item.
+                let first = pair
+                    .as_str()
+                    .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                    .next()
+                    .unwrap_or("");
+                if ITEM_KEYWORDS.contains(&first) {
+                    in_bad_run = false;
+                }
                 if !in_bad_run {
                     let start = pair.as_span().start();
                     let rest = text.get(start..).unwrap_or("");
                     let diag = match RulesParser::parse(Rule::item_strict, rest) {
-                        Err(e) => pest_error(source, start, e),
+                        Err(e) => pest_error(source, start, rest, e),
                         Ok(_) => Diagnostic::error(Code::Syntax, "unexpected text")
                             .at(span_of(source, pair.as_span()), "not a rule-file item"),
                     };
@@ -91,6 +100,19 @@ pub(crate) fn parse_file(
     }
     file
 }
+
+const ITEM_KEYWORDS: &[&str] = &[
+    "ruleset",
+    "guidance",
+    "levels",
+    "pathways",
+    "domains",
+    "provisional",
+    "fact",
+    "matrix",
+    "rule",
+    "test",
+];
 
 /// Finds the first bracket nested deeper than `max`, ignoring strings and comments.
 fn too_deep(text: &str, max: usize) -> Option<usize> {
@@ -166,8 +188,12 @@ fn scan_comments(text: &str) -> Vec<(u32, String)> {
     out
 }
 
-fn pest_error(source: SourceId, base: usize, e: pest::error::Error<Rule>) -> Diagnostic {
-    let e = e.renamed_rules(rename_rule);
+fn pest_error(
+    source: SourceId,
+    base: usize,
+    rest: &str,
+    e: pest::error::Error<Rule>,
+) -> Diagnostic {
     let (start, end) = match e.location {
         pest::error::InputLocation::Pos(p) => (p, p),
         pest::error::InputLocation::Span((s, e)) => (s, e),
@@ -177,13 +203,46 @@ fn pest_error(source: SourceId, base: usize, e: pest::error::Error<Rule>) -> Dia
             positives,
             negatives,
         } => {
-            let mut m = String::from("unexpected input");
-            let pos: Vec<String> = positives.iter().map(|r| rename_rule(r)).collect();
+            let found = rest
+                .get(start..)
+                .unwrap_or("")
+                .split_whitespace()
+                .next()
+                .unwrap_or("");
+            let found: String = found.chars().take(20).collect();
+            let mut m = if found.is_empty() {
+                "unexpected end of input".to_string()
+            } else {
+                format!("unexpected `{found}`")
+            };
+            let expr_start = positives.iter().any(|r| {
+                matches!(
+                    r,
+                    Rule::ident | Rule::paren | Rule::int | Rule::op_not | Rule::op_neg
+                )
+            });
+            let pos: Vec<String> = positives
+                .iter()
+                .filter(|r| {
+                    !(expr_start
+                        && matches!(
+                            r,
+                            Rule::KW_COUNT
+                                | Rule::KW_DOMAINS
+                                | Rule::KW_INDICATORS
+                                | Rule::KW_LEVEL
+                                | Rule::KW_SCORE
+                                | Rule::KW_TRUE
+                                | Rule::KW_FALSE
+                        ))
+                })
+                .map(rename_rule)
+                .collect();
             if !pos.is_empty() {
-                m = format!("expected {}", join_or(&pos));
+                m = format!("{m}; expected {}", join_or(&pos));
             }
             if positives.is_empty() && !negatives.is_empty() {
-                let neg: Vec<String> = negatives.iter().map(|r| rename_rule(r)).collect();
+                let neg: Vec<String> = negatives.iter().map(rename_rule).collect();
                 m = format!("unexpected {}", join_or(&neg));
             }
             m
@@ -200,6 +259,10 @@ fn join_or(items: &[String]) -> String {
     let mut items = items.to_vec();
     items.sort();
     items.dedup();
+    if items.len() > 6 {
+        items.truncate(6);
+        items.push("...".to_string());
+    }
     match items.as_slice() {
         [] => String::new(),
         [one] => one.clone(),
@@ -209,15 +272,27 @@ fn join_or(items: &[String]) -> String {
 
 fn rename_rule(r: &Rule) -> String {
     let s = match r {
-        Rule::ident | Rule::name => "a name",
+        Rule::ident
+        | Rule::paren
+        | Rule::e_count
+        | Rule::e_domains
+        | Rule::e_indicators
+        | Rule::e_level
+        | Rule::e_score
+        | Rule::e_true
+        | Rule::e_false
+        | Rule::op_not
+        | Rule::op_neg
+        | Rule::int
+        | Rule::expr => "an expression",
+        Rule::name => "a name",
         Rule::string | Rule::string_inner => "a string in double quotes",
-        Rule::int => "an integer",
-        Rule::expr | Rule::paren => "an expression",
+
         Rule::infix_op | Rule::op_or | Rule::op_and => "an operator",
         Rule::op_eq | Rule::op_ne | Rule::op_lt | Rule::op_le | Rule::op_gt | Rule::op_ge => {
             "a comparison"
         }
-        Rule::op_add | Rule::op_sub | Rule::op_mul | Rule::op_neg => "an arithmetic operator",
+        Rule::op_add | Rule::op_sub | Rule::op_mul => "an arithmetic operator",
         Rule::op_in => "`in { ... }`",
         Rule::op_has => "`has ...`",
         Rule::EOI => "end of file",

@@ -1,0 +1,279 @@
+//! Batch evaluation for hosts that hold many referrals at once (data frames, record streams).
+//!
+//! Facts can be built column by column without JSON: a host hands over each column's distinct
+//! values once ([`Ruleset::encode_values`], with the same checks and error codes as JSON facts)
+//! and then one small integer per row saying which distinct value it holds ([`Columns::set`]).
+//! [`Ruleset::evaluate_all`] evaluates many converted facts on several standard threads and
+//! returns the decisions in input order; the result is the same as calling
+//! [`Ruleset::evaluate`] on each, in any thread count.
+
+use crate::check::did_you_mean;
+use crate::decision::{Decision, Options};
+use crate::diag::{Code, Diagnostic};
+use crate::error::Error;
+use crate::facts::{self, Facts};
+use crate::ruleset::Ruleset;
+
+/// Batches smaller than this are evaluated on the calling thread.
+const MIN_ROWS_PER_THREAD: usize = 512;
+
+/// Facts for many referrals, filled in one fact (column) at a time. Every fact starts unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Columns {
+    width: usize,
+    rows: usize,
+    /// Row-major: `rows * width` slots.
+    slots: Vec<Option<i64>>,
+}
+
+impl Columns {
+    /// The number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Sets one fact for every row. `table` is what [`Ruleset::encode_values`] returned for
+    /// the column's distinct values; `codes[row]` is an index into it, or negative for unknown.
+    /// Errors (code `thr::facts::wrong_type`) when `codes` has the wrong length, the fact index
+    /// is out of range, or a code points past the table.
+    pub fn set(&mut self, fact: usize, table: &[Option<i64>], codes: &[i64]) -> Result<(), Error> {
+        if fact >= self.width || codes.len() != self.rows {
+            return Err(Error::facts(vec![Diagnostic::error(
+                Code::FactType,
+                format!(
+                    "column {fact} has {} values for {} rows of {} facts",
+                    codes.len(),
+                    self.rows,
+                    self.width
+                ),
+            )]));
+        }
+        // INVARIANT: `slots.len() == rows * width` and `fact < width`, so every `row * width +
+        // fact` below is in bounds; `get_mut` keeps that checked all the same.
+        for (row, code) in codes.iter().enumerate() {
+            let value = match usize::try_from(*code) {
+                Err(_) => None,
+                Ok(i) => *table.get(i).ok_or_else(|| {
+                    Error::facts(vec![Diagnostic::error(
+                        Code::FactType,
+                        format!(
+                            "row {row} of column {fact} refers to value {i} of {}",
+                            table.len()
+                        ),
+                    )])
+                })?,
+            };
+            if let Some(slot) = self.slots.get_mut(row * self.width + fact) {
+                *slot = value;
+            }
+        }
+        Ok(())
+    }
+
+    /// The facts of one row, ready to evaluate; `None` past the last row.
+    pub fn row(&self, row: usize) -> Option<Facts> {
+        let start = row.checked_mul(self.width)?;
+        let slots = self.slots.get(start..start.checked_add(self.width)?)?;
+        (row < self.rows).then(|| Facts {
+            slots: slots.to_vec(),
+        })
+    }
+
+    /// Every row's facts, in order.
+    pub fn to_facts(&self) -> Vec<Facts> {
+        (0..self.rows).filter_map(|r| self.row(r)).collect()
+    }
+}
+
+impl Ruleset {
+    /// The position of a declared fact, for [`Columns::set`]. An undeclared name is a facts
+    /// error `thr::facts::unknown_fact` naming it, with a "did you mean".
+    pub fn fact_index(&self, name: &str) -> Result<usize, Error> {
+        let facts = &self.program().facts;
+        facts.iter().position(|f| f.id == name).ok_or_else(|| {
+            Error::facts(vec![Diagnostic::error(
+                Code::UnknownFact,
+                format!("unknown fact `{name}`"),
+            )
+            .for_fact(name)
+            .help_opt(did_you_mean(name, facts.iter().map(|f| f.id.as_str())))])
+        })
+    }
+
+    /// Converts a column's distinct values (as JSON values; `null` is unknown) for the fact
+    /// at `fact`. The checks and error codes are those of JSON facts; every bad value is
+    /// reported.
+    pub fn encode_values(
+        &self,
+        fact: usize,
+        values: &[serde_json::Value],
+    ) -> Result<Vec<Option<i64>>, Error> {
+        let Some(f) = self.program().facts.get(fact) else {
+            return Err(Error::facts(vec![Diagnostic::error(
+                Code::UnknownFact,
+                format!(
+                    "fact index {fact} is past the {} declared facts",
+                    self.program().facts.len()
+                ),
+            )]));
+        };
+        let mut errors = Vec::new();
+        let mut out = Vec::with_capacity(values.len());
+        for v in values {
+            match facts::value_from_json(f, v) {
+                Ok(x) => out.push(x),
+                Err(d) => {
+                    out.push(None);
+                    errors.push(d);
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(Error::facts(errors))
+        }
+    }
+
+    /// Empty columns (every fact unknown) for `rows` referrals.
+    pub fn columns(&self, rows: usize) -> Columns {
+        let width = self.program().facts.len();
+        Columns {
+            width,
+            rows,
+            slots: vec![None; rows.saturating_mul(width)],
+        }
+    }
+
+    /// Evaluates every facts value, in order, on up to `threads` threads (0 means as many as
+    /// the machine has). Small batches stay on the calling thread.
+    pub fn evaluate_all(&self, facts: &[Facts], options: Options, threads: usize) -> Vec<Decision> {
+        let available = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let wanted = if threads == 0 { available } else { threads };
+        let threads = wanted.min(facts.len() / MIN_ROWS_PER_THREAD).max(1);
+        if threads == 1 {
+            return facts.iter().map(|f| self.evaluate(f, options)).collect();
+        }
+        let chunk = facts.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = facts
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|f| self.evaluate(f, options))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(facts.len());
+            for (h, part) in handles.into_iter().zip(facts.chunks(chunk)) {
+                match h.join() {
+                    Ok(mut ds) => out.append(&mut ds),
+                    // A worker cannot panic (evaluation never does); if one did, redo its
+                    // part here so the caller still gets every decision.
+                    Err(_) => out.extend(part.iter().map(|f| self.evaluate(f, options))),
+                }
+            }
+            out
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: &str = r#"
+ruleset "batch" version "1"
+levels { low "Low" -> a  high "High" -> b }
+pathways { a "A" "Do a."  b "B" "Do b." }
+fact age: int 0..25 { question "Age?" }
+fact danger: bool { question "Danger?" }
+fact kind: enum { x, y } { question "Kind?" }
+rule r1 { when danger then level high because "Danger." }
+rule r2 { when age < 5 and kind == y then level high because "Young y." }
+"#;
+
+    fn rules() -> Ruleset {
+        Ruleset::from_source("batch.thr", RULES).unwrap()
+    }
+
+    #[test]
+    fn columns_match_json_facts() {
+        let rs = rules();
+        let age = rs.fact_index("age").unwrap();
+        let danger = rs.fact_index("danger").unwrap();
+        let mut cols = rs.columns(3);
+        let t = rs
+            .encode_values(age, &[serde_json::json!(3), serde_json::json!(9)])
+            .unwrap();
+        cols.set(age, &t, &[0, 1, -1]).unwrap();
+        let t = rs
+            .encode_values(danger, &[serde_json::json!(true)])
+            .unwrap();
+        cols.set(danger, &t, &[-1, -1, 0]).unwrap();
+        let texts = [r#"{"age":3}"#, r#"{"age":9}"#, r#"{"danger":true}"#];
+        for (i, text) in texts.iter().enumerate() {
+            assert_eq!(cols.row(i).unwrap(), rs.facts_from_json(text).unwrap());
+        }
+        assert_eq!(cols.row(3), None);
+        let facts = cols.to_facts();
+        let one: Vec<Decision> = facts
+            .iter()
+            .map(|f| rs.evaluate(f, Options::default()))
+            .collect();
+        assert_eq!(rs.evaluate_all(&facts, Options::default(), 1), one);
+    }
+
+    #[test]
+    fn bad_values_and_names_are_coded_errors() {
+        let rs = rules();
+        let e = rs.fact_index("dangr").unwrap_err();
+        assert_eq!(e.code(), "thr::facts::unknown_fact");
+        assert_eq!(e.detailed()[0].fact.as_deref(), Some("dangr"));
+        let kind = rs.fact_index("kind").unwrap();
+        let e = rs
+            .encode_values(
+                kind,
+                &[
+                    serde_json::json!("x"),
+                    serde_json::json!("z"),
+                    serde_json::json!(1),
+                ],
+            )
+            .unwrap_err();
+        let codes: Vec<String> = e.detailed().into_iter().map(|d| d.code).collect();
+        assert_eq!(
+            codes,
+            ["thr::facts::unknown_code", "thr::facts::wrong_type"]
+        );
+        let mut cols = rs.columns(2);
+        assert!(cols.set(kind, &[Some(0)], &[0]).is_err());
+        assert!(cols.set(kind, &[Some(0)], &[0, 1]).is_err());
+        assert!(cols.set(99, &[Some(0)], &[0, 0]).is_err());
+        assert!(rs.encode_values(99, &[]).is_err());
+    }
+
+    #[test]
+    fn threads_do_not_change_decisions() {
+        let rs = rules();
+        let facts: Vec<Facts> = (0..5_000)
+            .map(|i| {
+                let text = match i % 4 {
+                    0 => format!(r#"{{"age":{}}}"#, i % 26),
+                    1 => format!(r#"{{"age":{},"kind":"y"}}"#, i % 26),
+                    2 => r#"{"danger":false}"#.to_string(),
+                    _ => r#"{"danger":true,"kind":"x"}"#.to_string(),
+                };
+                rs.facts_from_json(&text).unwrap()
+            })
+            .collect();
+        let one = rs.evaluate_all(&facts, Options::default(), 1);
+        assert_eq!(one.len(), facts.len());
+        assert_eq!(rs.evaluate_all(&facts, Options::default(), 2), one);
+        assert_eq!(rs.evaluate_all(&facts, Options::default(), 0), one);
+        assert_eq!(rs.evaluate(&facts[1], Options::default()), one[1]);
+        assert!(rs.evaluate_all(&[], Options::default(), 2).is_empty());
+    }
+}

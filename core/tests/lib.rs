@@ -1,0 +1,14 @@
+//! Integration tests for the `thresholds` crate (one test binary).
+
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "test helpers fail by panicking"
+)]
+
+mod corpus;
+mod diagnostics;
+mod grammar;
+mod props;
