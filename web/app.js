@@ -1,0 +1,315 @@
+// The referral checker: a form built from the rule set's declared facts, and a decision that is
+// re-evaluated in this browser (WebAssembly) on every answer. Nothing is sent anywhere.
+//
+// Stable hooks (for tests and partner sites):
+//   - each question's control has name = fact id. bool and enum: <select> whose values are as in
+//     the facts JSON ("true"/"false" for bool) plus "" for "Don't know"; int: <input type=number>
+//     (empty = don't know); set: checkboxes with value = code, plus a "None of these" checkbox
+//     (data-none-of = fact id); no box ticked = don't know.
+//   - #decision carries data-level (the engine's level id), data-status and data-pathways
+//     (pathway ids, space-separated, most urgent first); data-escalated-level when a
+//     practitioner has raised the level.
+//   - performance marks/measures: "thresholds:first-decision", "thresholds:evaluate".
+import init, { Ruleset } from "./pkg/thresholds_wasm.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** Text for a code: `some_absence` -> `Some absence`. */
+function humanize(code) {
+  const s = String(code).replace(/_/g, " ");
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "text") e.textContent = v;
+    else e.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}
+
+const DOMAIN_TITLES = { "": "About the child and the concern" };
+
+/** Builds one question's control from its declared fact. */
+function question(f) {
+  const id = `q-${f.id}`;
+  const helpId = f.help ? `${id}-help` : undefined;
+  const help = f.help ? el("span", { class: "help", id: helpId, text: f.help }) : null;
+  const wrap = el("div", { class: "question", "data-fact": f.id, "data-type": f.type });
+  if (f.type === "set") {
+    const boxes = (f.values ?? []).map((code) =>
+      el("label", {}, el("input", { type: "checkbox", name: f.id, value: code, id: `${id}-${code}` }), humanize(code)),
+    );
+    const none = el("label", { class: "none-of" },
+      el("input", { type: "checkbox", "data-none-of": f.id, id: `${id}--none` }), "None of these");
+    wrap.append(el("fieldset", { id, tabindex: "-1", "aria-describedby": helpId },
+      el("legend", { text: f.question }), help, el("div", { class: "checks" }, boxes, none)));
+    return wrap;
+  }
+  let control;
+  if (f.type === "int") {
+    control = el("input", { type: "number", name: f.id, id, min: f.min, max: f.max, step: 1, inputmode: "numeric", "aria-describedby": helpId });
+  } else {
+    const values = f.type === "bool" ? [["true", "Yes"], ["false", "No"]] : (f.values ?? []).map((v) => [v, humanize(v)]);
+    control = el("select", { name: f.id, id, "aria-describedby": helpId },
+      el("option", { value: "", text: "Don't know" }),
+      values.map(([v, t]) => el("option", { value: v, text: t })));
+  }
+  wrap.append(el("label", { for: id, text: f.question }), help, control);
+  if (f.type === "int") {
+    wrap.append(el("span", { class: "help", id: `${id}-range`, text: `${f.min}–${f.max}; leave empty if you do not know.` }));
+    control.setAttribute("aria-describedby", [helpId, `${id}-range`].filter(Boolean).join(" "));
+  }
+  return wrap;
+}
+
+/** Builds the form: one fieldset per domain of need, in the order facts are declared. */
+function buildForm(form, facts) {
+  const groups = new Map();
+  for (const f of facts) {
+    const key = f.domain ?? "";
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(f);
+  }
+  for (const [domain, list] of groups) {
+    form.append(el("fieldset", {}, el("legend", { text: DOMAIN_TITLES[domain] ?? humanize(domain) }), list.map(question)));
+  }
+}
+
+/** Reads the form into facts: unanswered questions are left out (unknown). */
+function readFacts(form, declared) {
+  const facts = {};
+  for (const f of declared) {
+    if (f.type === "set") {
+      const codes = [...form.querySelectorAll(`input[type=checkbox][name="${CSS.escape(f.id)}"]:checked`)].map((b) => b.value);
+      const none = form.querySelector(`input[data-none-of="${CSS.escape(f.id)}"]`);
+      if (codes.length > 0) facts[f.id] = codes;
+      else if (none?.checked) facts[f.id] = [];
+      continue;
+    }
+    const c = form.elements.namedItem(f.id);
+    const v = c?.value ?? "";
+    if (v === "") continue;
+    if (f.type === "bool") facts[f.id] = v === "true";
+    else if (f.type === "int") {
+      const n = Number(v);
+      if (Number.isInteger(n) && n >= f.min && n <= f.max) facts[f.id] = n;
+    } else facts[f.id] = v;
+  }
+  return facts;
+}
+
+/** Replaces a container's content only when it changed (keeps live-region announcements quiet). */
+function put(container, nodes) {
+  const next = el("div", {}, nodes);
+  if (container.innerHTML !== next.innerHTML) container.replaceChildren(...next.childNodes);
+}
+
+function answerText(f, v) {
+  if (f.type === "bool") return v ? "Yes" : "No";
+  if (f.type === "set") return v.length ? v.map(humanize).join(", ") : "None of these";
+  if (f.type === "enum") return humanize(v);
+  return String(v);
+}
+
+class Checker {
+  constructor(rs) {
+    this.rs = rs;
+    this.info = rs.info();
+    this.declared = rs.facts();
+    this.factById = new Map(this.declared.map((f) => [f.id, f]));
+    this.levels = this.info.levels;
+    this.rank = new Map(this.levels.map((l, i) => [l.id, i]));
+    this.pathways = new Map(this.info.pathways.map((p) => [p.id, p]));
+    this.matrices = new Map(this.info.matrices.map((m) => [m.id, m]));
+    this.form = $("questions");
+    this.decision = null;
+    this.facts = {};
+  }
+
+  start() {
+    $("loading").remove();
+    buildForm(this.form, this.declared);
+    $("ruleset-line").textContent = `Rules: ${this.info.name}, version ${this.info.version} (${this.info.hash.slice(0, 19)}…)`;
+    const esc = $("escalate-level");
+    for (const l of this.levels) esc.append(el("option", { value: l.id, text: l.label }));
+    const update = () => this.update();
+    // Every control (select, number, checkbox) fires "input" on each answer.
+    this.form.addEventListener("input", (e) => {
+      this.exclusive(e.target);
+      update();
+    });
+    this.form.addEventListener("submit", (e) => e.preventDefault());
+    esc.addEventListener("input", update);
+    $("escalate-reason").addEventListener("input", update);
+    $("copy-summary").addEventListener("click", () => this.copy());
+    this.update();
+    performance.mark("thresholds:first-decision");
+  }
+
+  /** "None of these" and the codes of a set exclude each other. */
+  exclusive(target) {
+    if (!(target instanceof HTMLInputElement) || target.type !== "checkbox" || !target.checked) return;
+    const none = target.dataset.noneOf;
+    if (none) {
+      for (const b of this.form.querySelectorAll(`input[type=checkbox][name="${CSS.escape(none)}"]`)) b.checked = false;
+    } else {
+      const n = this.form.querySelector(`input[data-none-of="${CSS.escape(target.name)}"]`);
+      if (n) n.checked = false;
+    }
+  }
+
+  label(levelId) {
+    return this.levels.find((l) => l.id === levelId)?.label ?? humanize(levelId);
+  }
+
+  /** The practitioner's escalation, applied only above the engine's level and with a reason. */
+  escalation(d) {
+    const level = $("escalate-level").value;
+    const reason = $("escalate-reason").value.trim();
+    const status = $("escalate-status");
+    if (!level) {
+      status.textContent = "";
+      return null;
+    }
+    if (!reason) {
+      status.textContent = "Give your reason to record the escalation.";
+      return null;
+    }
+    if (d.level !== null && this.rank.get(level) <= this.rank.get(d.level)) {
+      status.textContent = `The checker's level is already ${this.label(d.level)}; it stays at that level.`;
+      return null;
+    }
+    status.textContent = `Escalation recorded: ${this.label(level)}.`;
+    return { level, reason, from: d.level };
+  }
+
+  update() {
+    const t0 = performance.now();
+    this.facts = readFacts(this.form, this.declared);
+    let d;
+    try {
+      d = this.rs.evaluate(this.facts);
+    } catch (e) {
+      put($("decision-live"), el("p", { class: "error", text: `The answers could not be checked: ${e.message}` }));
+      return;
+    }
+    this.decision = d;
+    this.escalated = this.escalation(d);
+    this.render(d, this.escalated);
+    $("summary-text").textContent = this.summary();
+    const t1 = performance.now();
+    performance.measure("thresholds:evaluate", { start: t0, end: t1 });
+  }
+
+  render(d, esc) {
+    const box = $("decision");
+    box.dataset.level = d.level ?? "";
+    box.dataset.status = d.status;
+    box.dataset.pathways = d.pathways.join(" ");
+    if (esc) box.dataset.escalatedLevel = esc.level;
+    else delete box.dataset.escalatedLevel;
+
+    const shown = esc ? esc.level : d.level;
+    const live = [
+      el("p", { class: "level" }, "Level: ", shown === null ? "none" : this.label(shown)),
+      esc ? el("p", { class: "escalated", text: `Escalated by you from ${d.level === null ? "no level" : this.label(d.level)}. Your reason: ${esc.reason}` }) : null,
+      d.status === "provisional"
+        ? el("p", { class: "status-provisional", text: `Provisional: ${d.missing.length} unanswered ${d.missing.length === 1 ? "question" : "questions"} could still change this.` })
+        : el("p", { text: "Complete: no unanswered question could change this." }),
+      el("h3", { text: "What to do, most urgent first" }),
+      el("ol", { class: "pathways" }, this.pathwayItems(d.pathways)),
+    ];
+    if (esc) {
+      const extra = (this.levels.find((l) => l.id === esc.level)?.pathways ?? []).filter((p) => !d.pathways.includes(p));
+      if (extra.length) live.push(el("h3", { text: `Also, for the level you escalated to` }), el("ol", { class: "pathways" }, this.pathwayItems(extra)));
+    }
+    put($("decision-live"), live);
+
+    const exploitation = Object.entries(d.exploitation);
+    const detail = [
+      exploitation.length ? el("h3", { text: "Exploitation risk" }) : null,
+      exploitation.length ? el("ul", {}, exploitation.map(([m, c]) => el("li", { text: `${this.matrices.get(m)?.label ?? humanize(m)}: ${c}` }))) : null,
+      el("h3", { text: "Why" }),
+      d.reasons.length
+        ? el("ul", { class: "reasons" }, d.reasons.map((r) => el("li", { class: "reason", "data-rule": r.rule },
+            el("strong", { text: r.title ?? r.rule }), " — ", r.reason,
+            r.citation ? el("span", { class: "citation", text: `Source: ${r.citation}` }) : null)))
+        : el("p", { text: "No rule applies to the answers so far." }),
+      el("h3", { id: "missing-heading", text: "Questions that could still change this" }),
+      d.missing.length
+        ? el("ol", { class: "missing", "aria-labelledby": "missing-heading" }, d.missing.map((m) =>
+            el("li", { "data-fact": m.fact }, el("a", { href: `#q-${m.fact}`, text: m.question }))))
+        : el("p", { text: "None." }),
+    ];
+    put($("decision-detail"), detail);
+  }
+
+  pathwayItems(ids) {
+    return ids.map((id) => {
+      const p = this.pathways.get(id);
+      return el("li", { "data-pathway": id }, el("strong", { text: p?.label ?? humanize(id) }), el("span", { class: "todo", text: p?.todo ?? "" }));
+    });
+  }
+
+  summary() {
+    const d = this.decision;
+    const esc = this.escalated;
+    const lines = [`Referral checker summary (${this.info.name}, version ${this.info.version}, ${this.info.hash})`, ""];
+    lines.push(`Level: ${d.level === null ? "none" : this.label(d.level)}${d.status === "provisional" ? " (provisional)" : ""}`);
+    if (esc) lines.push(`Escalated by the practitioner to: ${this.label(esc.level)}`, `Reason for escalating: ${esc.reason}`);
+    lines.push("", "What to do:");
+    const ids = [...d.pathways];
+    if (esc) for (const p of this.levels.find((l) => l.id === esc.level)?.pathways ?? []) if (!ids.includes(p)) ids.push(p);
+    ids.forEach((id, i) => lines.push(`${i + 1}. ${this.pathways.get(id)?.label ?? id}: ${this.pathways.get(id)?.todo ?? ""}`));
+    const ex = Object.entries(d.exploitation);
+    if (ex.length) lines.push("", `Exploitation risk: ${ex.map(([m, c]) => `${this.matrices.get(m)?.label ?? m} ${c}`).join("; ")}`);
+    lines.push("", "Why:");
+    if (!d.reasons.length) lines.push("- No rule applies to the answers given.");
+    for (const r of d.reasons) lines.push(`- ${r.title ?? r.rule}: ${r.reason}${r.citation ? ` (${r.citation})` : ""}`);
+    lines.push("", "Answers given:");
+    const answered = this.declared.filter((f) => f.id in this.facts);
+    if (!answered.length) lines.push("- none");
+    for (const f of answered) lines.push(`- ${f.question} ${answerText(f, this.facts[f.id])}`);
+    if (d.missing.length) {
+      lines.push("", "Not yet known, could change the decision:");
+      for (const m of d.missing) lines.push(`- ${m.question}`);
+    }
+    return lines.join("\n") + "\n";
+  }
+
+  async copy() {
+    const text = this.summary();
+    const status = $("copy-status");
+    try {
+      await navigator.clipboard.writeText(text);
+      status.textContent = "Summary copied to the clipboard.";
+    } catch {
+      // Fallback: select the summary text so it can be copied with the keyboard.
+      const pre = $("summary-text");
+      pre.closest("details").open = true;
+      const range = document.createRange();
+      range.selectNodeContents(pre);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      status.textContent = "Could not reach the clipboard: the summary is selected; press Ctrl+C to copy it.";
+      pre.focus();
+    }
+  }
+}
+
+async function main() {
+  try {
+    await init();
+    const checker = new Checker(Ruleset.default());
+    checker.start();
+  } catch (e) {
+    put($("decision-live"), el("p", { class: "error", text: `The checker could not start: ${e.message}` }));
+    $("loading")?.remove();
+  }
+}
+
+main();
