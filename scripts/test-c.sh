@@ -32,9 +32,9 @@ step "building and installing into $prefix"
 bindings-c/install.sh "$prefix"
 
 step "header drift check (cbindgen $CBINDGEN_VERSION)"
-(cd bindings-c && cbindgen --quiet --config cbindgen.toml --crate thresholds-c --output "$work/thresholds.h" .)
-if ! cmp -s "$work/thresholds.h" bindings-c/include/thresholds.h; then
-  diff -u bindings-c/include/thresholds.h "$work/thresholds.h" | head -40 || true
+(cd bindings-c && cbindgen --quiet --config cbindgen.toml --crate thresholds-c --output "$work/fresh.h" .)
+if ! cmp -s "$work/fresh.h" bindings-c/include/thresholds.h; then
+  diff -u bindings-c/include/thresholds.h "$work/fresh.h" | head -40 || true
   echo "bindings-c/include/thresholds.h is out of date: regenerate it with" >&2
   echo "  (cd bindings-c && cbindgen --config cbindgen.toml --crate thresholds-c --output include/thresholds.h .)" >&2
   exit 1
@@ -55,7 +55,7 @@ gcc "${cflags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer bindings
   "${static_libs[@]}" -o "$work/test_asan"
 # The usage example at the top of the header, compiled as written.
 sed -n '/^ \* EXAMPLE/,/^ \* END OF EXAMPLE/p' bindings-c/include/thresholds.h | sed '1d;$d' \
-  | sed 's/^ \*    \{0,1\}//' > "$work/header_example.c"
+  | sed -E 's/^ \*( {5})?//' >"$work/header_example.c"
 gcc "${cflags[@]}" "$work/header_example.c" "${shared_libs[@]}" -o "$work/header_example"
 # The vendor example, built the documented way: through pkg-config, shared and static.
 # shellcheck disable=SC2046

@@ -259,7 +259,7 @@ static void test_compile_errors(void) {
   st = thr_ruleset_compile(bad, sizeof bad - 1, &rs, &err);
   expect_failure("compile invalid UTF-8", st, err, THR_INVALID_UTF8, "thr::ffi::invalid_utf8");
   CHECK(strstr(thr_error_json(err), "\"kind\":\"rules\"") != NULL, "kind rules: %s", thr_error_json(err));
-  CHECK(strstr(thr_error_message(err), "offset 9") != NULL, "utf8 offset: %s", thr_error_message(err));
+  CHECK(strstr(thr_error_message(err), "offset 10") != NULL, "utf8 offset: %s", thr_error_message(err));
   thr_error_free(err);
   const char *cut = "ruleset \"\xc3";
   err = NULL;
