@@ -192,7 +192,9 @@ class Checker {
     this.facts = readFacts(this.form, this.declared);
     let d;
     try {
+      const te = performance.now();
       d = this.rs.evaluate(this.facts);
+      performance.measure("thresholds:engine", { start: te });
     } catch (e) {
       put($("decision-live"), el("p", { class: "error", text: `The answers could not be checked: ${e.message}` }));
       return;
@@ -304,7 +306,10 @@ class Checker {
 async function main() {
   try {
     await init();
-    const checker = new Checker(Ruleset.default());
+    performance.mark("thresholds:wasm-ready");
+    const rs = Ruleset.default();
+    performance.mark("thresholds:rules-ready");
+    const checker = new Checker(rs);
     checker.start();
   } catch (e) {
     put($("decision-live"), el("p", { class: "error", text: `The checker could not start: ${e.message}` }));
