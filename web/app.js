@@ -58,7 +58,7 @@ function question(f) {
       el("option", { value: "", text: "Don't know" }),
       values.map(([v, t]) => el("option", { value: v, text: t })));
   }
-  wrap.append(el("label", { for: id, text: f.question }), help, control);
+  wrap.append(...[el("label", { for: id, text: f.question }), help, control].filter(Boolean));
   if (f.type === "int") {
     wrap.append(el("span", { class: "help", id: `${id}-range`, text: `${f.min}–${f.max}; leave empty if you do not know.` }));
     control.setAttribute("aria-describedby", [helpId, `${id}-range`].filter(Boolean).join(" "));

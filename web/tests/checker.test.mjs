@@ -229,6 +229,7 @@ test("axe-core finds no serious or critical accessibility violation", async () =
   const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`), []);
   assert.ok(results.passes.length > 10, "axe ran its checks");
+  assert.doesNotMatch(await page.textContent("#questions"), /\bnull\b|\bundefined\b/);
   // Every question control has an accessible label.
   const unlabeled = await page.evaluate(() => [...document.querySelectorAll("#questions select, #questions input")]
     .filter((e) => !(e.labels?.length || e.closest("label"))).map((e) => e.name));
@@ -315,7 +316,9 @@ test("a referral can be completed with the keyboard alone, escalated and copied"
   if (engineRank < levels.length - 1) assert.match(clip, /Reason for escalating: Sibling disclosed more on the phone\./);
 
   mkdirSync(artifacts, { recursive: true });
-  await page.screenshot({ path: join(artifacts, "web-checker.png"), fullPage: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(artifacts, "web-checker.png") });
+  await page.screenshot({ path: join(artifacts, "web-checker-full.png"), fullPage: true });
   await context.close();
 });
 
