@@ -316,7 +316,7 @@ test("a referral can be completed with the keyboard alone, escalated and copied"
   if (engineRank < levels.length - 1) assert.match(clip, /Reason for escalating: Sibling disclosed more on the phone\./);
 
   mkdirSync(artifacts, { recursive: true });
-  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.evaluate(() => { window.scrollTo(0, 0); document.querySelector("aside").scrollTo(0, 0); });
   await page.screenshot({ path: join(artifacts, "web-checker.png") });
   await page.screenshot({ path: join(artifacts, "web-checker-full.png"), fullPage: true });
   await context.close();
