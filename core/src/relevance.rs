@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use rustc_hash::FxHashMap;
+
 use crate::eval::{Outcome, Tri};
 use crate::ir::{Cmp, Expr, FactIdx, FactTy, Program, SetMode, Stage};
 
@@ -148,8 +150,8 @@ fn collect_int_usage(e: &Expr, consts: &mut [BTreeSet<i64>], complex: &mut [bool
 
 struct Mdd {
     nodes: Vec<Node>,
-    unique: HashMap<Node, NodeId>,
-    memo: HashMap<(Op, NodeId, NodeId), NodeId>,
+    unique: FxHashMap<Node, NodeId>,
+    memo: FxHashMap<(Op, NodeId, NodeId), NodeId>,
     limit: usize,
     over: bool,
 }
@@ -158,8 +160,8 @@ impl Mdd {
     fn new(limit: usize) -> Self {
         Mdd {
             nodes: Vec::new(),
-            unique: HashMap::new(),
-            memo: HashMap::new(),
+            unique: FxHashMap::default(),
+            memo: FxHashMap::default(),
             limit,
             over: false,
         }
@@ -291,12 +293,16 @@ struct Sym<'a> {
     score: NodeId,
     indicators: Vec<NodeId>,
     domains: Vec<NodeId>,
+    cache: FxHashMap<(FactIdx, u64), NodeId>,
 }
 
 impl Sym<'_> {
     fn fact_node(&mut self, f: FactIdx) -> NodeId {
         if let Some(v) = self.facts.get(f as usize).copied().flatten() {
             return self.mdd.leaf(v);
+        }
+        if let Some(n) = self.cache.get(&(f, u64::MAX)) {
+            return *n;
         }
         let var = self.layout.first_var.get(f as usize).copied().unwrap_or(0);
         let values: Vec<i64> = match self.program.facts.get(f as usize).map(|x| &x.ty) {
@@ -312,12 +318,17 @@ impl Sym<'_> {
             _ => vec![0, 1],
         };
         let kids = values.into_iter().map(|v| self.mdd.leaf(v)).collect();
-        self.mdd.mk(var, kids)
+        let n = self.mdd.mk(var, kids);
+        self.cache.insert((f, u64::MAX), n);
+        n
     }
 
     fn count_node(&mut self, f: FactIdx, mask: u64) -> NodeId {
         if let Some(v) = self.facts.get(f as usize).copied().flatten() {
             return self.mdd.leaf(i64::from(((v as u64) & mask).count_ones()));
+        }
+        if let Some(n) = self.cache.get(&(f, mask)) {
+            return *n;
         }
         let base = self.layout.first_var.get(f as usize).copied().unwrap_or(0);
         let mut sum = self.mdd.leaf(0);
@@ -328,6 +339,7 @@ impl Sym<'_> {
                 sum = self.mdd.apply(Op::Add, sum, bit);
             }
         }
+        self.cache.insert((f, mask), sum);
         sum
     }
 
@@ -452,6 +464,7 @@ pub(crate) fn relevance(
         score: 0,
         indicators: Vec::new(),
         domains: Vec::new(),
+        cache: FxHashMap::default(),
     };
     let zero = s.mdd.leaf(0);
     s.level = zero;
@@ -584,6 +597,9 @@ pub(crate) fn relevance(
         }
     }
 
+    if std::env::var_os("THR_DEBUG_MDD").is_some() {
+        eprintln!("mdd nodes {} memo {} over {}", s.mdd.nodes.len(), s.mdd.memo.len(), s.mdd.over);
+    }
     if s.mdd.over {
         return conservative(program, layout, facts, outcome);
     }
@@ -728,6 +744,7 @@ pub(crate) fn constant_value(cond: &Expr, facts: &[crate::ir::Fact]) -> Option<b
         score: 0,
         indicators: Vec::new(),
         domains: Vec::new(),
+        cache: FxHashMap::default(),
     };
     let n = s.expr(cond);
     if s.mdd.over {
