@@ -1,1 +1,512 @@
-//! Placeholder; replaced by the crate's implementation.
+//! The native part of the Python package `thresholds`: conversion and error mapping only.
+//! The pure-Python package (`python/thresholds/`) adds file loading, pandas and comparison.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple, PyType};
+use thresholds::{Decision, Facts, Options, Ruleset, Status};
+
+mod convert;
+mod errors;
+
+use errors::{FactsError, PyDiagnostic, RuleError, ThresholdsError};
+
+/// How a rule set pickles: its class and its sources.
+type Reduced<'py> = (Bound<'py, PyType>, (Vec<(String, String)>,));
+
+/// A checked, compiled rule set. Immutable and safe to share between threads; pickles as its
+/// sources (rebuilt on unpickle).
+#[pyclass(module = "thresholds", name = "Ruleset", subclass, frozen)]
+#[derive(Debug)]
+struct PyRuleset {
+    rs: Ruleset,
+}
+
+fn options(reasons: bool, missing: bool) -> Options {
+    Options { reasons, missing }
+}
+
+fn facts_of(py: Python<'_>, rs: &Ruleset, v: &Bound<'_, PyAny>) -> PyResult<Facts> {
+    let value = convert::to_json(v, "", 0).map_err(|u| errors::unconvertible(py, &u))?;
+    rs.facts_from_value(&value)
+        .map_err(|e| errors::to_pyerr(py, &e))
+}
+
+fn bytes_i32(py: Python<'_>, v: &[i32]) -> Py<PyBytes> {
+    let mut buf = Vec::with_capacity(v.len() * 4);
+    for x in v {
+        buf.extend_from_slice(&x.to_le_bytes());
+    }
+    PyBytes::new(py, &buf).unbind()
+}
+
+/// Interns equal lists so each distinct one crosses into Python once.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<Vec<String>, i32>,
+    values: Vec<Vec<String>>,
+}
+
+impl Interner {
+    fn id(&mut self, v: Vec<String>) -> i32 {
+        if let Some(i) = self.ids.get(&v) {
+            return *i;
+        }
+        let i = i32::try_from(self.values.len()).unwrap_or(i32::MAX);
+        self.values.push(v.clone());
+        self.ids.insert(v, i);
+        i
+    }
+}
+
+/// Per-row codes of a batch summary, built without the GIL.
+struct Summary {
+    level: Vec<i32>,
+    status: Vec<i32>,
+    pathways: Vec<i32>,
+    missing: Vec<i32>,
+    pathway_sets: Interner,
+    missing_sets: Interner,
+}
+
+fn summarise(levels: &[String], decisions: Vec<Decision>) -> Summary {
+    let mut s = Summary {
+        level: Vec::with_capacity(decisions.len()),
+        status: Vec::with_capacity(decisions.len()),
+        pathways: Vec::with_capacity(decisions.len()),
+        missing: Vec::with_capacity(decisions.len()),
+        pathway_sets: Interner::default(),
+        missing_sets: Interner::default(),
+    };
+    for d in decisions {
+        let level = d
+            .level
+            .as_ref()
+            .and_then(|l| levels.iter().position(|x| x == l))
+            .and_then(|i| i32::try_from(i).ok())
+            .unwrap_or(-1);
+        s.level.push(level);
+        s.status
+            .push(i32::from(d.status == Status::Provisional));
+        s.pathways.push(s.pathway_sets.id(d.pathways));
+        s.missing
+            .push(s.missing_sets.id(d.missing.into_iter().map(|m| m.fact).collect()));
+    }
+    s
+}
+
+#[pymethods]
+impl PyRuleset {
+    /// Builds a rule set from `(file name, text)` pairs. Raises `RuleError`.
+    #[new]
+    fn new(py: Python<'_>, files: Vec<(String, String)>) -> PyResult<Self> {
+        let rs = py
+            .detach(|| Ruleset::from_sources(files))
+            .map_err(|e| errors::to_pyerr(py, &e))?;
+        Ok(PyRuleset { rs })
+    }
+
+    /// Evaluates one referral's facts (a dict; a missing key, None or NaN is unknown).
+    #[pyo3(signature = (facts, *, reasons = true, missing = true))]
+    fn evaluate(
+        &self,
+        py: Python<'_>,
+        facts: &Bound<'_, PyAny>,
+        reasons: bool,
+        missing: bool,
+    ) -> PyResult<PyDecision> {
+        let f = facts_of(py, &self.rs, facts)?;
+        Ok(PyDecision {
+            decision: self.rs.evaluate(&f, options(reasons, missing)),
+            rs: self.rs.clone(),
+        })
+    }
+
+    /// Facts JSON text in, decision JSON text out (byte-identical to every other host).
+    #[pyo3(signature = (facts_json, *, reasons = true, missing = true))]
+    fn evaluate_json(
+        &self,
+        py: Python<'_>,
+        facts_json: &str,
+        reasons: bool,
+        missing: bool,
+    ) -> PyResult<String> {
+        self.rs
+            .evaluate_json_str_with(facts_json, options(reasons, missing))
+            .map_err(|e| errors::to_pyerr(py, &e))
+    }
+
+    /// Evaluates many referrals (an iterable of dicts), in order, without the GIL and on
+    /// every core when there are many. A bad record raises `FactsError` with `.row` set.
+    #[pyo3(signature = (records, *, reasons = true, missing = true, threads = 0))]
+    fn evaluate_many(
+        &self,
+        py: Python<'_>,
+        records: &Bound<'_, PyAny>,
+        reasons: bool,
+        missing: bool,
+        threads: usize,
+    ) -> PyResult<Vec<PyDecision>> {
+        let mut facts = Vec::new();
+        for (row, record) in records.try_iter()?.enumerate() {
+            let f = facts_of(py, &self.rs, &record?).inspect_err(|e| {
+                // Best effort: the row number helps find the record; the error stands anyway.
+                let _ = e.value(py).setattr("row", row);
+            })?;
+            facts.push(f);
+        }
+        let rs = &self.rs;
+        let decisions = py.detach(|| rs.evaluate_all(&facts, options(reasons, missing), threads));
+        Ok(decisions
+            .into_iter()
+            .map(|decision| PyDecision {
+                decision,
+                rs: self.rs.clone(),
+            })
+            .collect())
+    }
+
+    /// Columnar evaluation for data frames. Each column is `(fact, distinct values, codes)`
+    /// where `codes` is little-endian int64 bytes, one per row, indexing the distinct values
+    /// (negative: unknown). Returns per-row int32 codes and the tables they index.
+    #[pyo3(signature = (rows, columns, *, threads = 0))]
+    fn _evaluate_columns<'py>(
+        &self,
+        py: Python<'py>,
+        rows: usize,
+        columns: Vec<(String, Bound<'py, PyList>, Bound<'py, PyBytes>)>,
+        threads: usize,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let rs = &self.rs;
+        let mut cols = rs.columns(rows);
+        for (name, uniques, codes) in &columns {
+            let fact = rs.fact_index(name).map_err(|e| errors::to_pyerr(py, &e))?;
+            let mut values = Vec::with_capacity(uniques.len());
+            for u in uniques.iter() {
+                values.push(convert::to_json(&u, name, 1).map_err(|u| errors::unconvertible(py, &u))?);
+            }
+            let table = rs
+                .encode_values(fact, &values)
+                .map_err(|e| errors::to_pyerr(py, &e))?;
+            let bytes = codes.as_bytes();
+            if bytes.len() != rows * 8 {
+                return Err(errors::facts_error(
+                    py,
+                    "thr::facts::wrong_type",
+                    Some(name.clone()),
+                    format!("column `{name}` has {} bytes of codes for {rows} rows", bytes.len()),
+                ));
+            }
+            let codes: Vec<i64> = bytes
+                .chunks_exact(8)
+                .map(|c| {
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(c);
+                    i64::from_le_bytes(b)
+                })
+                .collect();
+            cols.set(fact, &table, &codes)
+                .map_err(|e| errors::to_pyerr(py, &e))?;
+        }
+        let levels: Vec<String> = rs.info().levels.into_iter().map(|l| l.id).collect();
+        let summary = py.detach(|| {
+            let facts = cols.to_facts();
+            drop(cols);
+            let decisions = rs.evaluate_all(&facts, options(false, true), threads);
+            summarise(&levels, decisions)
+        });
+        let out = PyDict::new(py);
+        out.set_item("level", bytes_i32(py, &summary.level))?;
+        out.set_item("levels", levels)?;
+        out.set_item("status", bytes_i32(py, &summary.status))?;
+        out.set_item("pathways", bytes_i32(py, &summary.pathways))?;
+        let sets = |i: &Interner| -> PyResult<Bound<'py, PyList>> {
+            let l = PyList::empty(py);
+            for v in &i.values {
+                l.append(PyTuple::new(py, v)?)?;
+            }
+            Ok(l)
+        };
+        out.set_item("pathway_sets", sets(&summary.pathway_sets)?)?;
+        out.set_item("missing", bytes_i32(py, &summary.missing))?;
+        out.set_item("missing_sets", sets(&summary.missing_sets)?)?;
+        Ok(out)
+    }
+
+    /// The declared facts: id, type, min/max or values, question, help, domain.
+    #[getter]
+    fn facts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::ser_to_py(py, &self.rs.facts_info())
+    }
+
+    /// Name, version, hash, levels, pathways, matrices, guidance and the number of rules.
+    #[getter]
+    fn info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::ser_to_py(py, &self.rs.info())
+    }
+
+    /// Runs the tests written in the rule files: a dict of results and unfired rules.
+    fn _run_tests<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let report = py.detach(|| self.rs.run_tests());
+        convert::ser_to_py(py, &report)
+    }
+
+    /// The source files, as `(name, text)` pairs sorted by name.
+    #[getter]
+    fn files(&self) -> Vec<(String, String)> {
+        self.rs.files().to_vec()
+    }
+
+    /// Warnings found while checking the rules.
+    #[getter]
+    fn warnings(&self) -> Vec<PyDiagnostic> {
+        self.rs
+            .warnings()
+            .iter()
+            .map(|d| {
+                PyDiagnostic::from(thresholds::DetailedError {
+                    code: d.code().to_string(),
+                    message: d.message().to_string(),
+                    severity: d.severity().as_str().to_string(),
+                    help: None,
+                    fact: None,
+                    file: None,
+                    line: None,
+                    column: None,
+                    related: Vec::new(),
+                })
+            })
+            .collect()
+    }
+
+    /// Rule-set name.
+    #[getter]
+    fn name(&self) -> &str {
+        self.rs.name()
+    }
+
+    /// Rule-set version.
+    #[getter]
+    fn version(&self) -> &str {
+        self.rs.version()
+    }
+
+    /// `sha256:` hash of the normalised source.
+    #[getter]
+    fn hash(&self) -> &str {
+        self.rs.hash()
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
+        Ok((slf.get_type(), (slf.get().rs.files().to_vec(),)))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<Ruleset {:?} version {:?} {}>",
+            self.rs.name(),
+            self.rs.version(),
+            self.rs.hash()
+        )
+    }
+}
+
+/// A decision: the level, what to do, why, and what is still unknown.
+#[pyclass(module = "thresholds", name = "Decision", frozen)]
+#[derive(Debug)]
+struct PyDecision {
+    decision: Decision,
+    rs: Ruleset,
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[pymethods]
+impl PyDecision {
+    /// The level id, or None when the rule set has no levels.
+    #[getter]
+    fn level(&self) -> Option<&str> {
+        self.decision.level.as_deref()
+    }
+
+    /// Pathway ids, most urgent first.
+    #[getter]
+    fn pathways(&self) -> Vec<String> {
+        self.decision.pathways.clone()
+    }
+
+    /// `complete` or `provisional`.
+    #[getter]
+    fn status(&self) -> &'static str {
+        match self.decision.status {
+            Status::Complete => "complete",
+            Status::Provisional => "provisional",
+        }
+    }
+
+    /// Unknown facts that could change the decision, most decisive first: `{fact, question}`.
+    #[getter]
+    fn missing<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::ser_to_py(py, &self.decision.missing)
+    }
+
+    /// Fired rules: rule, title, set, facts, guidance, citation, reason.
+    #[getter]
+    fn reasons<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::ser_to_py(py, &self.decision.reasons)
+    }
+
+    /// Each matrix's category, e.g. `{"cse": "medium"}`.
+    #[getter]
+    fn exploitation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_py(py, &serde_json::Value::Object(self.decision.exploitation.clone()))
+    }
+
+    /// The rule set that decided: name, version, hash.
+    #[getter]
+    fn ruleset<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::ser_to_py(py, &self.decision.ruleset)
+    }
+
+    /// The decision as plain Python values, keys in the JSON order.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::ser_to_py(py, &self.decision)
+    }
+
+    /// The canonical decision JSON, byte-identical to the CLI's `--format json` and every host.
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.decision)
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<PyDecision>()
+            .is_ok_and(|o| o.get().decision == self.decision)
+    }
+
+    fn __hash__(&self) -> PyResult<isize> {
+        Err(pyo3::exceptions::PyTypeError::new_err("Decision is not hashable"))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<Decision level={} pathways=[{}] status={}>",
+            self.decision.level.as_deref().unwrap_or("None"),
+            self.decision.pathways.join(", "),
+            self.status()
+        )
+    }
+
+    /// A practitioner's summary for Jupyter: level, what to do, open questions, reasons.
+    fn _repr_html_(&self) -> String {
+        let info = self.rs.info();
+        let d = &self.decision;
+        let mut h = String::from("<div class=\"thresholds-decision\">");
+        let level = d.level.as_deref().map(|l| {
+            info.levels
+                .iter()
+                .find(|x| x.id == l)
+                .map_or_else(|| l.to_string(), |x| x.label.clone())
+        });
+        let _ = write!(
+            h,
+            "<p><strong>Level: {}</strong> ({})</p>",
+            esc(level.as_deref().unwrap_or("none")),
+            esc(self.status())
+        );
+        if !d.exploitation.is_empty() {
+            let parts: Vec<String> = d
+                .exploitation
+                .iter()
+                .map(|(m, c)| {
+                    let label = info
+                        .matrices
+                        .iter()
+                        .find(|x| &x.id == m)
+                        .map_or(m.as_str(), |x| x.label.as_str());
+                    format!("{}: <strong>{}</strong>", esc(label), esc(c.as_str().unwrap_or("")))
+                })
+                .collect();
+            let _ = write!(h, "<p>Exploitation risk: {}</p>", parts.join("; "));
+        }
+        if !d.pathways.is_empty() {
+            h.push_str("<p>What to do, most urgent first:</p><ol>");
+            for p in &d.pathways {
+                match info.pathways.iter().find(|x| &x.id == p) {
+                    Some(x) => {
+                        let _ = write!(h, "<li><strong>{}</strong>: {}</li>", esc(&x.label), esc(&x.todo));
+                    }
+                    None => {
+                        let _ = write!(h, "<li>{}</li>", esc(p));
+                    }
+                }
+            }
+            h.push_str("</ol>");
+        }
+        if !d.missing.is_empty() {
+            h.push_str("<p>Provisional: answers to these questions could change the decision:</p><ul>");
+            for m in &d.missing {
+                let _ = write!(h, "<li>{} (<code>{}</code>)</li>", esc(&m.question), esc(&m.fact));
+            }
+            h.push_str("</ul>");
+        }
+        if !d.reasons.is_empty() {
+            h.push_str("<p>Why:</p><ul>");
+            for r in &d.reasons {
+                let _ = write!(h, "<li>{}", esc(&r.reason));
+                if let Some(c) = &r.citation {
+                    let _ = write!(h, " <em>({})</em>", esc(c));
+                }
+                h.push_str("</li>");
+            }
+            h.push_str("</ul>");
+        }
+        let _ = write!(
+            h,
+            "<p><small>Advice for professionals: your judgement stands, and you can always escalate. \
+             Rule set {} version {} ({}).</small></p></div>",
+            esc(&d.ruleset.name),
+            esc(&d.ruleset.version),
+            esc(&d.ruleset.hash)
+        );
+        h
+    }
+}
+
+/// The shipped rule set's sources, as `(name, text)` pairs.
+#[pyfunction]
+fn builtin_sources(py: Python<'_>) -> PyResult<Vec<(String, String)>> {
+    Ruleset::builtin()
+        .map(|rs| rs.files().to_vec())
+        .map_err(|e| errors::to_pyerr(py, &e))
+}
+
+/// The native module `thresholds._thresholds`.
+#[pymodule]
+fn _thresholds(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<PyRuleset>()?;
+    m.add_class::<PyDecision>()?;
+    m.add_class::<PyDiagnostic>()?;
+    m.add("ThresholdsError", py.get_type::<ThresholdsError>())?;
+    m.add("RuleError", py.get_type::<RuleError>())?;
+    m.add("FactsError", py.get_type::<FactsError>())?;
+    m.add_function(wrap_pyfunction!(builtin_sources, m)?)?;
+    Ok(())
+}

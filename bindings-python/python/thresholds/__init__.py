@@ -1,0 +1,304 @@
+"""Thresholds: a children's safeguarding threshold of need and exploitation risk matrices,
+evaluated by the same engine that every case system and the partnership's website use.
+
+    >>> import thresholds
+    >>> rs = thresholds.default()
+    >>> d = rs.evaluate({"immediate_danger": True, "age_years": 9})
+    >>> d.level, d.pathways[0]
+
+Decisions are advice for professionals: your judgement stands, and you can always escalate.
+The engine's semantics live in the Rust core; this package converts values and maps errors.
+pandas (for ``evaluate_frame`` and comparison tables) is optional.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from ._thresholds import Decision, Diagnostic, FactsError, RuleError, ThresholdsError
+from ._thresholds import Ruleset as _NativeRuleset
+from ._thresholds import builtin_sources as _builtin_sources
+
+__all__ = [
+    "Change",
+    "Comparison",
+    "Decision",
+    "Diagnostic",
+    "FactsError",
+    "RuleError",
+    "Ruleset",
+    "TestReport",
+    "ThresholdsError",
+    "compare",
+    "default",
+]
+
+
+@dataclass(frozen=True)
+class TestReport:
+    """The results of the tests written in rule files."""
+
+    __test__ = False  # not a pytest test class
+
+    results: List[Dict[str, Any]]
+    """One result per test: name, file, line, failures (empty when it passed)."""
+    unfired_rules: List[str]
+    """Rules that no test fires."""
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for r in self.results if not r["failures"])
+
+    @property
+    def failed(self) -> int:
+        return len(self.results) - self.passed
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def __repr__(self) -> str:
+        return f"<TestReport {self.passed} passed, {self.failed} failed, {len(self.unfired_rules)} rules unfired>"
+
+
+def _hashable(v: Any) -> Any:
+    """A set-valued cell as a hashable, order-independent tuple (for factorising a column)."""
+    if isinstance(v, (set, frozenset)):
+        return tuple(sorted(v))
+    if isinstance(v, list):
+        return tuple(v)
+    if type(v).__name__ == "ndarray":
+        return tuple(v.tolist())
+    return v
+
+
+class Ruleset(_NativeRuleset):
+    """A checked, compiled rule set. Immutable, thread-safe, picklable (rebuilt from sources).
+
+    Build one with :func:`default`, :meth:`from_path`, :meth:`from_source` or
+    :meth:`from_sources`; a rule set that does not parse or check raises :class:`RuleError`.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def from_source(cls, text: str, name: str = "inline.thr") -> "Ruleset":
+        """A rule set from one rule file's text."""
+        return cls([(name, text)])
+
+    @classmethod
+    def from_sources(cls, files: Iterable[Tuple[str, str]]) -> "Ruleset":
+        """A rule set from ``(file name, text)`` pairs."""
+        return cls([(str(n), str(t)) for n, t in files])
+
+    @classmethod
+    def from_path(cls, path: Union[str, "Path"]) -> "Ruleset":
+        """A rule set from a ``.thr`` file, or from every ``.thr`` file in a directory."""
+        p = Path(path)
+        if p.is_dir():
+            paths = sorted(x for x in p.iterdir() if x.suffix == ".thr" and x.is_file())
+            if not paths:
+                raise FileNotFoundError(f"no .thr files in {p}")
+        else:
+            paths = [p]
+        return cls([(str(x), x.read_text(encoding="utf-8")) for x in paths])
+
+    def test(self) -> TestReport:
+        """Runs the tests written in the rule files."""
+        r = self._run_tests()
+        return TestReport(results=r["results"], unfired_rules=r["unfired_rules"])
+
+    def evaluate_many(  # type: ignore[override]
+        self,
+        records: Any,
+        *,
+        reasons: bool = True,
+        missing: bool = True,
+        threads: int = 0,
+    ) -> List[Decision]:
+        """Evaluates an iterable of facts dicts (or a DataFrame's rows), in order, on every core."""
+        if _is_frame(records):
+            records = _frame_records(records)
+        return super().evaluate_many(records, reasons=reasons, missing=missing, threads=threads)
+
+    def evaluate_frame(self, df: Any, *, strict: bool = True, threads: int = 0) -> Any:
+        """Evaluates a pandas DataFrame: one row per referral, one column per fact (NaN, None
+        and pandas.NA are unknown; a set fact's cells are lists). Returns a DataFrame with the
+        same index and columns ``level`` (ordered categorical), ``pathways`` (tuples, most
+        urgent first), ``status`` (categorical) and ``missing`` (tuples of fact ids).
+
+        With ``strict=False``, columns that are not declared facts are ignored; otherwise they
+        raise :class:`FactsError`.
+        """
+        import numpy as np
+        import pandas as pd
+
+        declared = {f["id"] for f in self.facts}
+        columns = []
+        for name in df.columns:
+            if not strict and name not in declared:
+                continue
+            col = df[name]
+            try:
+                codes, uniques = pd.factorize(col, use_na_sentinel=True)
+            except TypeError:
+                codes, uniques = pd.factorize(col.map(_hashable), use_na_sentinel=True)
+            values = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+            columns.append((str(name), values, np.asarray(codes, dtype="<i8").tobytes()))
+        out = self._evaluate_columns(len(df), columns, threads=threads)
+
+        def objects(ids: bytes, table: Sequence[Any]) -> Any:
+            arr = np.empty(len(table), dtype=object)
+            arr[:] = table if table else []
+            return arr[np.frombuffer(ids, dtype="<i4")] if len(df) else np.empty(0, dtype=object)
+
+        level = pd.Categorical.from_codes(
+            np.frombuffer(out["level"], dtype="<i4"), categories=out["levels"], ordered=True
+        ) if out["levels"] else pd.Categorical([None] * len(df))
+        status = pd.Categorical.from_codes(
+            np.frombuffer(out["status"], dtype="<i4"), categories=["complete", "provisional"]
+        )
+        return pd.DataFrame(
+            {
+                "level": level,
+                "pathways": objects(out["pathways"], out["pathway_sets"]),
+                "status": status,
+                "missing": objects(out["missing"], out["missing_sets"]),
+            },
+            index=df.index,
+        )
+
+
+def _is_frame(x: Any) -> bool:
+    return type(x).__name__ == "DataFrame" and hasattr(x, "to_dict")
+
+
+def _frame_records(df: Any) -> List[Dict[str, Any]]:
+    return df.to_dict(orient="records")
+
+
+@functools.lru_cache(maxsize=1)
+def default() -> Ruleset:
+    """The shipped rule set (the partnership's threshold of need), built once and shared."""
+    return Ruleset(_builtin_sources())
+
+
+@dataclass(frozen=True)
+class Change:
+    """One referral whose level or pathways differ between two rule sets."""
+
+    index: Any
+    """The record's position, or its DataFrame index label."""
+    record: Dict[str, Any]
+    """The facts."""
+    old: Decision
+    """The decision under the old rule set."""
+    new: Decision
+    """The decision under the new rule set."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What changes when ``new`` replaces ``old``, over a set of records."""
+
+    total: int
+    """How many records were compared."""
+    changes: List[Change]
+    """The records whose level or pathways differ, in input order."""
+    transitions: Dict[Tuple[Optional[str], Optional[str]], int] = field(default_factory=dict)
+    """Counts of (old level, new level) over every record, unchanged ones included."""
+    levels: List[str] = field(default_factory=list)
+    """Level ids, lowest first (for ordering tables)."""
+
+    def transition_table(self) -> Any:
+        """A pandas table: rows are old levels, columns new levels, cells counts."""
+        import pandas as pd
+
+        labels: List[Any] = list(self.levels)
+        for a, b in self.transitions:
+            for x in (a, b):
+                if x not in labels:
+                    labels.append(x)
+        table = pd.DataFrame(0, index=labels, columns=labels, dtype="int64")
+        for (a, b), n in self.transitions.items():
+            table.loc[a, b] = n
+        table.index.name = "old level"
+        table.columns.name = "new level"
+        return table
+
+    def to_frame(self) -> Any:
+        """The changed records as a pandas DataFrame: old and new level and pathways."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "old_level": [c.old.level for c in self.changes],
+                "new_level": [c.new.level for c in self.changes],
+                "old_pathways": [tuple(c.old.pathways) for c in self.changes],
+                "new_pathways": [tuple(c.new.pathways) for c in self.changes],
+            },
+            index=pd.Index([c.index for c in self.changes]),
+        )
+
+    def __repr__(self) -> str:
+        return f"<Comparison {len(self.changes)} of {self.total} records change>"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(str(a))}</td><td>{html.escape(str(b))}</td><td>{n}</td></tr>"
+            for (a, b), n in sorted(self.transitions.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1])))
+        )
+        return (
+            f"<p>{len(self.changes)} of {self.total} referrals change level or pathways.</p>"
+            f"<table><tr><th>old level</th><th>new level</th><th>referrals</th></tr>{rows}</table>"
+        )
+
+
+def compare(old: Ruleset, new: Ruleset, records: Any, *, threads: int = 0) -> Comparison:
+    """Evaluates every record under ``old`` and ``new``; returns the records whose level or
+    pathways differ (with both full decisions) and counts of level transitions.
+
+    ``records`` is an iterable of facts dicts or a pandas DataFrame (one row per referral).
+    """
+    if _is_frame(records):
+        a = old.evaluate_frame(records, threads=threads)
+        b = new.evaluate_frame(records, threads=threads)
+        old_levels = [None if isinstance(x, float) else x for x in a["level"].astype(object)]
+        new_levels = [None if isinstance(x, float) else x for x in b["level"].astype(object)]
+        old_paths, new_paths = list(a["pathways"]), list(b["pathways"])
+        labels = list(records.index)
+        positions = [
+            i
+            for i in range(len(records))
+            if old_levels[i] != new_levels[i] or old_paths[i] != new_paths[i]
+        ]
+        changed = _frame_records(records.iloc[positions]) if positions else []
+        keys = [labels[i] for i in positions]
+    else:
+        recs = [dict(r) if isinstance(r, Mapping) else r for r in records]
+        da = old.evaluate_many(recs, reasons=False, threads=threads)
+        db = new.evaluate_many(recs, reasons=False, threads=threads)
+        old_levels = [d.level for d in da]
+        new_levels = [d.level for d in db]
+        positions = [
+            i
+            for i in range(len(recs))
+            if da[i].level != db[i].level or da[i].pathways != db[i].pathways
+        ]
+        changed = [recs[i] for i in positions]
+        keys = positions
+    full_old = old.evaluate_many(changed, threads=threads) if changed else []
+    full_new = new.evaluate_many(changed, threads=threads) if changed else []
+    transitions = Counter(zip(old_levels, new_levels))
+    ordered = {k: transitions[k] for k in sorted(transitions, key=lambda k: (str(k[0]), str(k[1])))}
+    return Comparison(
+        total=len(old_levels),
+        changes=[Change(k, r, a, b) for k, r, a, b in zip(keys, changed, full_old, full_new)],
+        transitions=ordered,
+        levels=[lv["id"] for lv in new.info["levels"]],
+    )

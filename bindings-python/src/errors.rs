@@ -1,0 +1,172 @@
+//! Engine errors as Python exceptions: `RuleError` and `FactsError`, both `ThresholdsError`.
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use thresholds::{DetailedError, Error, ErrorKind};
+
+use crate::convert::Unconvertible;
+
+create_exception!(
+    thresholds,
+    ThresholdsError,
+    PyException,
+    "Base class of every error the engine reports. `.code` is the first error's stable code."
+);
+create_exception!(
+    thresholds,
+    RuleError,
+    ThresholdsError,
+    "The rules do not parse or check. `.diagnostics` lists every error and warning."
+);
+create_exception!(
+    thresholds,
+    FactsError,
+    ThresholdsError,
+    "The facts are not valid for the rule set. `.fact` names the first fact at fault."
+);
+
+/// One error or warning, with where it is.
+#[pyclass(module = "thresholds", name = "Diagnostic", frozen, get_all)]
+#[derive(Debug, Clone)]
+pub(crate) struct PyDiagnostic {
+    /// Stable code, e.g. `thr::facts::unknown_fact`.
+    code: String,
+    /// One-line message.
+    message: String,
+    /// `error` or `warning`.
+    severity: String,
+    /// How to fix it.
+    help: Option<String>,
+    /// The fact a facts error is about.
+    fact: Option<String>,
+    /// Rule file.
+    file: Option<String>,
+    /// 1-based line.
+    line: Option<u32>,
+    /// 1-based column.
+    column: Option<u32>,
+    /// Other places involved, as `file:line:col: note`.
+    related: Vec<String>,
+}
+
+#[pymethods]
+impl PyDiagnostic {
+    /// The diagnostic as a dict (the `DetailedError` JSON shape, every key present).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("code", &self.code)?;
+        d.set_item("message", &self.message)?;
+        d.set_item("severity", &self.severity)?;
+        d.set_item("help", &self.help)?;
+        d.set_item("fact", &self.fact)?;
+        d.set_item("file", &self.file)?;
+        d.set_item("line", self.line)?;
+        d.set_item("column", self.column)?;
+        d.set_item("related", &self.related)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        let place = match (&self.file, self.line, self.column) {
+            (Some(f), Some(l), Some(c)) => format!(" at {f}:{l}:{c}"),
+            _ => String::new(),
+        };
+        format!("<Diagnostic {} {}{place}: {}>", self.severity, self.code, self.message)
+    }
+}
+
+impl From<DetailedError> for PyDiagnostic {
+    fn from(d: DetailedError) -> Self {
+        PyDiagnostic {
+            code: d.code,
+            message: d.message,
+            severity: d.severity,
+            help: d.help,
+            fact: d.fact,
+            file: d.file,
+            line: d.line,
+            column: d.column,
+            related: d.related,
+        }
+    }
+}
+
+fn build(
+    py: Python<'_>,
+    kind: ErrorKind,
+    message: String,
+    diagnostics: Vec<PyDiagnostic>,
+    json: Option<String>,
+) -> PyErr {
+    let err = match kind {
+        ErrorKind::Rules => RuleError::new_err(message),
+        ErrorKind::Facts => FactsError::new_err(message),
+    };
+    let first = diagnostics.iter().find(|d| d.severity == "error");
+    let code = first.map(|d| d.code.clone());
+    let fact = first.and_then(|d| d.fact.clone());
+    let value = err.value(py);
+    let set = || -> PyResult<()> {
+        value.setattr("code", code)?;
+        value.setattr("fact", fact)?;
+        value.setattr(
+            "kind",
+            match kind {
+                ErrorKind::Rules => "rules",
+                ErrorKind::Facts => "facts",
+            },
+        )?;
+        value.setattr("json", json)?;
+        value.setattr("diagnostics", PyList::new(py, diagnostics)?)?;
+        Ok(())
+    };
+    match set() {
+        Ok(()) => err,
+        Err(e) => e,
+    }
+}
+
+/// An engine error as `RuleError` or `FactsError`.
+pub(crate) fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
+    let diagnostics = e.detailed().into_iter().map(PyDiagnostic::from).collect();
+    build(py, e.kind(), e.to_string(), diagnostics, Some(e.to_json()))
+}
+
+/// A Python value that cannot become a fact value, as a `FactsError` (`thr::facts::wrong_type`).
+pub(crate) fn unconvertible(py: Python<'_>, u: &Unconvertible) -> PyErr {
+    let fact = u.at.split('.').next().filter(|s| !s.is_empty()).map(str::to_string);
+    let message = match &fact {
+        Some(f) => format!("fact `{f}` cannot be {}", u.found),
+        None => format!("facts cannot be {}", u.found),
+    };
+    let d = PyDiagnostic {
+        code: "thr::facts::wrong_type".into(),
+        message: message.clone(),
+        severity: "error".into(),
+        help: Some("use None, or leave the fact out, when it is not known".into()),
+        fact,
+        file: None,
+        line: None,
+        column: None,
+        related: Vec::new(),
+    };
+    build(py, ErrorKind::Facts, message, vec![d], None)
+}
+
+/// A facts error raised by the binding itself (bad arguments to batch calls).
+pub(crate) fn facts_error(py: Python<'_>, code: &str, fact: Option<String>, message: String) -> PyErr {
+    let d = PyDiagnostic {
+        code: code.into(),
+        message: message.clone(),
+        severity: "error".into(),
+        help: None,
+        fact,
+        file: None,
+        line: None,
+        column: None,
+        related: Vec::new(),
+    };
+    build(py, ErrorKind::Facts, message, vec![d], None)
+}
