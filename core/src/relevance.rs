@@ -597,9 +597,6 @@ pub(crate) fn relevance(
         }
     }
 
-    if std::env::var_os("THR_DEBUG_MDD").is_some() {
-        eprintln!("mdd nodes {} memo {} over {}", s.mdd.nodes.len(), s.mdd.memo.len(), s.mdd.over);
-    }
     if s.mdd.over {
         return conservative(program, layout, facts, outcome);
     }
