@@ -171,12 +171,13 @@ impl PyRuleset {
     /// Columnar evaluation for data frames. Each column is `(fact, distinct values, codes)`
     /// where `codes` is little-endian int64 bytes, one per row, indexing the distinct values
     /// (negative: unknown). Returns per-row int32 codes and the tables they index.
-    #[pyo3(signature = (rows, columns, *, threads = 0))]
+    #[pyo3(signature = (rows, columns, *, missing = true, threads = 0))]
     fn _evaluate_columns<'py>(
         &self,
         py: Python<'py>,
         rows: usize,
         columns: Vec<(String, Bound<'py, PyList>, Bound<'py, PyBytes>)>,
+        missing: bool,
         threads: usize,
     ) -> PyResult<Bound<'py, PyDict>> {
         let rs = &self.rs;
@@ -214,7 +215,7 @@ impl PyRuleset {
         let summary = py.detach(|| {
             let facts = cols.to_facts();
             drop(cols);
-            let decisions = rs.evaluate_all(&facts, options(false, true), threads);
+            let decisions = rs.evaluate_all(&facts, options(false, missing), threads);
             summarise(&levels, decisions)
         });
         let out = PyDict::new(py);

@@ -231,7 +231,10 @@ rule r2 { when age < 5 and kind == y then level high because "Young y." }
         let rs = rules();
         let e = rs.fact_index("dangr").unwrap_err();
         assert_eq!(e.code(), "thr::facts::unknown_fact");
-        assert_eq!(e.detailed().first().and_then(|d| d.fact.as_deref()), Some("dangr"));
+        assert_eq!(
+            e.detailed().first().and_then(|d| d.fact.as_deref()),
+            Some("dangr")
+        );
         let kind = rs.fact_index("kind").unwrap();
         let e = rs
             .encode_values(
@@ -273,7 +276,13 @@ rule r2 { when age < 5 and kind == y then level high because "Young y." }
         assert_eq!(one.len(), facts.len());
         assert_eq!(rs.evaluate_all(&facts, Options::default(), 2), one);
         assert_eq!(rs.evaluate_all(&facts, Options::default(), 0), one);
-        assert_eq!(Some(&rs.evaluate(&facts[1], Options::default())), one.get(1));
+        assert_eq!(
+            facts
+                .get(1)
+                .map(|f| rs.evaluate(f, Options::default()))
+                .as_ref(),
+            one.get(1)
+        );
         assert!(rs.evaluate_all(&[], Options::default(), 2).is_empty());
     }
 }

@@ -126,13 +126,17 @@ class Ruleset(_NativeRuleset):
             records = _frame_records(records)
         return super().evaluate_many(records, reasons=reasons, missing=missing, threads=threads)
 
-    def evaluate_frame(self, df: Any, *, strict: bool = True, threads: int = 0) -> Any:
+    def evaluate_frame(
+        self, df: Any, *, missing: bool = True, strict: bool = True, threads: int = 0
+    ) -> Any:
         """Evaluates a pandas DataFrame: one row per referral, one column per fact (NaN, None
         and pandas.NA are unknown; a set fact's cells are lists). Returns a DataFrame with the
         same index and columns ``level`` (ordered categorical), ``pathways`` (tuples, most
         urgent first), ``status`` (categorical) and ``missing`` (tuples of fact ids).
 
-        With ``strict=False``, columns that are not declared facts are ignored; otherwise they
+        With ``missing=False`` the engine skips working out exactly which unknown facts matter
+        (much faster on rows with many unknowns): ``missing`` is then empty, and a row whose
+        unknown facts leave some rule undecided is ``provisional``. With ``strict=False``, columns that are not declared facts are ignored; otherwise they
         raise :class:`FactsError`.
         """
         import numpy as np
@@ -150,7 +154,7 @@ class Ruleset(_NativeRuleset):
                 codes, uniques = pd.factorize(col.map(_hashable), use_na_sentinel=True)
             values = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
             columns.append((str(name), values, np.asarray(codes, dtype="<i8").tobytes()))
-        out = self._evaluate_columns(len(df), columns, threads=threads)
+        out = self._evaluate_columns(len(df), columns, missing=missing, threads=threads)
 
         def objects(ids: bytes, table: Sequence[Any]) -> Any:
             arr = np.empty(len(table), dtype=object)

@@ -1,0 +1,143 @@
+"""Many referrals at once: evaluate_many, evaluate_frame, compare."""
+
+import math
+import random
+
+import pytest
+
+import thresholds
+
+pd = pytest.importorskip("pandas")
+np = pytest.importorskip("numpy")
+
+
+def random_records(rs, n, seed=7, unknown=0.3):
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        r = {}
+        for f in rs.facts:
+            if rnd.random() < unknown:
+                continue
+            t = f["type"]
+            if t == "bool":
+                r[f["id"]] = rnd.random() < 0.3
+            elif t == "int":
+                r[f["id"]] = rnd.randint(f["min"], f["max"])
+            elif t == "enum":
+                r[f["id"]] = rnd.choice(f["values"])
+            else:
+                r[f["id"]] = rnd.sample(f["values"], rnd.choice([0, 0, 1, 2]))
+        out.append(r)
+    return out
+
+
+def test_evaluate_many_equals_evaluate(tour):
+    recs = random_records(tour, 1500)
+    many = tour.evaluate_many(iter(recs))
+    assert [d.to_json() for d in many] == [tour.evaluate(r).to_json() for r in recs]
+    assert [d.to_json() for d in tour.evaluate_many(recs, threads=1)] == [d.to_json() for d in many]
+    assert tour.evaluate_many([]) == []
+
+
+def test_evaluate_many_reports_the_bad_row(tour):
+    recs = [{}, {"age_years": 3}, {"age_years": "three"}]
+    with pytest.raises(thresholds.FactsError) as e:
+        tour.evaluate_many(recs)
+    assert e.value.row == 2 and e.value.fact == "age_years" and e.value.code == "thr::facts::wrong_type"
+
+
+def test_evaluate_frame_matches_evaluate_row_by_row(tour):
+    recs = random_records(tour, 3000)
+    df = pd.DataFrame(recs, index=pd.RangeIndex(100, 3100))
+    out = tour.evaluate_frame(df)
+    assert list(out.columns) == ["level", "pathways", "status", "missing"]
+    assert list(out.index) == list(df.index)
+    assert list(out["level"].cat.categories) == [lv["id"] for lv in tour.info["levels"]]
+    for i, r in enumerate(recs):
+        d = tour.evaluate(r)
+        row = out.iloc[i]
+        assert row["level"] == d.level
+        assert row["pathways"] == tuple(d.pathways)
+        assert row["status"] == d.status
+        assert row["missing"] == tuple(m["fact"] for m in d.missing)
+    fast = tour.evaluate_frame(df, missing=False)
+    assert all(m == () for m in fast["missing"])
+
+
+def test_evaluate_frame_unknowns_and_dtypes(tour):
+    df = pd.DataFrame(
+        {
+            "age_years": [9, np.nan, 15, None],
+            "immediate_danger": [True, None, False, pd.NA],
+            "sexual_activity": pd.Categorical(["none", None, "penetrative", "none"]),
+            "cse_indicators": [["late_nights"], None, [], ("sex_exchanged",)],
+        }
+    )
+    out = tour.evaluate_frame(df)
+    for i in range(len(df)):
+        facts = {}
+        for k, v in df.iloc[i].items():
+            if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+                continue
+            facts[k] = list(v) if isinstance(v, (list, tuple)) else v
+        d = tour.evaluate(facts)
+        assert (out["level"].iloc[i], out["status"].iloc[i]) == (d.level, d.status), i
+        assert out["pathways"].iloc[i] == tuple(d.pathways)
+    empty = tour.evaluate_frame(df.iloc[:0])
+    assert len(empty) == 0 and list(empty.columns) == ["level", "pathways", "status", "missing"]
+
+
+def test_evaluate_frame_errors(tour):
+    with pytest.raises(thresholds.FactsError) as e:
+        tour.evaluate_frame(pd.DataFrame({"age_years": [3], "referral_id": ["r1"]}))
+    assert e.value.code == "thr::facts::unknown_fact" and e.value.fact == "referral_id"
+    out = tour.evaluate_frame(pd.DataFrame({"age_years": [3], "referral_id": ["r1"]}), strict=False)
+    assert len(out) == 1
+    with pytest.raises(thresholds.FactsError) as e:
+        tour.evaluate_frame(pd.DataFrame({"age_years": [3, 40]}))
+    assert e.value.code == "thr::facts::out_of_range" and e.value.fact == "age_years"
+    with pytest.raises(thresholds.FactsError) as e:
+        tour.evaluate_frame(pd.DataFrame({"sexual_activity": ["some"]}))
+    assert e.value.code == "thr::facts::unknown_code"
+
+
+MOVED = ("tier low { going_missing, late_nights, unexplained_gifts }",
+         "tier low { going_missing, unexplained_gifts }")
+
+
+def test_compare_lists_changes_and_transitions(tour):
+    files = [(n, t.replace(*MOVED).replace("tier medium { online_grooming, clipping }",
+                                           "tier medium { online_grooming, clipping, late_nights }"))
+             for n, t in tour.files]
+    assert files != tour.files
+    new = thresholds.Ruleset.from_sources(files)
+    recs = random_records(tour, 2000, seed=3)
+    cmp = thresholds.compare(tour, new, recs)
+    assert cmp.total == 2000
+    assert sum(cmp.transitions.values()) == 2000
+    assert cmp.changes, "moving an indicator up a tier changes some referrals"
+    for c in cmp.changes:
+        assert (c.old.level, c.old.pathways) != (c.new.level, c.new.pathways)
+        assert c.old.to_json() == tour.evaluate(recs[c.index]).to_json()
+        assert c.new.to_json() == new.evaluate(recs[c.index]).to_json()
+        assert "late_nights" in c.record.get("cse_indicators", [])
+    unchanged = set(range(2000)) - {c.index for c in cmp.changes}
+    for i in list(unchanged)[:200]:
+        a, b = tour.evaluate(recs[i]), new.evaluate(recs[i])
+        assert (a.level, a.pathways) == (b.level, b.pathways)
+    # No level goes down when an indicator moves up a tier.
+    ranks = {lv: i for i, lv in enumerate(cmp.levels)}
+    assert all(ranks[b] >= ranks[a] for (a, b), n in cmp.transitions.items() if n)
+    table = cmp.transition_table()
+    assert int(table.values.sum()) == 2000
+    assert list(table.index)[: len(cmp.levels)] == cmp.levels
+    # The same answer from a DataFrame, with its index labels.
+    df = pd.DataFrame(recs, index=[f"r{i}" for i in range(2000)])
+    cmp2 = thresholds.compare(tour, new, df)
+    assert [c.index for c in cmp2.changes] == [f"r{c.index}" for c in cmp.changes]
+    assert cmp2.transitions == cmp.transitions
+    assert [c.new.to_json() for c in cmp2.changes] == [c.new.to_json() for c in cmp.changes]
+    frame = cmp.to_frame()
+    assert len(frame) == len(cmp.changes) and "new_level" in frame
+    assert str(len(cmp.changes)) in cmp._repr_html_()

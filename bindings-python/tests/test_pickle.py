@@ -1,0 +1,28 @@
+"""Rule sets pickle as their sources and work in process pools."""
+
+import multiprocessing
+import pickle
+
+import thresholds
+
+
+def _level(args):
+    rs, facts = args
+    return rs.evaluate(facts).to_json()
+
+
+def test_pickle_round_trip(tour):
+    back = pickle.loads(pickle.dumps(tour))
+    assert isinstance(back, thresholds.Ruleset)
+    assert back.hash == tour.hash and back.files == tour.files
+    assert back.evaluate({"immediate_danger": True}).to_json() == tour.evaluate({"immediate_danger": True}).to_json()
+    d = thresholds.default()
+    assert pickle.loads(pickle.dumps(d)).hash == d.hash
+
+
+def test_process_pool(tour):
+    facts = [{"age_years": a, "immediate_danger": a % 3 == 0} for a in range(20)]
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        got = pool.map(_level, [(tour, f) for f in facts])
+    assert got == [tour.evaluate(f).to_json() for f in facts]
