@@ -26,6 +26,10 @@ struct Inner {
     layout: Layout,
     files: Vec<(String, String)>,
     warnings: Vec<Diagnostic>,
+    #[cfg_attr(
+        not(feature = "render"),
+        expect(dead_code, reason = "only rendering reads the sources")
+    )]
     sources: Sources,
     limits: Limits,
 }
