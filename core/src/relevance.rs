@@ -210,6 +210,14 @@ impl Mdd {
         }
     }
 
+    /// The `i`th child of `id` when it tests `top`; otherwise `id` itself (it does not depend on `top`).
+    fn child(&self, id: NodeId, top: u32, i: usize) -> NodeId {
+        match self.node(id) {
+            Node::Inner(v, k) if *v == top => k.get(i).copied().unwrap_or(id),
+            _ => id,
+        }
+    }
+
     fn apply(&mut self, op: Op, a: NodeId, b: NodeId) -> NodeId {
         if self.over {
             return a;
@@ -232,18 +240,14 @@ impl Mdd {
             (Some(x), None) | (None, Some(x)) => x,
             (None, None) => return self.leaf(0),
         };
-        let kids_of = |m: &Mdd, id: NodeId| -> Option<Box<[NodeId]>> {
-            match m.node(id) {
-                Node::Inner(v, k) if *v == top => Some(k.clone()),
-                _ => None,
-            }
+        let arity = |m: &Mdd, id: NodeId| match m.node(id) {
+            Node::Inner(v, k) if *v == top => k.len(),
+            _ => 0,
         };
-        let (ka, kb) = (kids_of(self, a), kids_of(self, b));
-        let n = ka.as_ref().or(kb.as_ref()).map_or(0, |k| k.len());
+        let n = arity(self, a).max(arity(self, b));
         let mut kids = Vec::with_capacity(n);
         for i in 0..n {
-            let ca = ka.as_ref().and_then(|k| k.get(i).copied()).unwrap_or(a);
-            let cb = kb.as_ref().and_then(|k| k.get(i).copied()).unwrap_or(b);
+            let (ca, cb) = (self.child(a, top, i), self.child(b, top, i));
             kids.push(self.apply(op, ca, cb));
         }
         let r = self.mk(top, kids);
@@ -551,18 +555,36 @@ pub(crate) fn relevance(
     }
     // Level.
     if !program.levels.is_empty() {
-        let mut at_least = s.mdd.leaf(1);
-        let mut exact = zero;
+        // OR the conditions of the rules of each rank first: one `Max` per rank instead of
+        // one per rule keeps the diagram work proportional to the rules, not rules x size.
+        let n = program.levels.len() + 1;
+        let mut any_at_least = vec![zero; n];
+        let mut any_exact = vec![zero; n];
         for (i, r) in program.rules.iter().enumerate() {
             let Some((rank, is_exact)) = r.level else {
                 continue;
             };
             let c = conds.get(i).copied().unwrap_or(zero);
-            let w = s.weighted(c, i64::from(rank));
-            if is_exact {
-                exact = s.mdd.apply(Op::Max, exact, w);
+            let slot = if is_exact {
+                any_exact.get_mut(rank as usize)
             } else {
+                any_at_least.get_mut(rank as usize)
+            };
+            if let Some(x) = slot {
+                *x = s.mdd.apply(Op::Or, *x, c);
+            }
+        }
+        let mut at_least = s.mdd.leaf(1);
+        let mut exact = zero;
+        for rank in 1..n {
+            let rank_i = i64::try_from(rank).unwrap_or(0);
+            if let Some(c) = any_at_least.get(rank).copied() {
+                let w = s.weighted(c, rank_i);
                 at_least = s.mdd.apply(Op::Max, at_least, w);
+            }
+            if let Some(c) = any_exact.get(rank).copied() {
+                let w = s.weighted(c, rank_i);
+                exact = s.mdd.apply(Op::Max, exact, w);
             }
         }
         s.level = s.mdd.apply(Op::IfPos, exact, at_least);
