@@ -1,11 +1,11 @@
 """A small typed use of the public API; mypy checks it against thresholds/__init__.pyi."""
 
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 import thresholds
 
 
-def levels(rs: thresholds.Ruleset, referrals: List[dict]) -> List[Optional[str]]:
+def levels(rs: thresholds.Ruleset, referrals: List[Dict[str, Any]]) -> List[Optional[str]]:
     return [d.level for d in rs.evaluate_many(referrals)]
 
 
