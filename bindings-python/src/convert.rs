@@ -2,9 +2,7 @@
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{
-    PyBool, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple,
-};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
 
 /// Deepest nesting converted; deeper values are reported instead of recursing further.
@@ -29,7 +27,11 @@ fn unconvertible(at: &str, found: String) -> Unconvertible {
 /// Converts a Python value into JSON. `None` and float NaN are `null` (unknown); a float with
 /// a whole value is an integer (pandas stores int columns with gaps as floats); numpy scalars
 /// are taken through `__index__` / `__bool__` / `__float__`.
-pub(crate) fn to_json(v: &Bound<'_, PyAny>, at: &str, depth: usize) -> Result<Value, Unconvertible> {
+pub(crate) fn to_json(
+    v: &Bound<'_, PyAny>,
+    at: &str,
+    depth: usize,
+) -> Result<Value, Unconvertible> {
     if depth > MAX_DEPTH {
         return Err(unconvertible(at, "values nested too deeply".into()));
     }
@@ -75,9 +77,7 @@ pub(crate) fn to_json(v: &Bound<'_, PyAny>, at: &str, depth: usize) -> Result<Va
         || is_numpy_array(v)
     {
         let mut items = Vec::new();
-        let iter = v
-            .try_iter()
-            .map_err(|_| unconvertible(at, type_name(v)))?;
+        let iter = v.try_iter().map_err(|_| unconvertible(at, type_name(v)))?;
         for x in iter {
             let x = x.map_err(|_| unconvertible(at, type_name(v)))?;
             items.push(to_json(&x, at, depth + 1)?);
@@ -176,7 +176,10 @@ pub(crate) fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAn
 }
 
 /// Serialises any serde value into Python through JSON values.
-pub(crate) fn ser_to_py<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn ser_to_py<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    v: &T,
+) -> PyResult<Bound<'py, PyAny>> {
     let value = serde_json::to_value(v).map_err(|e| PyTypeError::new_err(e.to_string()))?;
     to_py(py, &value)
 }

@@ -73,7 +73,10 @@ impl PyDiagnostic {
             (Some(f), Some(l), Some(c)) => format!(" at {f}:{l}:{c}"),
             _ => String::new(),
         };
-        format!("<Diagnostic {} {}{place}: {}>", self.severity, self.code, self.message)
+        format!(
+            "<Diagnostic {} {}{place}: {}>",
+            self.severity, self.code, self.message
+        )
     }
 }
 
@@ -136,7 +139,11 @@ pub(crate) fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
 
 /// A Python value that cannot become a fact value, as a `FactsError` (`thr::facts::wrong_type`).
 pub(crate) fn unconvertible(py: Python<'_>, u: &Unconvertible) -> PyErr {
-    let fact = u.at.split('.').next().filter(|s| !s.is_empty()).map(str::to_string);
+    let fact =
+        u.at.split('.')
+            .next()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
     let message = match &fact {
         Some(f) => format!("fact `{f}` cannot be {}", u.found),
         None => format!("facts cannot be {}", u.found),
@@ -156,7 +163,12 @@ pub(crate) fn unconvertible(py: Python<'_>, u: &Unconvertible) -> PyErr {
 }
 
 /// A facts error raised by the binding itself (bad arguments to batch calls).
-pub(crate) fn facts_error(py: Python<'_>, code: &str, fact: Option<String>, message: String) -> PyErr {
+pub(crate) fn facts_error(
+    py: Python<'_>,
+    code: &str,
+    fact: Option<String>,
+    message: String,
+) -> PyErr {
     let d = PyDiagnostic {
         code: code.into(),
         message: message.clone(),

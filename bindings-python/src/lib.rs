@@ -88,11 +88,12 @@ fn summarise(levels: &[String], decisions: Vec<Decision>) -> Summary {
             .and_then(|i| i32::try_from(i).ok())
             .unwrap_or(-1);
         s.level.push(level);
-        s.status
-            .push(i32::from(d.status == Status::Provisional));
+        s.status.push(i32::from(d.status == Status::Provisional));
         s.pathways.push(s.pathway_sets.id(d.pathways));
-        s.missing
-            .push(s.missing_sets.id(d.missing.into_iter().map(|m| m.fact).collect()));
+        s.missing.push(
+            s.missing_sets
+                .id(d.missing.into_iter().map(|m| m.fact).collect()),
+        );
     }
     s
 }
@@ -186,7 +187,9 @@ impl PyRuleset {
             let fact = rs.fact_index(name).map_err(|e| errors::to_pyerr(py, &e))?;
             let mut values = Vec::with_capacity(uniques.len());
             for u in uniques.iter() {
-                values.push(convert::to_json(&u, name, 1).map_err(|u| errors::unconvertible(py, &u))?);
+                values.push(
+                    convert::to_json(&u, name, 1).map_err(|u| errors::unconvertible(py, &u))?,
+                );
             }
             let table = rs
                 .encode_values(fact, &values)
@@ -197,7 +200,10 @@ impl PyRuleset {
                     py,
                     "thr::facts::wrong_type",
                     Some(name.clone()),
-                    format!("column `{name}` has {} bytes of codes for {rows} rows", bytes.len()),
+                    format!(
+                        "column `{name}` has {} bytes of codes for {rows} rows",
+                        bytes.len()
+                    ),
                 ));
             }
             let codes: Vec<i64> = bytes
@@ -375,7 +381,10 @@ impl PyDecision {
     /// Each matrix's category, e.g. `{"cse": "medium"}`.
     #[getter]
     fn exploitation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::to_py(py, &serde_json::Value::Object(self.decision.exploitation.clone()))
+        convert::to_py(
+            py,
+            &serde_json::Value::Object(self.decision.exploitation.clone()),
+        )
     }
 
     /// The rule set that decided: name, version, hash.
@@ -402,7 +411,9 @@ impl PyDecision {
     }
 
     fn __hash__(&self) -> PyResult<isize> {
-        Err(pyo3::exceptions::PyTypeError::new_err("Decision is not hashable"))
+        Err(pyo3::exceptions::PyTypeError::new_err(
+            "Decision is not hashable",
+        ))
     }
 
     fn __repr__(&self) -> String {
@@ -441,7 +452,11 @@ impl PyDecision {
                         .iter()
                         .find(|x| &x.id == m)
                         .map_or(m.as_str(), |x| x.label.as_str());
-                    format!("{}: <strong>{}</strong>", esc(label), esc(c.as_str().unwrap_or("")))
+                    format!(
+                        "{}: <strong>{}</strong>",
+                        esc(label),
+                        esc(c.as_str().unwrap_or(""))
+                    )
                 })
                 .collect();
             let _ = write!(h, "<p>Exploitation risk: {}</p>", parts.join("; "));
@@ -451,7 +466,12 @@ impl PyDecision {
             for p in &d.pathways {
                 match info.pathways.iter().find(|x| &x.id == p) {
                     Some(x) => {
-                        let _ = write!(h, "<li><strong>{}</strong>: {}</li>", esc(&x.label), esc(&x.todo));
+                        let _ = write!(
+                            h,
+                            "<li><strong>{}</strong>: {}</li>",
+                            esc(&x.label),
+                            esc(&x.todo)
+                        );
                     }
                     None => {
                         let _ = write!(h, "<li>{}</li>", esc(p));
@@ -461,9 +481,16 @@ impl PyDecision {
             h.push_str("</ol>");
         }
         if !d.missing.is_empty() {
-            h.push_str("<p>Provisional: answers to these questions could change the decision:</p><ul>");
+            h.push_str(
+                "<p>Provisional: answers to these questions could change the decision:</p><ul>",
+            );
             for m in &d.missing {
-                let _ = write!(h, "<li>{} (<code>{}</code>)</li>", esc(&m.question), esc(&m.fact));
+                let _ = write!(
+                    h,
+                    "<li>{} (<code>{}</code>)</li>",
+                    esc(&m.question),
+                    esc(&m.fact)
+                );
             }
             h.push_str("</ul>");
         }
