@@ -119,7 +119,7 @@ const FACTS: &[(&str, Gen)] = &[
     ),
     (
         "young_carer",
-        Gen::Enum(&[("none", 88), ("some", 9), ("significant", 3)]),
+        Gen::Enum(&[("none", 88), ("some", 6), ("significant", 3)]),
     ),
     (
         "school_attendance",
@@ -134,7 +134,7 @@ const FACTS: &[(&str, Gen)] = &[
         "exclusion",
         Gen::Enum(&[
             ("none", 88),
-            ("fixed_term", 8),
+            ("fixed_term", 5),
             ("at_risk_permanent", 3),
             ("permanent", 1),
         ]),
@@ -164,15 +164,15 @@ const FACTS: &[(&str, Gen)] = &[
     ),
     (
         "self_harm",
-        Gen::Enum(&[("none", 88), ("single", 9), ("repeated", 3)]),
+        Gen::Enum(&[("none", 88), ("single", 6), ("repeated", 3)]),
     ),
     (
         "missing_episodes_90d",
-        Gen::Int(&[(0, 0, 85), (1, 1, 8), (2, 4, 5), (5, 9, 2)]),
+        Gen::Int(&[(0, 0, 85), (1, 1, 5), (2, 4, 5), (5, 9, 2)]),
     ),
     (
         "basic_care",
-        Gen::Enum(&[("good", 88), ("inconsistent", 10), ("inadequate", 2)]),
+        Gen::Enum(&[("good", 88), ("inconsistent", 7), ("inadequate", 2)]),
     ),
     (
         "parental_substance_misuse",
@@ -180,11 +180,11 @@ const FACTS: &[(&str, Gen)] = &[
     ),
     (
         "parental_mental_health",
-        Gen::Enum(&[("none", 88), ("some_impact", 9), ("significant_impact", 3)]),
+        Gen::Enum(&[("none", 88), ("some_impact", 6), ("significant_impact", 3)]),
     ),
     ("parental_learning_disability", Gen::Bool(0.05)),
     ("risky_adult_in_household", Gen::Bool(0.008)),
-    ("parent_in_prison", Gen::Bool(0.05)),
+    ("parent_in_prison", Gen::Bool(0.03)),
     ("financial_hardship", Gen::Bool(0.10)),
     ("no_recourse_public_funds", Gen::Bool(0.04)),
     ("previous_children_removed", Gen::Bool(0.05)),
@@ -195,27 +195,27 @@ const FACTS: &[(&str, Gen)] = &[
         "domestic_abuse",
         Gen::Enum(&[
             ("none", 86),
-            ("historic", 8),
+            ("historic", 5),
             ("current", 5),
             ("high_risk", 1),
         ]),
     ),
     (
         "parent_engagement",
-        Gen::Enum(&[("engaged", 88), ("inconsistent", 9), ("refuses", 3)]),
+        Gen::Enum(&[("engaged", 88), ("inconsistent", 6), ("refuses", 3)]),
     ),
     (
         "housing",
         Gen::Enum(&[
             ("stable", 85),
-            ("poor", 9),
+            ("poor", 6),
             ("temporary_or_overcrowded", 5),
             ("homeless_family", 1),
         ]),
     ),
     (
         "neglect",
-        Gen::Enum(&[("none", 90), ("some_concerns", 8), ("chronic", 2)]),
+        Gen::Enum(&[("none", 90), ("some_concerns", 5), ("chronic", 2)]),
     ),
     ("cse_indicators", Gen::Set(CSE_LOW, CSE_MEDIUM, CSE_HIGH)),
     ("cce_indicators", Gen::Set(CCE_LOW, CCE_MEDIUM, CCE_HIGH)),
