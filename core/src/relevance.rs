@@ -16,12 +16,6 @@ use crate::ir::{Cmp, Expr, FactIdx, FactTy, Program, SetMode, Stage};
 
 type NodeId = u32;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Node {
-    Leaf(i64),
-    Inner(u32, Box<[NodeId]>),
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Op {
     And,
@@ -148,9 +142,25 @@ fn collect_int_usage(e: &Expr, consts: &mut [BTreeSet<i64>], complex: &mut [bool
     }
 }
 
+/// A node: a leaf (`var == LEAF`, `start` indexes the leaf values) or a test of `var` whose
+/// children are `kids[start..start + len]`.
+#[derive(Debug, Clone, Copy)]
+struct NodeData {
+    var: u32,
+    start: u32,
+    len: u32,
+}
+
+const LEAF: u32 = u32::MAX;
+
+/// Hash-consed, reduced, ordered diagrams in one arena (no allocation per node).
 struct Mdd {
-    nodes: Vec<Node>,
-    unique: FxHashMap<Node, NodeId>,
+    nodes: Vec<NodeData>,
+    kids: Vec<NodeId>,
+    leaf_values: Vec<i64>,
+    leaves: FxHashMap<i64, NodeId>,
+    binary: FxHashMap<(u32, NodeId, NodeId), NodeId>,
+    wide: FxHashMap<(u32, Box<[NodeId]>), NodeId>,
     memo: FxHashMap<(Op, NodeId, NodeId), NodeId>,
     limit: usize,
     over: bool,
@@ -160,61 +170,119 @@ impl Mdd {
     fn new(limit: usize) -> Self {
         Mdd {
             nodes: Vec::new(),
-            unique: FxHashMap::default(),
+            kids: Vec::new(),
+            leaf_values: Vec::new(),
+            leaves: FxHashMap::default(),
+            binary: FxHashMap::default(),
+            wide: FxHashMap::default(),
             memo: FxHashMap::default(),
             limit,
             over: false,
         }
     }
 
-    fn intern(&mut self, n: Node) -> NodeId {
-        if let Some(id) = self.unique.get(&n) {
-            return *id;
-        }
+    fn push(&mut self, n: NodeData) -> NodeId {
         if self.nodes.len() >= self.limit {
             self.over = true;
         }
-        let id = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
-        self.nodes.push(n.clone());
-        self.unique.insert(n, id);
-        id
+        self.nodes.push(n);
+        u32::try_from(self.nodes.len() - 1).unwrap_or(u32::MAX)
     }
 
     fn leaf(&mut self, v: i64) -> NodeId {
-        self.intern(Node::Leaf(v))
+        if let Some(id) = self.leaves.get(&v) {
+            return *id;
+        }
+        let start = u32::try_from(self.leaf_values.len()).unwrap_or(u32::MAX);
+        self.leaf_values.push(v);
+        let id = self.push(NodeData {
+            var: LEAF,
+            start,
+            len: 0,
+        });
+        self.leaves.insert(v, id);
+        id
     }
 
     fn mk(&mut self, var: u32, kids: Vec<NodeId>) -> NodeId {
-        match kids.first() {
-            None => self.leaf(0),
-            Some(&k0) if kids.iter().all(|k| *k == k0) => k0,
-            Some(_) => self.intern(Node::Inner(var, kids.into_boxed_slice())),
+        match kids.as_slice() {
+            [] => self.leaf(0),
+            [k0, rest @ ..] if rest.iter().all(|k| k == k0) => *k0,
+            [k0, k1] => self.mk2(var, *k0, *k1),
+            _ => {
+                let key = (var, kids.into_boxed_slice());
+                if let Some(id) = self.wide.get(&key) {
+                    return *id;
+                }
+                let start = u32::try_from(self.kids.len()).unwrap_or(u32::MAX);
+                self.kids.extend_from_slice(&key.1);
+                let len = u32::try_from(key.1.len()).unwrap_or(0);
+                let id = self.push(NodeData { var, start, len });
+                self.wide.insert(key, id);
+                id
+            }
         }
     }
 
-    fn node(&self, id: NodeId) -> &Node {
-        self.nodes.get(id as usize).unwrap_or(&Node::Leaf(0))
+    fn mk2(&mut self, var: u32, k0: NodeId, k1: NodeId) -> NodeId {
+        if k0 == k1 {
+            return k0;
+        }
+        if let Some(id) = self.binary.get(&(var, k0, k1)) {
+            return *id;
+        }
+        let start = u32::try_from(self.kids.len()).unwrap_or(u32::MAX);
+        self.kids.extend_from_slice(&[k0, k1]);
+        let id = self.push(NodeData { var, start, len: 2 });
+        self.binary.insert((var, k0, k1), id);
+        id
+    }
+
+    fn data(&self, id: NodeId) -> NodeData {
+        self.nodes.get(id as usize).copied().unwrap_or(NodeData {
+            var: LEAF,
+            start: 0,
+            len: 0,
+        })
+    }
+
+    fn kids_of(&self, n: NodeData) -> &[NodeId] {
+        self.kids
+            .get(n.start as usize..(n.start + n.len) as usize)
+            .unwrap_or(&[])
     }
 
     fn leaf_value(&self, id: NodeId) -> Option<i64> {
-        match self.node(id) {
-            Node::Leaf(v) => Some(*v),
-            Node::Inner(..) => None,
-        }
+        let n = self.data(id);
+        (n.var == LEAF).then(|| self.leaf_values.get(n.start as usize).copied().unwrap_or(0))
     }
 
-    fn var(&self, id: NodeId) -> Option<u32> {
-        match self.node(id) {
-            Node::Leaf(_) => None,
-            Node::Inner(v, _) => Some(*v),
+    /// Combines `items` with an associative `op` as a balanced tree, so that each step works on
+    /// diagrams of similar size (a left fold costs items x size).
+    fn reduce(&mut self, op: Op, mut items: Vec<NodeId>, identity: i64) -> NodeId {
+        let id = self.leaf(identity);
+        items.retain(|x| *x != id);
+        while items.len() > 1 {
+            let mut next = Vec::with_capacity(items.len().div_ceil(2));
+            for pair in items.chunks(2) {
+                next.push(match pair {
+                    [a, b] => self.apply(op, *a, *b),
+                    [a] => *a,
+                    _ => id,
+                });
+            }
+            items = next;
         }
+        items.first().copied().unwrap_or(id)
     }
 
     /// The `i`th child of `id` when it tests `top`; otherwise `id` itself (it does not depend on `top`).
     fn child(&self, id: NodeId, top: u32, i: usize) -> NodeId {
-        match self.node(id) {
-            Node::Inner(v, k) if *v == top => k.get(i).copied().unwrap_or(id),
-            _ => id,
+        let n = self.data(id);
+        if n.var == top {
+            self.kids_of(n).get(i).copied().unwrap_or(id)
+        } else {
+            id
         }
     }
 
@@ -228,6 +296,8 @@ impl Mdd {
             (_, Some(0)) if matches!(op, Op::And | Op::Mul) => return b,
             (Some(x), _) if op == Op::Or && x != 0 => return self.leaf(1),
             (_, Some(y)) if op == Op::Or && y != 0 => return self.leaf(1),
+            (Some(0), _) if matches!(op, Op::Or | Op::Add) => return b,
+            (_, Some(0)) if matches!(op, Op::Or | Op::Add | Op::Sub) => return a,
             (Some(x), _) if op == Op::IfPos && x > 0 => return a,
             (Some(_), _) if op == Op::IfPos => return b,
             _ => {}
@@ -235,22 +305,23 @@ impl Mdd {
         if let Some(r) = self.memo.get(&(op, a, b)) {
             return *r;
         }
-        let top = match (self.var(a), self.var(b)) {
-            (Some(x), Some(y)) => x.min(y),
-            (Some(x), None) | (None, Some(x)) => x,
-            (None, None) => return self.leaf(0),
+        let (na, nb) = (self.data(a), self.data(b));
+        let top = na.var.min(nb.var);
+        let n = if na.var == top { na.len } else { nb.len } as usize;
+        let r = if n == 2 {
+            let (a0, b0) = (self.child(a, top, 0), self.child(b, top, 0));
+            let k0 = self.apply(op, a0, b0);
+            let (a1, b1) = (self.child(a, top, 1), self.child(b, top, 1));
+            let k1 = self.apply(op, a1, b1);
+            self.mk2(top, k0, k1)
+        } else {
+            let mut kids = Vec::with_capacity(n);
+            for i in 0..n {
+                let (ca, cb) = (self.child(a, top, i), self.child(b, top, i));
+                kids.push(self.apply(op, ca, cb));
+            }
+            self.mk(top, kids)
         };
-        let arity = |m: &Mdd, id: NodeId| match m.node(id) {
-            Node::Inner(v, k) if *v == top => k.len(),
-            _ => 0,
-        };
-        let n = arity(self, a).max(arity(self, b));
-        let mut kids = Vec::with_capacity(n);
-        for i in 0..n {
-            let (ca, cb) = (self.child(a, top, i), self.child(b, top, i));
-            kids.push(self.apply(op, ca, cb));
-        }
-        let r = self.mk(top, kids);
         self.memo.insert((op, a, b), r);
         r
     }
@@ -270,17 +341,18 @@ impl Mdd {
         if let Some(v) = seen.get(&id) {
             return *v;
         }
-        let v = match self.node(id).clone() {
-            Node::Leaf(v) => v,
-            Node::Inner(var, kids) => {
-                let mut m = i64::MIN;
-                for k in kids.iter() {
-                    m = m.max(self.max_below(*k, seen, out));
-                }
-                let e = out.entry(var).or_insert(i64::MIN);
-                *e = (*e).max(m);
-                m
+        let n = self.data(id);
+        let v = if n.var == LEAF {
+            self.leaf_value(id).unwrap_or(0)
+        } else {
+            let mut m = i64::MIN;
+            for i in 0..n.len as usize {
+                let k = self.kids_of(n).get(i).copied().unwrap_or(id);
+                m = m.max(self.max_below(k, seen, out));
             }
+            let e = out.entry(n.var).or_insert(i64::MIN);
+            *e = (*e).max(m);
+            m
         };
         seen.insert(id, v);
         v
@@ -335,14 +407,12 @@ impl Sym<'_> {
             return *n;
         }
         let base = self.layout.first_var.get(f as usize).copied().unwrap_or(0);
-        let mut sum = self.mdd.leaf(0);
-        for i in 0..64u32 {
-            if mask & (1u64 << i) != 0 {
-                let (z, o) = (self.mdd.leaf(0), self.mdd.leaf(1));
-                let bit = self.mdd.mk(base + i, vec![z, o]);
-                sum = self.mdd.apply(Op::Add, sum, bit);
-            }
-        }
+        let (z, o) = (self.mdd.leaf(0), self.mdd.leaf(1));
+        let bits: Vec<NodeId> = (0..64u32)
+            .filter(|i| mask & (1u64 << i) != 0)
+            .map(|i| self.mdd.mk(base + i, vec![z, o]))
+            .collect();
+        let sum = self.mdd.reduce(Op::Add, bits, 0);
         self.cache.insert((f, mask), sum);
         sum
     }
@@ -516,32 +586,34 @@ pub(crate) fn relevance(
         }
         if r.stage >= Stage::Aggregate && !counted {
             counted = true;
-            let mut ind = vec![zero; n_levels];
-            let mut dom = vec![vec![zero; program.domains.len()]; n_levels];
+            let mut ind: Vec<Vec<NodeId>> = vec![Vec::new(); n_levels];
+            let mut dom: Vec<Vec<Vec<NodeId>>> =
+                vec![vec![Vec::new(); program.domains.len()]; n_levels];
             for (j, q) in program.rules.iter().enumerate() {
                 let Some((rank, d)) = q.indicator_rank() else {
                     continue;
                 };
                 let c = conds.get(j).copied().unwrap_or(zero);
                 if let Some(x) = ind.get_mut(rank as usize) {
-                    *x = s.mdd.apply(Op::Add, *x, c);
+                    x.push(c);
                 }
                 if let Some(x) = dom
                     .get_mut(rank as usize)
                     .and_then(|v| v.get_mut(d as usize))
                 {
-                    *x = s.mdd.apply(Op::Or, *x, c);
+                    x.push(c);
                 }
             }
-            s.indicators = ind;
+            s.indicators = ind
+                .into_iter()
+                .map(|v| s.mdd.reduce(Op::Add, v, 0))
+                .collect();
             s.domains = dom
                 .into_iter()
                 .map(|ds| {
-                    let mut acc = zero;
-                    for d in ds {
-                        acc = s.mdd.apply(Op::Add, acc, d);
-                    }
-                    acc
+                    let per_domain: Vec<NodeId> =
+                        ds.into_iter().map(|v| s.mdd.reduce(Op::Or, v, 0)).collect();
+                    s.mdd.reduce(Op::Add, per_domain, 0)
                 })
                 .collect();
         }
@@ -558,22 +630,30 @@ pub(crate) fn relevance(
         // OR the conditions of the rules of each rank first: one `Max` per rank instead of
         // one per rule keeps the diagram work proportional to the rules, not rules x size.
         let n = program.levels.len() + 1;
-        let mut any_at_least = vec![zero; n];
-        let mut any_exact = vec![zero; n];
+        let mut at_least_conds: Vec<Vec<NodeId>> = vec![Vec::new(); n];
+        let mut exact_conds: Vec<Vec<NodeId>> = vec![Vec::new(); n];
         for (i, r) in program.rules.iter().enumerate() {
             let Some((rank, is_exact)) = r.level else {
                 continue;
             };
             let c = conds.get(i).copied().unwrap_or(zero);
             let slot = if is_exact {
-                any_exact.get_mut(rank as usize)
+                exact_conds.get_mut(rank as usize)
             } else {
-                any_at_least.get_mut(rank as usize)
+                at_least_conds.get_mut(rank as usize)
             };
             if let Some(x) = slot {
-                *x = s.mdd.apply(Op::Or, *x, c);
+                x.push(c);
             }
         }
+        let any_at_least: Vec<NodeId> = at_least_conds
+            .into_iter()
+            .map(|v| s.mdd.reduce(Op::Or, v, 0))
+            .collect();
+        let any_exact: Vec<NodeId> = exact_conds
+            .into_iter()
+            .map(|v| s.mdd.reduce(Op::Or, v, 0))
+            .collect();
         let mut at_least = s.mdd.leaf(1);
         let mut exact = zero;
         for rank in 1..n {
@@ -600,12 +680,12 @@ pub(crate) fn relevance(
         }
     }
     // Pathways.
-    let mut pathways = vec![zero; program.pathways.len()];
+    let mut pathway_conds: Vec<Vec<NodeId>> = vec![Vec::new(); program.pathways.len()];
     for (i, r) in program.rules.iter().enumerate() {
         let c = conds.get(i).copied().unwrap_or(zero);
         for p in &r.pathways {
-            if let Some(x) = pathways.get_mut(*p as usize) {
-                *x = s.mdd.apply(Op::Or, *x, c);
+            if let Some(x) = pathway_conds.get_mut(*p as usize) {
+                x.push(c);
             }
         }
     }
@@ -613,11 +693,15 @@ pub(crate) fn relevance(
         let rank = s.mdd.leaf(i64::try_from(li + 1).unwrap_or(0));
         let is_level = s.mdd.apply(Op::Cmp(Cmp::Eq), s.level, rank);
         for p in &l.default_pathways {
-            if let Some(x) = pathways.get_mut(*p as usize) {
-                *x = s.mdd.apply(Op::Or, *x, is_level);
+            if let Some(x) = pathway_conds.get_mut(*p as usize) {
+                x.push(is_level);
             }
         }
     }
+    let pathways: Vec<NodeId> = pathway_conds
+        .into_iter()
+        .map(|v| s.mdd.reduce(Op::Or, v, 0))
+        .collect();
 
     if s.mdd.over {
         return conservative(program, layout, facts, outcome);
