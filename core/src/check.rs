@@ -57,6 +57,7 @@ struct Checker<'a> {
     facts: Vec<ir::Fact>,
     matrix_cats: Vec<Vec<String>>,
     guidance_titles: BTreeMap<String, String>,
+    linter: Option<crate::relevance::Linter>,
 }
 
 fn duplicate(kind: &str, id: &ast::Ident, first: Span) -> Diagnostic {
@@ -90,6 +91,7 @@ pub(crate) fn check(
         facts: Vec::new(),
         matrix_cats: Vec::new(),
         guidance_titles: BTreeMap::new(),
+        linter: None,
     };
 
     // ---- Pass 1: declarations ----
@@ -836,7 +838,11 @@ impl<'a> Checker<'a> {
         if self.error_count() > before {
             return None;
         }
-        if let Some(lint) = constant_lint(&cond, &self.facts) {
+        let facts = &self.facts;
+        let linter = self
+            .linter
+            .get_or_insert_with(|| crate::relevance::Linter::new(facts));
+        if let Some(lint) = constant_lint(&cond, linter) {
             self.diags.push(lint.at(when.span, "this condition"));
         }
         if self.error_count() > before {
@@ -1545,8 +1551,8 @@ fn dedup_keep_order(v: &mut Vec<u32>) {
 }
 
 /// Flags conditions that can never hold, or always hold, over every possible fact value.
-fn constant_lint(cond: &Expr, facts: &[ir::Fact]) -> Option<Diagnostic> {
-    match crate::relevance::constant_value(cond, facts) {
+fn constant_lint(cond: &Expr, linter: &mut crate::relevance::Linter) -> Option<Diagnostic> {
+    match linter.constant_value(cond) {
         Some(false) => Some(
             Diagnostic::error(Code::Unsatisfiable, "this condition can never hold")
                 .help("no combination of facts makes it true, so the rule never fires"),

@@ -114,6 +114,55 @@ impl Default for Options {
     }
 }
 
+/// A decision as indexes, without text: for bulk evaluation where the caller maps indexes to
+/// ids once (`Ruleset::info()` levels and pathways, `Ruleset::facts_info()` facts). It carries
+/// exactly the level, pathways, categories, status and missing facts of the full [`Decision`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CompactDecision {
+    /// Index into `info().levels`, or `None` when the rule set has no levels.
+    pub level: Option<u32>,
+    /// Indexes into `info().pathways`, most urgent first.
+    pub pathways: Vec<u32>,
+    /// Per matrix (in `info().matrices` order), the index of its category.
+    pub categories: Vec<u32>,
+    /// True when the decision is provisional.
+    pub provisional: bool,
+    /// Indexes into `facts_info()`, most decisive first.
+    pub missing: Vec<u32>,
+}
+
+/// Level, pathways and status after settling and provisional pathways: shared by both forms.
+fn settle(program: &Program, outcome: &Outcome, rel: &Relevance) -> (Option<u32>, Vec<u32>, bool) {
+    let mut level = outcome.level;
+    let mut pathways = outcome.pathways.clone();
+    if let Some((l, ps, _)) = &rel.settled {
+        level = *l;
+        pathways = ps.clone();
+    }
+    let provisional = !rel.missing.is_empty() || rel.undecided;
+    if provisional {
+        pathways.extend(&program.provisional);
+        pathways.sort_unstable();
+        pathways.dedup();
+    }
+    (level, pathways, provisional)
+}
+
+pub(crate) fn build_compact(
+    program: &Program,
+    outcome: &Outcome,
+    rel: &Relevance,
+) -> CompactDecision {
+    let (level, pathways, provisional) = settle(program, outcome, rel);
+    CompactDecision {
+        level: level.map(|r| r.saturating_sub(1)),
+        pathways,
+        categories: outcome.categories.clone(),
+        provisional,
+        missing: rel.missing.clone(),
+    }
+}
+
 pub(crate) fn build(
     program: &Program,
     facts: &[Option<i64>],
@@ -121,24 +170,15 @@ pub(crate) fn build(
     rel: &Relevance,
     options: Options,
 ) -> Decision {
-    let mut level = outcome.level;
-    let mut pathways = outcome.pathways.clone();
+    // When every completion of the unknown facts agrees, that outcome is reported.
+    let (level, pathways, provisional) = settle(program, outcome, rel);
     let mut fired: Vec<bool> = outcome.fired.iter().map(|t| *t == Tri::True).collect();
-    if let Some((l, ps, settled_fired)) = &rel.settled {
-        // Every completion of the unknown facts agrees: report that outcome.
-        level = *l;
-        pathways = ps.clone();
+    if let Some((_, _, settled_fired)) = &rel.settled {
         for i in settled_fired {
             if let Some(f) = fired.get_mut(*i) {
                 *f = true;
             }
         }
-    }
-    let provisional = !rel.missing.is_empty() || rel.undecided;
-    if provisional {
-        pathways.extend(&program.provisional);
-        pathways.sort_unstable();
-        pathways.dedup();
     }
     let name_of = |i: &u32| {
         program

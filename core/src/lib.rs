@@ -26,7 +26,9 @@ mod default_rules {
 }
 
 pub use batch::Columns;
-pub use decision::{Decision, Effects, Missing, Options, Reason, RulesetRef, Status};
+pub use decision::{
+    CompactDecision, Decision, Effects, Missing, Options, Reason, RulesetRef, Status,
+};
 pub use diag::{Code, Diagnostic, Severity};
 pub use error::{DetailedError, Error, ErrorBody, ErrorKind};
 pub use facts::Facts;

@@ -807,53 +807,83 @@ fn conservative(
     }
 }
 
-/// Whether a condition over facts alone is the same for every possible fact value.
-pub(crate) fn constant_value(cond: &Expr, facts: &[crate::ir::Fact]) -> Option<bool> {
-    let mut reads_other = false;
-    visit(cond, &mut |e| {
-        if matches!(
-            e,
-            Expr::Category(_) | Expr::Level | Expr::Score | Expr::Indicators(_) | Expr::Domains(_)
-        ) {
-            reads_other = true;
+/// Decides whether conditions over facts alone are the same for every possible fact value.
+/// One linter serves a whole rule set, so set counts and diagram nodes are shared.
+pub(crate) struct Linter {
+    program: Program,
+    mdd: Mdd,
+    counts: FxHashMap<(FactIdx, u64), NodeId>,
+}
+
+impl Linter {
+    pub(crate) fn new(facts: &[crate::ir::Fact]) -> Self {
+        let program = Program {
+            name: String::new(),
+            version: String::new(),
+            hash: String::new(),
+            guidance: Vec::new(),
+            levels: Vec::new(),
+            pathways: Vec::new(),
+            domains: Vec::new(),
+            provisional: Vec::new(),
+            facts: facts.to_vec(),
+            matrices: Vec::new(),
+            rules: Vec::new(),
+            tests: Vec::new(),
+        };
+        Linter {
+            program,
+            mdd: Mdd::new(200_000),
+            counts: FxHashMap::default(),
         }
-    });
-    if reads_other {
-        return None;
     }
-    let layout = Layout::new(facts, [cond]);
-    let program = Program {
-        name: String::new(),
-        version: String::new(),
-        hash: String::new(),
-        guidance: Vec::new(),
-        levels: Vec::new(),
-        pathways: Vec::new(),
-        domains: Vec::new(),
-        provisional: Vec::new(),
-        facts: facts.to_vec(),
-        matrices: Vec::new(),
-        rules: Vec::new(),
-        tests: Vec::new(),
-    };
-    let none = vec![None; facts.len()];
-    let mut s = Sym {
-        program: &program,
-        layout: &layout,
-        facts: &none,
-        mdd: Mdd::new(50_000),
-        categories: Vec::new(),
-        level: 0,
-        score: 0,
-        indicators: Vec::new(),
-        domains: Vec::new(),
-        cache: FxHashMap::default(),
-    };
-    let n = s.expr(cond);
-    if s.mdd.over {
-        return None;
+
+    /// `Some(value)` when `cond` has that value whatever the facts; `None` when it depends on
+    /// them (or reads more than facts, or the diagram grew past its budget).
+    pub(crate) fn constant_value(&mut self, cond: &Expr) -> Option<bool> {
+        let mut reads_other = false;
+        visit(cond, &mut |e| {
+            if matches!(
+                e,
+                Expr::Category(_)
+                    | Expr::Level
+                    | Expr::Score
+                    | Expr::Indicators(_)
+                    | Expr::Domains(_)
+            ) {
+                reads_other = true;
+            }
+        });
+        if reads_other || self.mdd.over {
+            return None;
+        }
+        // Int facts are split by this condition's constants only; set counts do not depend on
+        // that split and are kept across conditions.
+        let layout = Layout::new(&self.program.facts, [cond]);
+        let none = vec![None; self.program.facts.len()];
+        let mut s = Sym {
+            program: &self.program,
+            layout: &layout,
+            facts: &none,
+            mdd: std::mem::replace(&mut self.mdd, Mdd::new(0)),
+            categories: Vec::new(),
+            level: 0,
+            score: 0,
+            indicators: Vec::new(),
+            domains: Vec::new(),
+            cache: std::mem::take(&mut self.counts),
+        };
+        s.cache.retain(|(_, mask), _| *mask != u64::MAX);
+        let n = s.expr(cond);
+        let out = if s.mdd.over {
+            None
+        } else {
+            s.mdd.leaf_value(n).map(|v| v != 0)
+        };
+        self.mdd = s.mdd;
+        self.counts = s.cache;
+        out
     }
-    s.mdd.leaf_value(n).map(|v| v != 0)
 }
 
 fn visit(e: &Expr, f: &mut impl FnMut(&Expr)) {

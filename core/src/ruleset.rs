@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::decision::{self, Decision, Options};
+use crate::decision::{self, CompactDecision, Decision, Options};
 use crate::diag::{Diagnostic, Severity, Sources};
 use crate::error::Error;
 use crate::facts::{self, Facts};
@@ -193,6 +193,23 @@ impl Ruleset {
         let outcome = eval::run(p, &facts.slots);
         let rel = self.relevance(&facts.slots, &outcome, options);
         decision::build(p, &facts.slots, &outcome, &rel, options)
+    }
+
+    /// Evaluates converted facts into a decision made of indexes (no text, no reasons): the
+    /// fast path for bulk evaluation. `missing` chooses whether to work out the missing facts
+    /// exactly (otherwise a decision with undecided rules is provisional with no list).
+    pub fn evaluate_compact(&self, facts: &Facts, missing: bool) -> CompactDecision {
+        let p = &self.inner.program;
+        let outcome = eval::run(p, &facts.slots);
+        let rel = self.relevance(
+            &facts.slots,
+            &outcome,
+            Options {
+                reasons: false,
+                missing,
+            },
+        );
+        decision::build_compact(p, &outcome, &rel)
     }
 
     fn relevance(

@@ -208,7 +208,16 @@ proptest! {
         for (i, (name, vals)) in doms.iter().enumerate() {
             if let Some(k) = known[i] { m.insert(name.to_string(), vals[k].clone()); }
         }
-        let d = rs.evaluate(&rs.facts_from_value(&Value::Object(m)).unwrap(), Options::default());
+        let converted = rs.facts_from_value(&Value::Object(m)).unwrap();
+        let d = rs.evaluate(&converted, Options::default());
+        // The compact form says the same thing, as indexes.
+        let c = rs.evaluate_compact(&converted, true);
+        let info = rs.info();
+        let facts_info = rs.facts_info();
+        prop_assert_eq!(c.level.map(|l| info.levels[l as usize].id.clone()), d.level.clone());
+        prop_assert_eq!(c.pathways.iter().map(|p| info.pathways[*p as usize].id.clone()).collect::<Vec<_>>(), d.pathways.clone());
+        prop_assert_eq!(c.missing.iter().map(|f| facts_info[*f as usize].id.clone()).collect::<Vec<_>>(), d.missing.iter().map(|x| x.fact.clone()).collect::<Vec<_>>());
+        prop_assert_eq!(c.provisional, d.status == Status::Provisional);
         let (relevant, outcomes) = brute_force(&rs, &known);
         let got: BTreeSet<String> = d.missing.iter().map(|x| x.fact.clone()).collect();
         prop_assert_eq!(&got, &relevant, "rules:\n{}", src);
