@@ -9,17 +9,10 @@ pub(crate) fn facts_to_json(facts: &JsValue) -> Result<String, JsValue> {
         return Ok("{}".to_string());
     }
     let s = js_sys::JSON::stringify(facts).map_err(|e| {
-        crate::errors::host_error(
-            "facts cannot be serialised as JSON",
-            e.as_string(),
-        )
+        crate::errors::host_error("facts cannot be serialised as JSON", e.as_string())
     })?;
-    s.as_string().ok_or_else(|| {
-        crate::errors::host_error(
-            "facts cannot be serialised as JSON",
-            None,
-        )
-    })
+    s.as_string()
+        .ok_or_else(|| crate::errors::host_error("facts cannot be serialised as JSON", None))
 }
 
 /// Parses JSON text produced by the engine into a plain JS value (`JSON.parse`).

@@ -67,10 +67,7 @@ impl Ruleset {
         #[wasm_bindgen(unchecked_param_type = "Facts")] facts: JsValue,
     ) -> Result<JsValue, JsValue> {
         let text = convert::facts_to_json(&facts)?;
-        let out = self
-            .inner
-            .evaluate_json_str(&text)
-            .map_err(errors::to_js)?;
+        let out = self.inner.evaluate_json_str(&text).map_err(errors::to_js)?;
         convert::json_to_js(&out)
     }
 
