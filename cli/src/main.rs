@@ -188,6 +188,12 @@ fn run(cli: Cli) -> Result<u8, String> {
                         if !rs.warnings().is_empty() {
                             eprintln!("{}", rs.render_warnings());
                         }
+                        if let Some(e) = rs.tests_error() {
+                            bad += 1;
+                            eprintln!("{}", e.render());
+                            println!("error: {} (errors in its tests)", f.label);
+                            continue;
+                        }
                         println!(
                             "ok: {} ({} {}, {} rules, {} warnings)",
                             f.label,

@@ -37,6 +37,8 @@ pub(crate) enum Item {
     Matrix(MatrixDecl),
     Rule(RuleDecl),
     Test(TestDecl),
+    /// A test read as text only (loading for evaluation); parsed when tests run.
+    RawTest(Span),
 }
 
 impl Item {
@@ -52,6 +54,7 @@ impl Item {
             Item::Matrix(m) => m.span,
             Item::Rule(r) => r.span,
             Item::Test(t) => t.span,
+            Item::RawTest(s) => *s,
         }
     }
 }

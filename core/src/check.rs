@@ -105,6 +105,7 @@ pub(crate) fn check(
     let mut matrix_decls = Vec::new();
     let mut rule_decls = Vec::new();
     let mut test_decls = Vec::new();
+    let mut raw_tests = Vec::new();
     let mut first_span: BTreeMap<(&str, &str), Span> = BTreeMap::new();
     let mut levels_block: Option<Span> = None;
     let mut pathways_block: Option<Span> = None;
@@ -227,6 +228,7 @@ pub(crate) fn check(
                     rule_decls.push(r);
                 }
             }
+            ast::Item::RawTest(span) => raw_tests.push(*span),
             ast::Item::Test(t) => {
                 if let Some(first) = first_span.get(&("test", t.name.value.as_str())) {
                     ck.diags.push(
@@ -402,12 +404,9 @@ pub(crate) fn check(
     }
     rules.sort_by_key(|r| r.stage);
 
-    // Tests.
-    let mut tests = Vec::new();
+    // Tests parsed with the rest (formatting and full checks); others are checked when run.
     for t in &test_decls {
-        if let Some(test) = ck.test(t, &levels, &pathways, sources, file_names) {
-            tests.push(test);
-        }
+        let _ = ck.test(t, &levels, &pathways, sources, file_names);
     }
 
     let has_errors = ck
@@ -430,7 +429,7 @@ pub(crate) fn check(
             facts: ck.facts,
             matrices,
             rules,
-            tests,
+            raw_tests,
         }
     });
     (program, ck.diags)
@@ -1488,6 +1487,75 @@ impl<'a> Checker<'a> {
             }
         }
     }
+}
+
+/// Checks tests parsed after loading, against the compiled program's names.
+pub(crate) fn check_tests(
+    program: &ir::Program,
+    tests: &[ast::TestDecl],
+    sources: &crate::diag::Sources,
+    file_names: &[String],
+) -> (Vec<ir::Test>, Vec<Diagnostic>) {
+    let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    let mut ck = Checker {
+        diags: Vec::new(),
+        names: Names {
+            facts: program
+                .facts
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.id.as_str(), index(i)))
+                .collect(),
+            levels: program
+                .levels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.id.as_str(), index(i + 1)))
+                .collect(),
+            pathways: program
+                .pathways
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.id.as_str(), index(i)))
+                .collect(),
+            matrices: program
+                .matrices
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.id.as_str(), index(i)))
+                .collect(),
+            guidance: BTreeMap::new(),
+            domains: BTreeMap::new(),
+        },
+        facts: program.facts.clone(),
+        matrix_cats: program
+            .matrices
+            .iter()
+            .map(|m| m.categories.clone())
+            .collect(),
+        guidance_titles: BTreeMap::new(),
+        linter: None,
+    };
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    let mut out = Vec::new();
+    for t in tests {
+        if let Some(first) = seen.get(t.name.value.as_str()) {
+            ck.diags.push(
+                Diagnostic::error(
+                    Code::Duplicate,
+                    format!("test `{}` is defined more than once", t.name.value),
+                )
+                .at(t.name.span, "defined again here")
+                .at(*first, "first defined here"),
+            );
+            continue;
+        }
+        seen.insert(&t.name.value, t.name.span);
+        if let Some(x) = ck.test(t, &program.levels, &program.pathways, sources, file_names) {
+            out.push(x);
+        }
+    }
+    (out, ck.diags)
 }
 
 fn full_mask(n: usize) -> u64 {

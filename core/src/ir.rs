@@ -230,5 +230,6 @@ pub(crate) struct Program {
     pub(crate) matrices: Vec<Matrix>,
     /// Rules sorted by stage (stable within a stage).
     pub(crate) rules: Vec<Rule>,
-    pub(crate) tests: Vec<Test>,
+    /// Tests kept as text, parsed when they are run.
+    pub(crate) raw_tests: Vec<crate::diag::Span>,
 }

@@ -15,12 +15,49 @@ fn span_of(source: SourceId, s: pest::Span<'_>) -> Span {
     Span::new(source, s.start(), s.end())
 }
 
+/// Whether tests are parsed now or kept as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Everything (checking, formatting, running tests).
+    Full,
+    /// Test bodies are kept as text (loading for evaluation).
+    SkipTests,
+}
+
+/// Parses one test kept as text by [`Mode::SkipTests`].
+pub(crate) fn parse_test(
+    source: SourceId,
+    text: &str,
+    span: Span,
+    limits: &Limits,
+) -> Result<ast::TestDecl, Diagnostic> {
+    let base = span.start as usize;
+    let slice = text.get(base..span.end as usize).unwrap_or("");
+    let mut pairs =
+        RulesParser::parse(Rule::test, slice).map_err(|e| pest_error(source, base, slice, e))?;
+    let pair = pairs.next().ok_or_else(|| {
+        Diagnostic::error(Code::Internal, "internal parser error: empty test").at(span, "here")
+    })?;
+    let cx = Lower {
+        source,
+        limits,
+        base,
+    };
+    match cx.item(pair)? {
+        ast::Item::Test(t) => Ok(t),
+        _ => Err(
+            Diagnostic::error(Code::Internal, "internal parser error: not a test").at(span, "here"),
+        ),
+    }
+}
+
 /// Parses one file, collecting every syntax error.
 pub(crate) fn parse_file(
     source: SourceId,
     text: &str,
     limits: &Limits,
     diags: &mut Vec<Diagnostic>,
+    mode: Mode,
 ) -> ast::File {
     let mut file = ast::File {
         source,
@@ -55,14 +92,23 @@ pub(crate) fn parse_file(
         );
         return file;
     }
-    let pairs = match RulesParser::parse(Rule::file, text) {
+    let start_rule = if mode == Mode::Full {
+        Rule::file
+    } else {
+        Rule::file_fast
+    };
+    let pairs = match RulesParser::parse(start_rule, text) {
         Ok(p) => p,
         Err(e) => {
             diags.push(pest_error(source, 0, text, e));
             return file;
         }
     };
-    let cx = Lower { source, limits };
+    let cx = Lower {
+        source,
+        limits,
+        base: 0,
+    };
     let mut in_bad_run = false;
     for pair in pairs.flatten().take(1).flat_map(|p| p.into_inner()) {
         match pair.as_rule() {
@@ -88,6 +134,11 @@ pub(crate) fn parse_file(
                     diags.push(diag);
                 }
                 in_bad_run = true;
+            }
+            Rule::test_raw => {
+                in_bad_run = false;
+                file.items
+                    .push(ast::Item::RawTest(span_of(source, pair.as_span())));
             }
             _ => {
                 in_bad_run = false;
@@ -356,6 +407,8 @@ fn pratt() -> &'static PrattParser<Rule> {
 struct Lower<'l> {
     source: SourceId,
     limits: &'l Limits,
+    /// Offset of the parsed text in its file (non-zero for a test parsed on its own).
+    base: usize,
 }
 
 fn unexpected(source: SourceId, pair: &Pair<'_, Rule>) -> Diagnostic {
@@ -368,7 +421,11 @@ fn unexpected(source: SourceId, pair: &Pair<'_, Rule>) -> Diagnostic {
 
 impl Lower<'_> {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
-        span_of(self.source, pair.as_span())
+        self.sp(pair.as_span())
+    }
+
+    fn sp(&self, s: pest::Span<'_>) -> Span {
+        Span::new(self.source, self.base + s.start(), self.base + s.end())
     }
 
     fn missing(&self, span: Span) -> Diagnostic {
@@ -835,7 +892,7 @@ impl Lower<'_> {
             .map_primary(move |p| self.primary(p))
             .map_prefix(move |op, rhs| {
                 let rhs = rhs?;
-                let span = span_of(source, op.as_span()).to(rhs.span);
+                let span = self.sp(op.as_span()).to(rhs.span);
                 let kind = match op.as_rule() {
                     Rule::op_not => ExprKind::Not(Box::new(rhs)),
                     Rule::op_neg => ExprKind::Neg(Box::new(rhs)),
@@ -845,7 +902,7 @@ impl Lower<'_> {
             })
             .map_postfix(move |lhs, op| {
                 let lhs = lhs?;
-                let span = lhs.span.to(span_of(source, op.as_span()));
+                let span = lhs.span.to(self.sp(op.as_span()));
                 let kind = match op.as_rule() {
                     Rule::op_in => {
                         let list = op
@@ -962,7 +1019,7 @@ mod tests {
 
     fn parse(src: &str) -> (ast::File, Vec<Diagnostic>) {
         let mut d = Vec::new();
-        let f = parse_file(SourceId(0), src, &Limits::default(), &mut d);
+        let f = parse_file(SourceId(0), src, &Limits::default(), &mut d, Mode::Full);
         (f, d)
     }
 

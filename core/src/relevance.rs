@@ -829,7 +829,7 @@ impl Linter {
             facts: facts.to_vec(),
             matrices: Vec::new(),
             rules: Vec::new(),
-            tests: Vec::new(),
+            raw_tests: Vec::new(),
         };
         Linter {
             program,

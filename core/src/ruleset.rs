@@ -1,6 +1,6 @@
 //! The public entry point: a checked, compiled rule set that evaluates facts.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -26,12 +26,10 @@ struct Inner {
     layout: Layout,
     files: Vec<(String, String)>,
     warnings: Vec<Diagnostic>,
-    #[cfg_attr(
-        not(feature = "render"),
-        expect(dead_code, reason = "only rendering reads the sources")
-    )]
     sources: Sources,
     limits: Limits,
+    /// The rule files' tests, parsed and checked the first time they are needed.
+    tests: OnceLock<(Vec<ir::Test>, Vec<Diagnostic>)>,
 }
 
 /// Parses every file, collecting syntax errors; returns the parsed files and the sources.
@@ -39,12 +37,13 @@ fn parse_all(
     files: &[(String, String)],
     limits: &Limits,
     diags: &mut Vec<Diagnostic>,
+    mode: parse::Mode,
 ) -> (Vec<crate::ast::File>, Sources) {
     let mut sources = Sources::default();
     let mut parsed = Vec::new();
     for (name, text) in files {
         let id = sources.add(name.clone(), text.clone());
-        parsed.push(parse::parse_file(id, text, limits, diags));
+        parsed.push(parse::parse_file(id, text, limits, diags, mode));
     }
     (parsed, sources)
 }
@@ -67,7 +66,7 @@ impl Ruleset {
     ) -> Result<Ruleset, Error> {
         files.sort_by(|a, b| a.0.cmp(&b.0));
         let mut diags = Vec::new();
-        let (parsed, sources) = parse_all(&files, &limits, &mut diags);
+        let (parsed, sources) = parse_all(&files, &limits, &mut diags, parse::Mode::SkipTests);
         let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
         if diags.iter().any(|d| d.severity == Severity::Error) {
             return Err(Error::rules(diags, sources));
@@ -91,6 +90,7 @@ impl Ruleset {
                 let layout = Layout::new(&program.facts, exprs);
                 Ok(Ruleset {
                     inner: Arc::new(Inner {
+                        tests: OnceLock::new(),
                         program,
                         layout,
                         files,
@@ -141,7 +141,7 @@ impl Ruleset {
         &self.inner.program.version
     }
 
-    /// `sha256:` hash of the normalised source (comments and layout do not change it).
+    /// `sha256:` hash of the normalised rules (comments, layout and the rule files' tests do not change it).
     pub fn hash(&self) -> &str {
         &self.inner.program.hash
     }
@@ -343,7 +343,38 @@ impl Ruleset {
 
     /// Runs the tests written in the rule files.
     pub fn run_tests(&self) -> crate::testing::TestReport {
-        crate::testing::run(self)
+        let (tests, diags) = self.tests();
+        crate::testing::run(self, tests, diags, &self.inner.sources)
+    }
+
+    /// Errors in the rule files' tests (unknown facts in `given`, bad expectations, syntax),
+    /// which do not stop the rule set from evaluating. `thresholds check` reports them.
+    pub fn tests_error(&self) -> Option<Error> {
+        let (_, diags) = self.tests();
+        (!diags.is_empty()).then(|| Error::rules(diags.clone(), self.inner.sources.clone()))
+    }
+
+    pub(crate) fn tests(&self) -> &(Vec<ir::Test>, Vec<Diagnostic>) {
+        self.inner.tests.get_or_init(|| {
+            let p = &self.inner.program;
+            let mut diags = Vec::new();
+            let mut decls = Vec::new();
+            for span in &p.raw_tests {
+                let text = self
+                    .inner
+                    .sources
+                    .get(span.source)
+                    .map_or("", |f| f.text.as_str());
+                match parse::parse_test(span.source, text, *span, &self.inner.limits) {
+                    Ok(t) => decls.push(t),
+                    Err(d) => diags.push(d),
+                }
+            }
+            let names: Vec<String> = self.inner.files.iter().map(|(n, _)| n.clone()).collect();
+            let (tests, mut more) = check::check_tests(p, &decls, &self.inner.sources, &names);
+            diags.append(&mut more);
+            (tests, diags)
+        })
     }
 }
 
@@ -462,6 +493,7 @@ pub fn format_source(name: &str, text: &str) -> Result<String, Error> {
         &[(name.to_string(), text.to_string())],
         &Limits::default(),
         &mut diags,
+        parse::Mode::Full,
     );
     if diags.iter().any(|d| d.severity == Severity::Error) {
         return Err(Error::rules(diags, sources));

@@ -47,11 +47,38 @@ impl TestReport {
     }
 }
 
-pub(crate) fn run(rs: &Ruleset) -> TestReport {
+pub(crate) fn run(
+    rs: &Ruleset,
+    tests: &[crate::ir::Test],
+    errors: &[crate::diag::Diagnostic],
+    sources: &crate::diag::Sources,
+) -> TestReport {
     let p = rs.program();
     let mut fired_any = vec![false; p.rules.len()];
     let mut results = Vec::new();
-    for t in &p.tests {
+    // A test that cannot be read is a failing test, reported with where it is.
+    for d in errors {
+        let (file, line) = d
+            .labels
+            .first()
+            .map(|l| {
+                (
+                    sources
+                        .get(l.span.source)
+                        .map(|f| f.name.clone())
+                        .unwrap_or_default(),
+                    sources.line_col(l.span.source, l.span.start).0,
+                )
+            })
+            .unwrap_or_default();
+        results.push(TestResult {
+            name: "(unreadable test)".to_string(),
+            file,
+            line,
+            failures: vec![format!("{}: {}", d.code(), d.message)],
+        });
+    }
+    for t in tests {
         let facts = Facts {
             slots: t.given.clone(),
         };
