@@ -42,6 +42,17 @@ fn referral(rs: &Ruleset) -> String {
     serde_json::Value::Object(m).to_string()
 }
 
+/// The first example referral: every declared fact answered.
+fn complete_referral(rs: &Ruleset) -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/referrals/03-neglect-several-needs-complex.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    rs.facts_from_json(&text).unwrap();
+    text
+}
+
 fn bench(c: &mut Criterion) {
     let rs = Ruleset::builtin().unwrap();
     let text = referral(&rs);
@@ -52,6 +63,16 @@ fn bench(c: &mut Criterion) {
     };
     c.bench_function("evaluate/converted facts, no reasons or missing", |b| {
         b.iter(|| rs.evaluate(black_box(&facts), lean))
+    });
+    c.bench_function("evaluate_compact/converted facts, missing", |b| {
+        b.iter(|| rs.evaluate_compact(black_box(&facts), true))
+    });
+    let complete = rs.facts_from_json(&complete_referral(&rs)).unwrap();
+    c.bench_function("evaluate/complete referral, reasons and missing", |b| {
+        b.iter(|| rs.evaluate(black_box(&complete), Options::default()))
+    });
+    c.bench_function("evaluate_compact/complete referral, missing", |b| {
+        b.iter(|| rs.evaluate_compact(black_box(&complete), true))
     });
     c.bench_function("evaluate/converted facts, reasons and missing", |b| {
         b.iter(|| rs.evaluate(black_box(&facts), Options::default()))

@@ -175,7 +175,7 @@ impl Mdd {
             leaves: FxHashMap::default(),
             binary: FxHashMap::default(),
             wide: FxHashMap::default(),
-            memo: FxHashMap::default(),
+            memo: FxHashMap::with_capacity_and_hasher(4096, Default::default()),
             limit,
             over: false,
         }
@@ -326,19 +326,15 @@ impl Mdd {
         r
     }
 
-    /// Variables the function depends on, with the largest value reachable below each.
-    fn support(&self, root: NodeId, out: &mut HashMap<u32, i64>) {
-        let mut max_below: HashMap<NodeId, i64> = HashMap::new();
-        self.max_below(root, &mut max_below, out);
+    /// Variables the function depends on, with the largest value reachable below each:
+    /// `out[var]` is raised to that value (it starts at `i64::MIN`, meaning "not in the support").
+    fn support(&self, root: NodeId, out: &mut [i64]) {
+        let mut seen: Vec<Option<i64>> = vec![None; self.nodes.len()];
+        self.max_below(root, &mut seen, out);
     }
 
-    fn max_below(
-        &self,
-        id: NodeId,
-        seen: &mut HashMap<NodeId, i64>,
-        out: &mut HashMap<u32, i64>,
-    ) -> i64 {
-        if let Some(v) = seen.get(&id) {
+    fn max_below(&self, id: NodeId, seen: &mut [Option<i64>], out: &mut [i64]) -> i64 {
+        if let Some(Some(v)) = seen.get(id as usize) {
             return *v;
         }
         let n = self.data(id);
@@ -350,11 +346,14 @@ impl Mdd {
                 let k = self.kids_of(n).get(i).copied().unwrap_or(id);
                 m = m.max(self.max_below(k, seen, out));
             }
-            let e = out.entry(n.var).or_insert(i64::MIN);
-            *e = (*e).max(m);
+            if let Some(e) = out.get_mut(n.var as usize) {
+                *e = (*e).max(m);
+            }
             m
         };
-        seen.insert(id, v);
+        if let Some(slot) = seen.get_mut(id as usize) {
+            *slot = Some(v);
+        }
         v
     }
 }
@@ -708,20 +707,29 @@ pub(crate) fn relevance(
     }
 
     // Supports.
-    let mut level_support = HashMap::new();
+    let n_vars = layout.var_fact.len();
+    let mut level_support = vec![i64::MIN; n_vars];
     s.mdd.support(s.level, &mut level_support);
     let mut fact_level: HashMap<FactIdx, i64> = HashMap::new();
-    for (var, max) in &level_support {
-        let f = layout.var_fact.get(*var as usize).copied().unwrap_or(0);
+    for (var, max) in level_support
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| **m != i64::MIN)
+    {
+        let f = layout.var_fact.get(var).copied().unwrap_or(0);
         let e = fact_level.entry(f).or_insert(i64::MIN);
         *e = (*e).max(*max);
     }
     let mut fact_pathway: HashMap<FactIdx, usize> = HashMap::new();
+    let mut sup = vec![i64::MIN; n_vars];
     for (pi, node) in pathways.iter().enumerate() {
-        let mut sup = HashMap::new();
+        if s.mdd.leaf_value(*node).is_some() {
+            continue;
+        }
+        sup.iter_mut().for_each(|x| *x = i64::MIN);
         s.mdd.support(*node, &mut sup);
-        for var in sup.keys() {
-            let f = layout.var_fact.get(*var as usize).copied().unwrap_or(0);
+        for (var, _) in sup.iter().enumerate().filter(|(_, m)| **m != i64::MIN) {
+            let f = layout.var_fact.get(var).copied().unwrap_or(0);
             let e = fact_pathway.entry(f).or_insert(usize::MAX);
             *e = (*e).min(pi);
         }
