@@ -8,7 +8,7 @@
 //! [`Ruleset::evaluate`] on each, in any thread count.
 
 use crate::check::did_you_mean;
-use crate::decision::{Decision, Options};
+use crate::decision::{CompactDecision, Decision, Options};
 use crate::diag::{Code, Diagnostic};
 use crate::error::Error;
 use crate::facts::{self, Facts};
@@ -18,12 +18,15 @@ use crate::ruleset::Ruleset;
 const MIN_ROWS_PER_THREAD: usize = 512;
 
 /// Facts for many referrals, filled in one fact (column) at a time. Every fact starts unknown.
+/// Stored by column (each set column keeps its table of distinct values and one code per
+/// row), so filling is sequential and rows are gathered only when evaluated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Columns {
     width: usize,
     rows: usize,
-    /// Row-major: `rows * width` slots.
-    slots: Vec<Option<i64>>,
+    /// Per fact: the encoded distinct values and, per row, an index into them (negative:
+    /// unknown; every non-negative code is checked to be in the table). `None`: all unknown.
+    columns: Vec<Option<(Vec<Option<i64>>, Vec<i64>)>>,
 }
 
 impl Columns {
@@ -48,34 +51,41 @@ impl Columns {
                 ),
             )]));
         }
-        // INVARIANT: `slots.len() == rows * width` and `fact < width`, so every `row * width +
-        // fact` below is in bounds; `get_mut` keeps that checked all the same.
-        for (row, code) in codes.iter().enumerate() {
-            let value = match usize::try_from(*code) {
-                Err(_) => None,
-                Ok(i) => *table.get(i).ok_or_else(|| {
-                    Error::facts(vec![Diagnostic::error(
-                        Code::FactType,
-                        format!(
-                            "row {row} of column {fact} refers to value {i} of {}",
-                            table.len()
-                        ),
-                    )])
-                })?,
-            };
-            if let Some(slot) = self.slots.get_mut(row * self.width + fact) {
-                *slot = value;
-            }
+        if let Some((row, i)) = codes
+            .iter()
+            .enumerate()
+            .find(|(_, c)| usize::try_from(**c).is_ok_and(|i| i >= table.len()))
+        {
+            return Err(Error::facts(vec![Diagnostic::error(
+                Code::FactType,
+                format!(
+                    "row {row} of column {fact} refers to value {i} of {}",
+                    table.len()
+                ),
+            )]));
+        }
+        if let Some(slot) = self.columns.get_mut(fact) {
+            *slot = Some((table.to_vec(), codes.to_vec()));
         }
         Ok(())
     }
 
+    /// Writes row `row`'s slots into `slots` (one per fact).
+    fn fill(&self, row: usize, slots: &mut [Option<i64>]) {
+        for (slot, column) in slots.iter_mut().zip(&self.columns) {
+            *slot = column.as_ref().and_then(|(table, codes)| {
+                let code = usize::try_from(*codes.get(row)?).ok()?;
+                *table.get(code)?
+            });
+        }
+    }
+
     /// The facts of one row, ready to evaluate; `None` past the last row.
     pub fn row(&self, row: usize) -> Option<Facts> {
-        let start = row.checked_mul(self.width)?;
-        let slots = self.slots.get(start..start.checked_add(self.width)?)?;
-        (row < self.rows).then(|| Facts {
-            slots: slots.to_vec(),
+        (row < self.rows).then(|| {
+            let mut slots = vec![None; self.width];
+            self.fill(row, &mut slots);
+            Facts { slots }
         })
     }
 
@@ -141,7 +151,64 @@ impl Ruleset {
         Columns {
             width,
             rows,
-            slots: vec![None; rows.saturating_mul(width)],
+            columns: vec![None; width],
+        }
+    }
+
+    /// Facts with every fact unknown, to fill in with [`Ruleset::set_encoded`].
+    pub fn unknown_facts(&self) -> Facts {
+        Facts {
+            slots: vec![None; self.program().facts.len()],
+        }
+    }
+
+    /// Sets one fact to a value that [`Ruleset::encode_values`] returned for that fact (hosts
+    /// cache those to convert records without JSON). A value that encoding could not have
+    /// produced, or a fact index past the declared facts, is an error `thr::facts::wrong_type`.
+    pub fn set_encoded(
+        &self,
+        facts: &mut Facts,
+        fact: usize,
+        value: Option<i64>,
+    ) -> Result<(), Error> {
+        use crate::ir::FactTy;
+        let valid = self.program().facts.get(fact).is_some_and(|f| {
+            value.is_none_or(|v| match &f.ty {
+                FactTy::Bool => v == 0 || v == 1,
+                FactTy::Int { lo, hi } => *lo <= v && v <= *hi,
+                FactTy::Enum(codes) => usize::try_from(v).is_ok_and(|i| i < codes.len()),
+                FactTy::Set(codes) => codes.len() >= 63 || (0..1i64 << codes.len()).contains(&v),
+            })
+        });
+        match facts.slots.get_mut(fact) {
+            Some(slot) if valid => {
+                *slot = value;
+                Ok(())
+            }
+            _ => Err(Error::facts(vec![Diagnostic::error(
+                Code::FactType,
+                format!("value {value:?} is not an encoded value of fact {fact}"),
+            )])),
+        }
+    }
+
+    /// Evaluates rows `rows` of `columns` into compact decisions (see
+    /// [`Ruleset::evaluate_compact`]), in order, passing each to `each` with its row number.
+    /// No per-row facts are kept: one buffer is refilled for every row. Rows past the end are
+    /// skipped. Hosts split a large batch into row ranges, one per thread.
+    pub fn evaluate_rows_compact(
+        &self,
+        columns: &Columns,
+        rows: std::ops::Range<usize>,
+        missing: bool,
+        mut each: impl FnMut(usize, CompactDecision),
+    ) {
+        let mut facts = Facts {
+            slots: vec![None; columns.width],
+        };
+        for row in rows.start..rows.end.min(columns.rows) {
+            columns.fill(row, &mut facts.slots);
+            each(row, self.evaluate_compact(&facts, missing));
         }
     }
 
@@ -219,6 +286,12 @@ rule r2 { when age < 5 and kind == y then level high because "Young y." }
         }
         assert_eq!(cols.row(3), None);
         let facts = cols.to_facts();
+        let mut compact = Vec::new();
+        rs.evaluate_rows_compact(&cols, 1..9, true, |row, d| compact.push((row, d)));
+        let want: Vec<_> = (1..3)
+            .filter_map(|r| Some((r, rs.evaluate_compact(&cols.row(r)?, true))))
+            .collect();
+        assert_eq!(compact, want);
         let one: Vec<Decision> = facts
             .iter()
             .map(|f| rs.evaluate(f, Options::default()))
@@ -256,6 +329,14 @@ rule r2 { when age < 5 and kind == y then level high because "Young y." }
         assert!(cols.set(kind, &[Some(0)], &[0, 1]).is_err());
         assert!(cols.set(99, &[Some(0)], &[0, 0]).is_err());
         assert!(rs.encode_values(99, &[]).is_err());
+        let mut f = rs.unknown_facts();
+        assert!(rs.set_encoded(&mut f, kind, Some(2)).is_err());
+        assert!(rs.set_encoded(&mut f, 99, None).is_err());
+        let age = rs.fact_index("age").unwrap();
+        assert!(rs.set_encoded(&mut f, age, Some(26)).is_err());
+        rs.set_encoded(&mut f, age, Some(3)).unwrap();
+        rs.set_encoded(&mut f, kind, Some(1)).unwrap();
+        assert_eq!(f, rs.facts_from_json(r#"{"age":3,"kind":"y"}"#).unwrap());
     }
 
     #[test]

@@ -248,6 +248,15 @@ pub(crate) fn check(
     }
 
     ck.guidance_titles = guidance.iter().cloned().collect();
+    if domains.len() > 64 {
+        ck.diags.push(Diagnostic::error(
+            Code::SetTooLarge,
+            format!(
+                "the rule set declares {} domains; the limit is 64",
+                domains.len()
+            ),
+        ));
+    }
     if header.is_none() {
         let span = files
             .first()

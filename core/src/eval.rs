@@ -144,7 +144,14 @@ impl<'a> Env<'a> {
                 }
                 out
             }
-            Expr::Cmp(op, a, b) => cmp_iv(*op, self.value(a), self.value(b)),
+            // The common case, a known fact against a constant, skips interval arithmetic.
+            Expr::Cmp(op, a, b) => match (&**a, &**b) {
+                (Expr::Fact(i), Expr::Int(c)) => match self.fact(*i) {
+                    Some(v) => tri(op.holds(v, *c)),
+                    None => cmp_iv(*op, self.value(a), Iv::point(*c)),
+                },
+                _ => cmp_iv(*op, self.value(a), self.value(b)),
+            },
             Expr::EnumIn(i, mask) => match self.fact(*i) {
                 Some(v) => tri((0..64).contains(&v) && mask & (1u64 << v) != 0),
                 None => {
@@ -466,48 +473,34 @@ pub(crate) fn run(program: &Program, facts: &[Option<i64>]) -> Outcome {
 }
 
 fn count_indicators(program: &Program, fired: &[Tri], n_levels: usize, env: &mut Env<'_>) {
-    let n_domains = program.domains.len();
-    let mut dom_t = vec![vec![false; n_domains]; n_levels];
-    let mut dom_u = vec![vec![false; n_domains]; n_levels];
-    let mut cnt = vec![(0i64, 0i64); n_levels];
+    // Per level: (certain count, possible count, certain domains, possible domains) with the
+    // domains as bit sets (the checker limits domains like set codes).
+    let mut acc = vec![(0i64, 0i64, 0u64, 0u64); n_levels];
     for (r, t) in program.rules.iter().zip(fired) {
         let Some((rank, d)) = r.indicator_rank() else {
             continue;
         };
-        let (rank, d) = (rank as usize, d as usize);
         if *t == Tri::False {
             continue;
         }
-        if let Some(c) = cnt.get_mut(rank) {
+        let bit = 1u64.checked_shl(d).unwrap_or(0);
+        if let Some(a) = acc.get_mut(rank as usize) {
             if *t == Tri::True {
-                c.0 += 1;
+                a.0 += 1;
+                a.2 |= bit;
             }
-            c.1 += 1;
-        }
-        if *t == Tri::True {
-            if let Some(x) = dom_t.get_mut(rank).and_then(|v| v.get_mut(d)) {
-                *x = true;
-            }
-        }
-        if let Some(x) = dom_u.get_mut(rank).and_then(|v| v.get_mut(d)) {
-            *x = true;
+            a.1 += 1;
+            a.3 |= bit;
         }
     }
-    for rank in 0..n_levels {
-        let (lo, hi) = cnt.get(rank).copied().unwrap_or((0, 0));
+    for (rank, (lo, hi, dom_lo, dom_hi)) in acc.into_iter().enumerate() {
         if let Some(s) = env.indicators.get_mut(rank) {
             *s = Iv { lo, hi };
         }
-        let dl = dom_t
-            .get(rank)
-            .map_or(0, |v| v.iter().filter(|x| **x).count());
-        let dh = dom_u
-            .get(rank)
-            .map_or(0, |v| v.iter().filter(|x| **x).count());
         if let Some(s) = env.domains.get_mut(rank) {
             *s = Iv {
-                lo: i64::try_from(dl).unwrap_or(0),
-                hi: i64::try_from(dh).unwrap_or(0),
+                lo: i64::from(dom_lo.count_ones()),
+                hi: i64::from(dom_hi.count_ones()),
             };
         }
     }
