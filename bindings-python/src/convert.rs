@@ -130,7 +130,7 @@ fn int_value(i: &Bound<'_, PyInt>) -> Value {
     }
 }
 
-fn float_value(f: f64) -> Value {
+pub(crate) fn float_value(f: f64) -> Value {
     if f.is_nan() {
         return Value::Null;
     }

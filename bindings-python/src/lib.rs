@@ -1,17 +1,25 @@
 //! The native part of the Python package `thresholds`: conversion and error mapping only.
 //! The pure-Python package (`python/thresholds/`) adds file loading, pandas and comparison.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple, PyType};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use thresholds::{Decision, Facts, Options, Ruleset, Status};
 
 mod convert;
 mod errors;
+mod fast;
 
 use errors::{FactsError, PyDiagnostic, RuleError, ThresholdsError};
+
+/// A data-frame column as handed over: fact name, kind, values or cells, data bytes.
+type RawColumn<'py> = (
+    String,
+    String,
+    Option<Bound<'py, PyAny>>,
+    Option<Bound<'py, PyBytes>>,
+);
 
 /// How a rule set pickles: its class and its sources.
 type Reduced<'py> = (Bound<'py, PyType>, (Vec<(String, String)>,));
@@ -22,13 +30,24 @@ type Reduced<'py> = (Bound<'py, PyType>, (Vec<(String, String)>,));
 #[derive(Debug)]
 struct PyRuleset {
     rs: Ruleset,
+    cache: fast::Cache,
 }
 
 fn options(reasons: bool, missing: bool) -> Options {
     Options { reasons, missing }
 }
 
-fn facts_of(py: Python<'_>, rs: &Ruleset, v: &Bound<'_, PyAny>) -> PyResult<Facts> {
+/// A facts dict to facts: the fast path when it applies, else through JSON values (which
+/// reports every problem).
+fn facts_of(
+    py: Python<'_>,
+    rs: &Ruleset,
+    cache: &fast::Cache,
+    v: &Bound<'_, PyAny>,
+) -> PyResult<Facts> {
+    if let Some(f) = cache.facts(rs, v) {
+        return Ok(f);
+    }
     let value = convert::to_json(v, "", 0).map_err(|u| errors::unconvertible(py, &u))?;
     rs.facts_from_value(&value)
         .map_err(|e| errors::to_pyerr(py, &e))
@@ -42,62 +61,6 @@ fn bytes_i32(py: Python<'_>, v: &[i32]) -> Py<PyBytes> {
     PyBytes::new(py, &buf).unbind()
 }
 
-/// Interns equal lists so each distinct one crosses into Python once.
-#[derive(Default)]
-struct Interner {
-    ids: HashMap<Vec<String>, i32>,
-    values: Vec<Vec<String>>,
-}
-
-impl Interner {
-    fn id(&mut self, v: Vec<String>) -> i32 {
-        if let Some(i) = self.ids.get(&v) {
-            return *i;
-        }
-        let i = i32::try_from(self.values.len()).unwrap_or(i32::MAX);
-        self.values.push(v.clone());
-        self.ids.insert(v, i);
-        i
-    }
-}
-
-/// Per-row codes of a batch summary, built without the GIL.
-struct Summary {
-    level: Vec<i32>,
-    status: Vec<i32>,
-    pathways: Vec<i32>,
-    missing: Vec<i32>,
-    pathway_sets: Interner,
-    missing_sets: Interner,
-}
-
-fn summarise(levels: &[String], decisions: Vec<Decision>) -> Summary {
-    let mut s = Summary {
-        level: Vec::with_capacity(decisions.len()),
-        status: Vec::with_capacity(decisions.len()),
-        pathways: Vec::with_capacity(decisions.len()),
-        missing: Vec::with_capacity(decisions.len()),
-        pathway_sets: Interner::default(),
-        missing_sets: Interner::default(),
-    };
-    for d in decisions {
-        let level = d
-            .level
-            .as_ref()
-            .and_then(|l| levels.iter().position(|x| x == l))
-            .and_then(|i| i32::try_from(i).ok())
-            .unwrap_or(-1);
-        s.level.push(level);
-        s.status.push(i32::from(d.status == Status::Provisional));
-        s.pathways.push(s.pathway_sets.id(d.pathways));
-        s.missing.push(
-            s.missing_sets
-                .id(d.missing.into_iter().map(|m| m.fact).collect()),
-        );
-    }
-    s
-}
-
 #[pymethods]
 impl PyRuleset {
     /// Builds a rule set from `(file name, text)` pairs. Raises `RuleError`.
@@ -106,7 +69,8 @@ impl PyRuleset {
         let rs = py
             .detach(|| Ruleset::from_sources(files))
             .map_err(|e| errors::to_pyerr(py, &e))?;
-        Ok(PyRuleset { rs })
+        let cache = fast::Cache::new(py, &rs)?;
+        Ok(PyRuleset { rs, cache })
     }
 
     /// Evaluates one referral's facts (a dict; a missing key, None or NaN is unknown).
@@ -118,7 +82,7 @@ impl PyRuleset {
         reasons: bool,
         missing: bool,
     ) -> PyResult<PyDecision> {
-        let f = facts_of(py, &self.rs, facts)?;
+        let f = facts_of(py, &self.rs, &self.cache, facts)?;
         Ok(PyDecision {
             decision: self.rs.evaluate(&f, options(reasons, missing)),
             rs: self.rs.clone(),
@@ -152,7 +116,7 @@ impl PyRuleset {
     ) -> PyResult<Vec<PyDecision>> {
         let mut facts = Vec::new();
         for (row, record) in records.try_iter()?.enumerate() {
-            let f = facts_of(py, &self.rs, &record?).inspect_err(|e| {
+            let f = facts_of(py, &self.rs, &self.cache, &record?).inspect_err(|e| {
                 // Best effort: the row number helps find the record; the error stands anyway.
                 let _ = e.value(py).setattr("row", row);
             })?;
@@ -169,76 +133,102 @@ impl PyRuleset {
             .collect())
     }
 
-    /// Columnar evaluation for data frames. Each column is `(fact, distinct values, codes)`
-    /// where `codes` is little-endian int64 bytes, one per row, indexing the distinct values
-    /// (negative: unknown). Returns per-row int32 codes and the tables they index.
+    /// Columnar evaluation for data frames. Each column is `(fact, kind, values, data)`:
+    /// kind `codes`: `values` are the distinct values, `data` little-endian int64 codes into
+    /// them (negative: unknown); `int64` / `float64` / `bool`: `data` holds the numpy values
+    /// (float NaN: unknown); `objects`: `values` is a list of the cells. Returns per-row codes
+    /// (level: int32, -1 none; status: uint8, 1 provisional; pathways and missing: int32 ids)
+    /// and the tables they index (`levels`; `pathway_sets`, `missing_sets`: tuples of ids).
     #[pyo3(signature = (rows, columns, *, missing = true, threads = 0))]
     fn _evaluate_columns<'py>(
         &self,
         py: Python<'py>,
         rows: usize,
-        columns: Vec<(String, Bound<'py, PyList>, Bound<'py, PyBytes>)>,
+        columns: Vec<RawColumn<'py>>,
         missing: bool,
         threads: usize,
     ) -> PyResult<Bound<'py, PyDict>> {
         let rs = &self.rs;
         let mut cols = rs.columns(rows);
-        for (name, uniques, codes) in &columns {
+        for (name, kind, values, data) in &columns {
             let fact = rs.fact_index(name).map_err(|e| errors::to_pyerr(py, &e))?;
-            let mut values = Vec::with_capacity(uniques.len());
-            for u in uniques.iter() {
-                values.push(
-                    convert::to_json(&u, name, 1).map_err(|u| errors::unconvertible(py, &u))?,
-                );
-            }
-            let table = rs
-                .encode_values(fact, &values)
-                .map_err(|e| errors::to_pyerr(py, &e))?;
-            let bytes = codes.as_bytes();
-            if bytes.len() != rows * 8 {
-                return Err(errors::facts_error(
+            let bytes = data.as_ref().map_or(&[][..], |b| b.as_bytes());
+            let col = match kind.as_str() {
+                "int64" => fast::ColumnCodes::from_i64(bytes),
+                "float64" => fast::ColumnCodes::from_f64(bytes),
+                "bool" => fast::ColumnCodes::from_bool(bytes),
+                "objects" => {
+                    let list = values
+                        .as_ref()
+                        .ok_or_else(|| bad_column(py, name, "no cells"))?
+                        .cast::<PyList>()?;
+                    fast::ColumnCodes::from_objects(list, name)
+                        .map_err(|u| errors::unconvertible(py, &u))?
+                }
+                "codes" => {
+                    let uniques = values
+                        .as_ref()
+                        .ok_or_else(|| bad_column(py, name, "no values"))?
+                        .cast::<PyList>()?;
+                    let mut distinct = Vec::with_capacity(uniques.len());
+                    for u in uniques.iter() {
+                        distinct.push(
+                            convert::to_json(&u, name, 1)
+                                .map_err(|u| errors::unconvertible(py, &u))?,
+                        );
+                    }
+                    let codes = bytes
+                        .chunks_exact(8)
+                        .map(|c| {
+                            let mut b = [0u8; 8];
+                            b.copy_from_slice(c);
+                            i64::from_le_bytes(b)
+                        })
+                        .collect();
+                    fast::ColumnCodes::from_parts(distinct, codes)
+                }
+                other => return Err(bad_column(py, name, &format!("unknown kind `{other}`"))),
+            };
+            if col.codes.len() != rows {
+                return Err(bad_column(
                     py,
-                    "thr::facts::wrong_type",
-                    Some(name.clone()),
-                    format!(
-                        "column `{name}` has {} bytes of codes for {rows} rows",
-                        bytes.len()
-                    ),
+                    name,
+                    &format!("{} values for {rows} rows", col.codes.len()),
                 ));
             }
-            let codes: Vec<i64> = bytes
-                .chunks_exact(8)
-                .map(|c| {
-                    let mut b = [0u8; 8];
-                    b.copy_from_slice(c);
-                    i64::from_le_bytes(b)
-                })
-                .collect();
-            cols.set(fact, &table, &codes)
+            let table = rs
+                .encode_values(fact, &col.distinct)
+                .map_err(|e| errors::to_pyerr(py, &e))?;
+            cols.set(fact, &table, &col.codes)
                 .map_err(|e| errors::to_pyerr(py, &e))?;
         }
-        let levels: Vec<String> = rs.info().levels.into_iter().map(|l| l.id).collect();
-        let summary = py.detach(|| {
-            let facts = cols.to_facts();
-            drop(cols);
-            let decisions = rs.evaluate_all(&facts, options(false, missing), threads);
-            summarise(&levels, decisions)
-        });
+        let summary = py.detach(|| fast::summarise(rs, &cols, missing, threads));
+        let cache = &self.cache;
         let out = PyDict::new(py);
         out.set_item("level", bytes_i32(py, &summary.level))?;
-        out.set_item("levels", levels)?;
-        out.set_item("status", bytes_i32(py, &summary.status))?;
+        out.set_item("levels", &cache.level_ids)?;
+        out.set_item("status", PyBytes::new(py, &summary.status))?;
         out.set_item("pathways", bytes_i32(py, &summary.pathways))?;
-        let sets = |i: &Interner| -> PyResult<Bound<'py, PyList>> {
+        let sets = |i: &fast::Interner, ids: &[Py<PyString>]| -> PyResult<Bound<'py, PyList>> {
             let l = PyList::empty(py);
             for v in &i.values {
-                l.append(PyTuple::new(py, v)?)?;
+                let items: Vec<&Bound<'py, PyString>> = v
+                    .iter()
+                    .filter_map(|x| ids.get(*x as usize).map(|s| s.bind(py)))
+                    .collect();
+                l.append(PyTuple::new(py, items)?)?;
             }
             Ok(l)
         };
-        out.set_item("pathway_sets", sets(&summary.pathway_sets)?)?;
+        out.set_item(
+            "pathway_sets",
+            sets(&summary.pathway_sets, &cache.pathway_ids)?,
+        )?;
         out.set_item("missing", bytes_i32(py, &summary.missing))?;
-        out.set_item("missing_sets", sets(&summary.missing_sets)?)?;
+        out.set_item(
+            "missing_sets",
+            sets(&summary.missing_sets, &cache.fact_ids)?,
+        )?;
         Ok(out)
     }
 
@@ -515,6 +505,15 @@ impl PyDecision {
         );
         h
     }
+}
+
+fn bad_column(py: Python<'_>, name: &str, what: &str) -> PyErr {
+    errors::facts_error(
+        py,
+        "thr::facts::wrong_type",
+        Some(name.to_string()),
+        format!("column `{name}`: {what}"),
+    )
 }
 
 /// The shipped rule set's sources, as `(name, text)` pairs.

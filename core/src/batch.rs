@@ -17,6 +17,9 @@ use crate::ruleset::Ruleset;
 /// Batches smaller than this are evaluated on the calling thread.
 const MIN_ROWS_PER_THREAD: usize = 512;
 
+/// One fact's column: the encoded distinct values and one code per row into them.
+type Column = (Vec<Option<i64>>, Vec<i64>);
+
 /// Facts for many referrals, filled in one fact (column) at a time. Every fact starts unknown.
 /// Stored by column (each set column keeps its table of distinct values and one code per
 /// row), so filling is sequential and rows are gathered only when evaluated.
@@ -26,7 +29,7 @@ pub struct Columns {
     rows: usize,
     /// Per fact: the encoded distinct values and, per row, an index into them (negative:
     /// unknown; every non-negative code is checked to be in the table). `None`: all unknown.
-    columns: Vec<Option<(Vec<Option<i64>>, Vec<i64>)>>,
+    columns: Vec<Option<Column>>,
 }
 
 impl Columns {
