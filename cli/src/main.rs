@@ -352,6 +352,9 @@ fn practitioner_text(rs: &Ruleset, d: &Decision) -> String {
         Some(l) => s.push_str(&format!("Level: {} [{}]", l.label, l.id)),
         None => s.push_str("Level: (none)"),
     }
+    if d.advisory {
+        s.push_str("  (advisory only: adult services decide)");
+    }
     if d.status == Status::Provisional {
         s.push_str("  (PROVISIONAL: some answers are missing)");
     }

@@ -154,6 +154,7 @@ pub(crate) enum Effect {
     Level { exact: bool, level: Ident },
     Pathway(Ident),
     Category { matrix: Ident, at_least: Ident },
+    Advisory,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +192,7 @@ pub(crate) enum Expect {
     Status(Ident),
     Missing(Vec<Ident>, Span),
     Category(Ident, Ident),
+    Advisory,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

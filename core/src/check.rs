@@ -690,8 +690,10 @@ impl<'a> Checker<'a> {
         let mut level = None;
         let mut pathways = Vec::new();
         let mut categories = Vec::new();
+        let mut advisory = false;
         for e in &r.effects {
             match e {
+                ast::Effect::Advisory => advisory = true,
                 ast::Effect::Level { exact, level: l } => {
                     if let Some(rank) = self.level(l) {
                         level = Some((
@@ -878,6 +880,7 @@ impl<'a> Checker<'a> {
             stage,
             reads,
             reads_categories,
+            advisory,
         })
     }
 
@@ -1005,6 +1008,7 @@ impl<'a> Checker<'a> {
                         format!("missing [{}]", names.join(", ")),
                     )
                 }
+                ast::Expect::Advisory => (ir::TestExpect::Advisory, "advisory".to_string()),
                 ast::Expect::Category(m, c) => {
                     let Some(mi) = self.names.matrices.get(m.name.as_str()).copied() else {
                         let cands = self.names.matrices.keys().copied().collect();

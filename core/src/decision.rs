@@ -42,6 +42,9 @@ pub struct Effects {
     /// Matrix categories it sets (at least).
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub exploitation: serde_json::Map<String, serde_json::Value>,
+    /// True when the rule marks the level as advice only.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub advisory: bool,
 }
 
 /// One fired rule (or matrix result) and why.
@@ -82,6 +85,10 @@ pub struct RulesetRef {
 pub struct Decision {
     /// The level id, or null when the rule set has no levels.
     pub level: Option<String>,
+    /// True when a fired rule marks the level as advice only (e.g. a young adult, for whom
+    /// adult services decide); only present when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub advisory: bool,
     /// Pathway ids, most urgent first.
     pub pathways: Vec<String>,
     /// Each matrix's category.
@@ -127,6 +134,8 @@ pub struct CompactDecision {
     pub categories: Vec<u32>,
     /// True when the decision is provisional.
     pub provisional: bool,
+    /// True when a fired rule marks the level as advice only.
+    pub advisory: bool,
     /// Indexes into `facts_info()`, most decisive first.
     pub missing: Vec<u32>,
 }
@@ -159,6 +168,11 @@ pub(crate) fn build_compact(
         pathways,
         categories: outcome.categories.clone(),
         provisional,
+        advisory: program.rules.iter().enumerate().any(|(i, r)| {
+            r.advisory
+                && (outcome.fired.get(i) == Some(&Tri::True)
+                    || rel.settled.as_ref().is_some_and(|(_, _, f)| f.contains(&i)))
+        }),
         missing: rel.missing.clone(),
     }
 }
@@ -231,6 +245,7 @@ pub(crate) fn build(
                 set.exact = exact;
             }
             set.pathways = r.pathways.iter().map(name_of).collect();
+            set.advisory = r.advisory;
             for (m, c) in &r.categories {
                 if let Some(mx) = program.matrices.get(*m as usize) {
                     let cat = mx.categories.get(*c as usize).cloned().unwrap_or_default();
@@ -270,8 +285,14 @@ pub(crate) fn build(
         })
         .collect();
 
+    let advisory = program
+        .rules
+        .iter()
+        .zip(&fired)
+        .any(|(r, f)| r.advisory && *f);
     Decision {
         level: level.and_then(level_id),
+        advisory,
         pathways: pathways.iter().map(name_of).collect(),
         exploitation,
         status: if provisional {

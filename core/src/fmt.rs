@@ -216,6 +216,7 @@ fn item_to(out: &mut String, item: &ast::Item) {
                             level,
                         } => format!("level {}", level.name),
                         ast::Effect::Pathway(p) => format!("pathway {}", p.name),
+                        ast::Effect::Advisory => "advisory".to_string(),
                         ast::Effect::Category { matrix, at_least } => {
                             format!("{} at least {}", matrix.name, at_least.name)
                         }
@@ -261,6 +262,7 @@ fn item_to(out: &mut String, item: &ast::Item) {
                     ast::Expect::NoPathway(p) => format!("no pathway {}", p.name),
                     ast::Expect::Status(s) => format!("status {}", s.name),
                     ast::Expect::Missing(fs, _) => format!("missing [{}]", names(fs)),
+                    ast::Expect::Advisory => "advisory".to_string(),
                     ast::Expect::Category(m, c) => format!("{} {}", m.name, c.name),
                 };
                 let _ = writeln!(out, "  expect {s}");

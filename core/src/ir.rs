@@ -78,6 +78,8 @@ pub(crate) struct Rule {
     pub(crate) pathways: Vec<u32>,
     /// (matrix, category) floors.
     pub(crate) categories: Vec<(u32, u32)>,
+    /// Marks the decided level as advice only.
+    pub(crate) advisory: bool,
     pub(crate) cite: Option<Citation>,
     pub(crate) because: String,
     pub(crate) stage: Stage,
@@ -204,6 +206,7 @@ pub(crate) enum TestExpect {
     Provisional(bool),
     Missing(Vec<FactIdx>),
     Category(u32, u32),
+    Advisory,
 }
 
 #[derive(Debug, Clone)]

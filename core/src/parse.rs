@@ -700,6 +700,7 @@ impl Lower<'_> {
                                     .ok_or_else(|| self.missing(es))?;
                                 r.effects.push(ast::Effect::Pathway(self.ident(q)));
                             }
+                            Rule::eff_advisory => r.effects.push(ast::Effect::Advisory),
                             Rule::eff_category => {
                                 let names: Vec<_> = e
                                     .into_inner()
@@ -812,6 +813,7 @@ impl Lower<'_> {
             Rule::x_no_pathway => ast::Expect::NoPathway(first()?),
             Rule::x_status => ast::Expect::Status(first()?),
             Rule::x_missing => ast::Expect::Missing(list, s),
+            Rule::x_advisory => ast::Expect::Advisory,
             Rule::x_category => {
                 let [m, c] = names.as_slice() else {
                     return Err(self.missing(s));

@@ -139,6 +139,9 @@ pub(crate) fn run(
                     let got: Vec<String> = d.missing.iter().map(|m| m.fact.clone()).collect();
                     (got != want).then(|| format!("missing [{}]", got.join(", ")))
                 }
+                TestExpect::Advisory => {
+                    (!d.advisory).then(|| "a level that is not advisory".to_string())
+                }
                 TestExpect::Category(m, c) => {
                     let mx = p.matrices.get(*m as usize);
                     let want = mx
