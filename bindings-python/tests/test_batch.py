@@ -141,3 +141,71 @@ def test_compare_lists_changes_and_transitions(tour):
     frame = cmp.to_frame()
     assert len(frame) == len(cmp.changes) and "new_level" in frame
     assert str(len(cmp.changes)) in cmp._repr_html_()
+
+
+def _frame_rows(out):
+    return [
+        (None if isinstance(lv, float) else lv, p, s, m)
+        for lv, p, s, m in zip(out["level"].astype(object), out["pathways"], out["status"].astype(str), out["missing"])
+    ]
+
+
+def test_evaluate_frame_threads_give_identical_frames():
+    rs = thresholds.default()
+    recs = random_records(rs, 6000, seed=11, unknown=0.2)
+    df = pd.DataFrame(recs)
+    one = rs.evaluate_frame(df, threads=1)
+    two = rs.evaluate_frame(df, threads=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert _frame_rows(one) == _frame_rows(rs.evaluate_frame(df))
+    fast1 = rs.evaluate_frame(df, missing=False, threads=1)
+    pd.testing.assert_frame_equal(fast1, rs.evaluate_frame(df, missing=False, threads=2))
+    # Row by row, against evaluate, on a few hundred of them (threaded run included).
+    for i in range(0, 6000, 15):
+        d = rs.evaluate(recs[i])
+        want = (d.level, tuple(d.pathways), d.status, tuple(m["fact"] for m in d.missing))
+        assert _frame_rows(two.iloc[i : i + 1])[0] == want, i
+        f = rs.evaluate(recs[i], missing=False)
+        assert (fast1["level"].iloc[i], fast1["status"].iloc[i]) == (f.level, f.status), i
+        assert fast1["pathways"].iloc[i] == tuple(f.pathways)
+
+
+def test_evaluate_frame_column_kinds_agree():
+    """Numeric, nullable, categorical, object and text-from-JSON columns give the same rows."""
+    import json
+
+    rs = thresholds.default()
+    recs = random_records(rs, 400, seed=5, unknown=0.25)
+    df = pd.DataFrame(recs)
+    base = _frame_rows(rs.evaluate_frame(df))
+    for i in range(0, 400, 7):
+        d = rs.evaluate(recs[i])
+        assert base[i] == (d.level, tuple(d.pathways), d.status, tuple(m["fact"] for m in d.missing)), i
+    # Every string a separate object (as after reading a file).
+    again = pd.DataFrame(json.loads(json.dumps(recs)))
+    assert _frame_rows(rs.evaluate_frame(again)) == base
+    converted = df.copy()
+    for f in rs.facts:
+        name, t = f["id"], f["type"]
+        if name not in converted:
+            continue
+        col = converted[name]
+        if t == "bool":
+            converted[name] = col.astype("boolean")
+        elif t == "int":
+            converted[name] = col.astype("Int64")
+        elif t == "enum":
+            converted[name] = col.astype("category")
+        else:
+            converted[name] = col.map(lambda v: v if not isinstance(v, list) else frozenset(v))
+    assert _frame_rows(rs.evaluate_frame(converted)) == base
+    # With nothing unknown, int and bool columns are numpy int64 and bool.
+    full = random_records(rs, 300, seed=9, unknown=0.0)
+    typed = pd.DataFrame(full)
+    assert {str(t) for t in typed.dtypes} >= {"int64", "bool"}
+    objects = typed.astype(object)
+    assert _frame_rows(rs.evaluate_frame(typed)) == _frame_rows(rs.evaluate_frame(objects))
+    assert _frame_rows(rs.evaluate_frame(typed)) == [
+        (d.level, tuple(d.pathways), d.status, tuple(m["fact"] for m in d.missing))
+        for d in rs.evaluate_many(full)
+    ]

@@ -66,17 +66,6 @@ class TestReport:
         return f"<TestReport {self.passed} passed, {self.failed} failed, {len(self.unfired_rules)} rules unfired>"
 
 
-def _hashable(v: Any) -> Any:
-    """A set-valued cell as a hashable, order-independent tuple (for factorising a column)."""
-    if isinstance(v, (set, frozenset)):
-        return tuple(sorted(v))
-    if isinstance(v, list):
-        return tuple(v)
-    if type(v).__name__ == "ndarray":
-        return tuple(v.tolist())
-    return v
-
-
 class Ruleset(_NativeRuleset):
     """A checked, compiled rule set. Immutable, thread-safe, picklable (rebuilt from sources).
 
@@ -130,52 +119,84 @@ class Ruleset(_NativeRuleset):
         self, df: Any, *, missing: bool = True, strict: bool = True, threads: int = 0
     ) -> Any:
         """Evaluates a pandas DataFrame: one row per referral, one column per fact (NaN, None
-        and pandas.NA are unknown; a set fact's cells are lists). Returns a DataFrame with the
-        same index and columns ``level`` (ordered categorical), ``pathways`` (tuples, most
-        urgent first), ``status`` (categorical) and ``missing`` (tuples of fact ids).
+        and pandas.NA are unknown; a set fact's cells are lists, tuples or sets). Returns a
+        DataFrame with the same index and columns ``level`` (ordered categorical of level ids),
+        ``pathways`` (tuples of pathway ids, most urgent first), ``status`` (categorical:
+        ``complete`` / ``provisional``) and ``missing`` (tuples of fact ids, most decisive
+        first). Rows with equal pathways (or missing facts) share one tuple object.
+
+        The engine evaluates without the GIL, on up to ``threads`` threads (0: every core) for
+        large frames; the result is the same for any thread count. Numeric columns are read
+        as arrays; other columns are converted once per distinct cell object.
 
         With ``missing=False`` the engine skips working out exactly which unknown facts matter
         (much faster on rows with many unknowns): ``missing`` is then empty, and a row whose
-        unknown facts leave some rule undecided is ``provisional``. With ``strict=False``, columns that are not declared facts are ignored; otherwise they
-        raise :class:`FactsError`.
+        unknown facts leave some rule undecided is ``provisional``. With ``strict=False``,
+        columns that are not declared facts are ignored; otherwise they raise
+        :class:`FactsError`.
         """
         import numpy as np
         import pandas as pd
 
-        declared = {f["id"] for f in self.facts}
-        columns = []
-        for name in df.columns:
-            if not strict and name not in declared:
-                continue
-            col = df[name]
-            try:
-                codes, uniques = pd.factorize(col, use_na_sentinel=True)
-            except TypeError:
-                codes, uniques = pd.factorize(col.map(_hashable), use_na_sentinel=True)
-            values = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
-            columns.append((str(name), values, np.asarray(codes, dtype="<i8").tobytes()))
-        out = self._evaluate_columns(len(df), columns, missing=missing, threads=threads)
-
-        def objects(ids: bytes, table: Sequence[Any]) -> Any:
-            arr = np.empty(len(table), dtype=object)
-            arr[:] = table if table else []
-            return arr[np.frombuffer(ids, dtype="<i4")] if len(df) else np.empty(0, dtype=object)
-
-        level = pd.Categorical.from_codes(
-            np.frombuffer(out["level"], dtype="<i4"), categories=out["levels"], ordered=True
-        ) if out["levels"] else pd.Categorical([None] * len(df))
+        declared = self._declared()
+        columns = [
+            _column(str(name), df[name], np, pd)
+            for name in df.columns
+            if strict or name in declared
+        ]
+        n = len(df)
+        out = self._evaluate_columns(n, columns, missing=missing, threads=threads)
+        levels = out["levels"]
+        codes = np.frombuffer(out["level"], dtype="<i4")
+        level = (
+            pd.Categorical.from_codes(codes, categories=levels, ordered=True)
+            if levels
+            else pd.Categorical([None] * n)
+        )
         status = pd.Categorical.from_codes(
-            np.frombuffer(out["status"], dtype="<i4"), categories=["complete", "provisional"]
+            np.frombuffer(out["status"], dtype=np.uint8).astype(np.int8),
+            categories=["complete", "provisional"],
         )
         return pd.DataFrame(
             {
                 "level": level,
-                "pathways": objects(out["pathways"], out["pathway_sets"]),
+                "pathways": _take(np, out["pathway_sets"], out["pathways"], n),
                 "status": status,
-                "missing": objects(out["missing"], out["missing_sets"]),
+                "missing": _take(np, out["missing_sets"], out["missing"], n),
             },
             index=df.index,
         )
+
+    def _declared(self) -> frozenset:
+        return frozenset(f["id"] for f in self.facts)
+
+
+def _take(np: Any, table: Sequence[Any], ids: bytes, n: int) -> Any:
+    """Per-row objects from a table of distinct ones: rows share the table's tuples."""
+    if not n:
+        return np.empty(0, dtype=object)
+    arr = np.empty(len(table), dtype=object)
+    arr[:] = table
+    return arr[np.frombuffer(ids, dtype="<i4")]
+
+
+def _column(name: str, col: Any, np: Any, pd: Any) -> Tuple[str, str, Any, Optional[bytes]]:
+    """A column for the native evaluator: numeric numpy columns go over as bytes, categoricals
+    as distinct values and codes, anything else as a list of its cells (converted once per
+    distinct object)."""
+    dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        values = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+        return (name, "codes", values, np.asarray(codes, dtype="<i8").tobytes())
+    if isinstance(dtype, np.dtype):
+        if dtype.kind == "b":
+            return (name, "bool", None, np.ascontiguousarray(col.to_numpy(), dtype=np.uint8).tobytes())
+        if dtype.kind == "i" or (dtype.kind == "u" and dtype.itemsize < 8):
+            return (name, "int64", None, np.asarray(col.to_numpy(), dtype="<i8").tobytes())
+        if dtype.kind == "f":
+            return (name, "float64", None, np.asarray(col.to_numpy(), dtype="<f8").tobytes())
+    return (name, "objects", col.to_numpy(dtype=object).tolist(), None)
 
 
 def _is_frame(x: Any) -> bool:
