@@ -281,7 +281,7 @@ impl ColumnCodes {
 /// Interns equal index lists so each distinct one is built in Python once.
 #[derive(Default)]
 pub(crate) struct Interner {
-    ids: HashMap<Vec<u32>, i32>,
+    ids: FastMap<Vec<u32>, i32>,
     pub(crate) values: Vec<Vec<u32>>,
 }
 
@@ -343,8 +343,11 @@ const MIN_ROWS_PER_THREAD: usize = 2048;
 /// row chunks; the result is identical for any thread count.
 pub(crate) fn summarise(rs: &Ruleset, cols: &Columns, missing: bool, threads: usize) -> Summary {
     let rows = cols.rows();
-    let available = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let wanted = if threads == 0 { available } else { threads };
+    let wanted = if threads == 0 {
+        Ruleset::cores()
+    } else {
+        threads
+    };
     let threads = wanted.min(rows / MIN_ROWS_PER_THREAD).max(1);
     let run = |range: std::ops::Range<usize>| {
         let mut s = Summary::default();

@@ -235,7 +235,13 @@ impl PyRuleset {
     /// The declared facts: id, type, min/max or values, question, help, domain.
     #[getter]
     fn facts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::ser_to_py(py, &self.rs.facts_info())
+        let facts = convert::ser_to_py(py, &self.rs.facts_info())?;
+        // The ids are the rule set's shared strings, so records keyed by them are looked up
+        // by identity.
+        for (f, id) in facts.try_iter()?.zip(&self.cache.fact_ids) {
+            f?.set_item("id", id.bind(py))?;
+        }
+        Ok(facts)
     }
 
     /// Name, version, hash, levels, pathways, matrices, guidance and the number of rules.

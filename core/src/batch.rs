@@ -99,6 +99,15 @@ impl Columns {
 }
 
 impl Ruleset {
+    /// The machine's cores (what a thread count of 0 means), read once: asking the system
+    /// takes tens of microseconds (cgroup files), which small batches should not pay per call.
+    pub fn cores() -> usize {
+        static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        *CORES.get_or_init(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        })
+    }
+
     /// The position of a declared fact, for [`Columns::set`]. An undeclared name is a facts
     /// error `thr::facts::unknown_fact` naming it, with a "did you mean".
     pub fn fact_index(&self, name: &str) -> Result<usize, Error> {
@@ -218,8 +227,11 @@ impl Ruleset {
     /// Evaluates every facts value, in order, on up to `threads` threads (0 means as many as
     /// the machine has). Small batches stay on the calling thread.
     pub fn evaluate_all(&self, facts: &[Facts], options: Options, threads: usize) -> Vec<Decision> {
-        let available = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        let wanted = if threads == 0 { available } else { threads };
+        let wanted = if threads == 0 {
+            Ruleset::cores()
+        } else {
+            threads
+        };
         let threads = wanted.min(facts.len() / MIN_ROWS_PER_THREAD).max(1);
         if threads == 1 {
             return facts.iter().map(|f| self.evaluate(f, options)).collect();
