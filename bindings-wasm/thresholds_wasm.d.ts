@@ -14,6 +14,8 @@ export interface Effects {
     exact?: boolean;
     pathways?: string[];
     exploitation?: Record<string, string>;
+    /** Present (true) when the rule marks the level as advice only. */
+    advisory?: boolean;
 }
 
 /** One fired rule (or matrix result) and why. */
@@ -30,6 +32,8 @@ export interface Reason {
 /** A decision: the same shape as the decision JSON. */
 export interface Decision {
     level: string | null;
+    /** Present (true) when the level is advice only (e.g. a young adult: adult services decide). */
+    advisory?: boolean;
     pathways: string[];
     exploitation: Record<string, string>;
     status: "complete" | "provisional";
