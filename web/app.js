@@ -218,6 +218,7 @@ class Checker {
     const shown = esc ? esc.level : d.level;
     const live = [
       el("p", { class: "level" }, "Level: ", shown === null ? "none" : this.label(shown)),
+      d.advisory ? el("p", { class: "advisory", text: "Advisory only: the young person is an adult, so adult services decide the response." }) : null,
       esc ? el("p", { class: "escalated", text: `Escalated by you from ${d.level === null ? "no level" : this.label(d.level)}. Your reason: ${esc.reason}` }) : null,
       d.status === "provisional"
         ? el("p", { class: "status-provisional", text: `Provisional: ${d.missing.length} unanswered ${d.missing.length === 1 ? "question" : "questions"} could still change this.` })
@@ -261,7 +262,7 @@ class Checker {
     const d = this.decision;
     const esc = this.escalated;
     const lines = [`Referral checker summary (${this.info.name}, version ${this.info.version}, ${this.info.hash})`, ""];
-    lines.push(`Level: ${d.level === null ? "none" : this.label(d.level)}${d.status === "provisional" ? " (provisional)" : ""}`);
+    lines.push(`Level: ${d.level === null ? "none" : this.label(d.level)}${d.status === "provisional" ? " (provisional)" : ""}${d.advisory ? " (advisory only: adult services decide)" : ""}`);
     if (esc) lines.push(`Escalated by the practitioner to: ${this.label(esc.level)}`, `Reason for escalating: ${esc.reason}`);
     lines.push("", "What to do:");
     const ids = [...d.pathways];
