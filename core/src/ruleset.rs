@@ -120,6 +120,14 @@ impl Ruleset {
         &self.inner.warnings
     }
 
+    /// Warnings with their file, line and column (the `DetailedError` shape every binding uses).
+    pub fn warnings_detailed(&self) -> Vec<crate::error::DetailedError> {
+        if self.inner.warnings.is_empty() {
+            return Vec::new();
+        }
+        Error::rules(self.inner.warnings.clone(), self.inner.sources.clone()).detailed()
+    }
+
     /// Renders warnings for a terminal.
     #[cfg(feature = "render")]
     pub fn render_warnings(&self) -> String {

@@ -22,6 +22,11 @@ fn boolean_operators_and_keywords_as_prefixes() {
     let rs = Ruleset::from_source("g.thr", &src).unwrap();
     let codes: Vec<&str> = rs.warnings().iter().map(|w| w.code()).collect();
     assert_eq!(codes, ["thr::check::always_true"]);
+    let w = rs.warnings_detailed();
+    assert_eq!(
+        (w[0].file.as_deref(), w[0].line, w[0].severity.as_str()),
+        (Some("g.thr"), Some(8), "warning")
+    );
     check("f and n > 2", Ok(()));
     check("(f or n == 3) and not (e == x)", Ok(()));
 }
