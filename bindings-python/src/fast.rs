@@ -48,8 +48,9 @@ enum Kind {
     Bool([Option<i64>; 2]),
     /// Whole numbers, encoded one at a time.
     Int,
-    /// Code text to encoded value.
-    Enum(Py<PyDict>),
+    /// Code text to encoded value; and the shared code strings (the ones `Ruleset.facts`
+    /// hands out), matched by identity first.
+    Enum(Py<PyDict>, Vec<(Py<PyString>, Option<i64>)>),
     /// Everything else goes through JSON values.
     Other,
 }
@@ -89,10 +90,13 @@ impl Cache {
                     match rs.encode_values(i, &json) {
                         Ok(t) => {
                             let d = PyDict::new(py);
+                            let mut shared = Vec::new();
                             for (c, v) in codes.iter().zip(t) {
-                                d.set_item(PyString::intern(py, c), v)?;
+                                let c = PyString::intern(py, c);
+                                d.set_item(&c, v)?;
+                                shared.push((c.unbind(), v));
                             }
-                            Kind::Enum(d.unbind())
+                            Kind::Enum(d.unbind(), shared)
                         }
                         Err(_) => Kind::Other,
                     }
@@ -115,6 +119,14 @@ impl Cache {
         })
     }
 
+    /// The shared code strings of fact `i` when it is an enum.
+    pub(crate) fn enum_codes(&self, i: usize) -> Option<Vec<&Py<PyString>>> {
+        match self.kinds.get(i)? {
+            Kind::Enum(_, shared) => Some(shared.iter().map(|(c, _)| c).collect()),
+            _ => None,
+        }
+    }
+
     /// Converts a facts dict without JSON. `None` when anything is unusual (not a dict, an
     /// unknown name, a bad value): the caller then takes the general path, which reports it.
     pub(crate) fn facts(&self, rs: &Ruleset, v: &Bound<'_, PyAny>) -> Option<Facts> {
@@ -122,8 +134,15 @@ impl Cache {
         let d = v.cast_exact::<PyDict>().ok()?;
         let names = self.names.bind(py);
         let mut facts = rs.unknown_facts();
+        // Records usually list facts in declaration order with the shared id strings: try the
+        // fact after the last one by identity before looking the name up.
+        let mut next = 0;
         for (k, x) in d.iter() {
-            let i: usize = names.get_item(&k).ok()??.extract().ok()?;
+            let i = match self.fact_ids.get(next) {
+                Some(id) if id.as_ptr() == k.as_ptr() => next,
+                _ => names.get_item(&k).ok()??.extract().ok()?,
+            };
+            next = i + 1;
             let value = self.value(rs, i, &x)?;
             rs.set_encoded(&mut facts, i, value).ok()?;
         }
@@ -146,7 +165,10 @@ impl Cache {
                     .first()
                     .copied();
             }
-            Kind::Enum(codes) if x.is_exact_instance_of::<PyString>() => {
+            Kind::Enum(codes, shared) if x.is_exact_instance_of::<PyString>() => {
+                if let Some((_, v)) = shared.iter().find(|(c, _)| c.as_ptr() == x.as_ptr()) {
+                    return Some(*v);
+                }
                 return codes.bind(x.py()).get_item(x).ok()??.extract().ok();
             }
             _ => {}

@@ -236,10 +236,14 @@ impl PyRuleset {
     #[getter]
     fn facts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let facts = convert::ser_to_py(py, &self.rs.facts_info())?;
-        // The ids are the rule set's shared strings, so records keyed by them are looked up
-        // by identity.
-        for (f, id) in facts.try_iter()?.zip(&self.cache.fact_ids) {
-            f?.set_item("id", id.bind(py))?;
+        // The ids and enum codes are the rule set's shared strings, so records built from them
+        // are converted by identity.
+        for (i, (f, id)) in facts.try_iter()?.zip(&self.cache.fact_ids).enumerate() {
+            let f = f?;
+            f.set_item("id", id.bind(py))?;
+            if let Some(codes) = self.cache.enum_codes(i) {
+                f.set_item("values", PyList::new(py, codes)?)?;
+            }
         }
         Ok(facts)
     }
