@@ -506,6 +506,69 @@ impl Sym<'_> {
     }
 }
 
+/// Rule diagrams built on first use.
+struct Lazy {
+    conds: Vec<Option<NodeId>>,
+    counted: bool,
+}
+
+impl Lazy {
+    fn cond(&mut self, s: &mut Sym<'_>, i: usize, outcome: &Outcome) -> NodeId {
+        if let Some(Some(c)) = self.conds.get(i) {
+            return *c;
+        }
+        let Some(r) = s.program.rules.get(i) else {
+            return s.mdd.leaf(0);
+        };
+        let known = outcome.fired.get(i).copied().unwrap_or(Tri::False);
+        if known == Tri::Unknown && r.stage == Stage::Aggregate && !self.counted {
+            self.count_indicators(s, outcome);
+        }
+        let c = s.cond(&r.cond, known);
+        if let Some(slot) = self.conds.get_mut(i) {
+            *slot = Some(c);
+        }
+        c
+    }
+
+    /// `indicators(level)` and `domains(level)` as diagrams over the indicator rules.
+    fn count_indicators(&mut self, s: &mut Sym<'_>, outcome: &Outcome) {
+        self.counted = true;
+        let program = s.program;
+        let n_levels = program.levels.len() + 1;
+        let mut ind: Vec<Vec<NodeId>> = vec![Vec::new(); n_levels];
+        let mut dom: Vec<Vec<Vec<NodeId>>> =
+            vec![vec![Vec::new(); program.domains.len()]; n_levels];
+        for (j, q) in program.rules.iter().enumerate() {
+            let Some((rank, d)) = q.indicator_rank() else {
+                continue;
+            };
+            let c = self.cond(s, j, outcome);
+            if let Some(x) = ind.get_mut(rank as usize) {
+                x.push(c);
+            }
+            if let Some(x) = dom
+                .get_mut(rank as usize)
+                .and_then(|v| v.get_mut(d as usize))
+            {
+                x.push(c);
+            }
+        }
+        s.indicators = ind
+            .into_iter()
+            .map(|v| s.mdd.reduce(Op::Add, v, 0))
+            .collect();
+        s.domains = dom
+            .into_iter()
+            .map(|ds| {
+                let per_domain: Vec<NodeId> =
+                    ds.into_iter().map(|v| s.mdd.reduce(Op::Or, v, 0)).collect();
+                s.mdd.reduce(Op::Add, per_domain, 0)
+            })
+            .collect();
+    }
+}
+
 /// The unknown facts that could change the level or a pathway, most decisive first.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Relevance {
@@ -576,66 +639,51 @@ pub(crate) fn relevance(
         }
         s.categories.push(cat);
     }
-    // Main, then indicator counts, then aggregate rules.
-    let n_levels = program.levels.len() + 1;
-    let mut counted = false;
+    // Rules' diagrams are built on demand: only the rules that could still change the level or
+    // an undecided pathway are needed (a rule below the level already reached, or adding a
+    // pathway that is already certain, cannot change anything).
+    let mut lz = Lazy {
+        conds: conds.into_iter().map(Some).collect(),
+        counted: false,
+    };
     for (i, r) in program.rules.iter().enumerate() {
-        if r.stage == Stage::Floors {
-            continue;
-        }
-        if r.stage >= Stage::Aggregate && !counted {
-            counted = true;
-            let mut ind: Vec<Vec<NodeId>> = vec![Vec::new(); n_levels];
-            let mut dom: Vec<Vec<Vec<NodeId>>> =
-                vec![vec![Vec::new(); program.domains.len()]; n_levels];
-            for (j, q) in program.rules.iter().enumerate() {
-                let Some((rank, d)) = q.indicator_rank() else {
-                    continue;
-                };
-                let c = conds.get(j).copied().unwrap_or(zero);
-                if let Some(x) = ind.get_mut(rank as usize) {
-                    x.push(c);
-                }
-                if let Some(x) = dom
-                    .get_mut(rank as usize)
-                    .and_then(|v| v.get_mut(d as usize))
-                {
-                    x.push(c);
-                }
+        if r.stage != Stage::Floors {
+            if let Some(slot) = lz.conds.get_mut(i) {
+                *slot = None;
             }
-            s.indicators = ind
-                .into_iter()
-                .map(|v| s.mdd.reduce(Op::Add, v, 0))
-                .collect();
-            s.domains = dom
-                .into_iter()
-                .map(|ds| {
-                    let per_domain: Vec<NodeId> =
-                        ds.into_iter().map(|v| s.mdd.reduce(Op::Or, v, 0)).collect();
-                    s.mdd.reduce(Op::Add, per_domain, 0)
-                })
-                .collect();
-        }
-        if r.stage == Stage::Post {
-            break;
-        }
-        let c = s.cond(&r.cond, outcome.fired.get(i).copied().unwrap_or(Tri::False));
-        if let Some(slot) = conds.get_mut(i) {
-            *slot = c;
         }
     }
+    let n_levels = program.levels.len() + 1;
     // Level.
     if !program.levels.is_empty() {
-        // OR the conditions of the rules of each rank first: one `Max` per rank instead of
-        // one per rule keeps the diagram work proportional to the rules, not rules x size.
-        let n = program.levels.len() + 1;
-        let mut at_least_conds: Vec<Vec<NodeId>> = vec![Vec::new(); n];
-        let mut exact_conds: Vec<Vec<NodeId>> = vec![Vec::new(); n];
+        let exact_in_play = program
+            .rules
+            .iter()
+            .zip(&outcome.fired)
+            .any(|(r, t)| matches!(r.level, Some((_, true))) && *t != Tri::False);
+        // The highest at-least level a rule certainly sets: lower ranks cannot change it.
+        let floor = if exact_in_play {
+            1
+        } else {
+            program
+                .rules
+                .iter()
+                .zip(&outcome.fired)
+                .filter(|(r, t)| **t == Tri::True && matches!(r.level, Some((_, false))))
+                .filter_map(|(r, _)| r.level.map(|(k, _)| k))
+                .max()
+                .unwrap_or(1)
+        };
+        let mut at_least_conds: Vec<Vec<NodeId>> = vec![Vec::new(); n_levels];
+        let mut exact_conds: Vec<Vec<NodeId>> = vec![Vec::new(); n_levels];
         for (i, r) in program.rules.iter().enumerate() {
             let Some((rank, is_exact)) = r.level else {
                 continue;
             };
-            let c = conds.get(i).copied().unwrap_or(zero);
+            if !is_exact && rank <= floor {
+                continue;
+            }
+            let c = lz.cond(&mut s, i, outcome);
             let slot = if is_exact {
                 exact_conds.get_mut(rank as usize)
             } else {
@@ -653,9 +701,9 @@ pub(crate) fn relevance(
             .into_iter()
             .map(|v| s.mdd.reduce(Op::Or, v, 0))
             .collect();
-        let mut at_least = s.mdd.leaf(1);
+        let mut at_least = s.mdd.leaf(i64::from(floor));
         let mut exact = zero;
-        for rank in 1..n {
+        for rank in 1..n_levels {
             let rank_i = i64::try_from(rank).unwrap_or(0);
             if let Some(c) = any_at_least.get(rank).copied() {
                 let w = s.weighted(c, rank_i);
@@ -668,39 +716,48 @@ pub(crate) fn relevance(
         }
         s.level = s.mdd.apply(Op::IfPos, exact, at_least);
     }
-    // Post rules.
-    for (i, r) in program.rules.iter().enumerate() {
-        if r.stage != Stage::Post {
+    // Pathways: a pathway a rule certainly adds is certain; otherwise the rules that might add
+    // it, and the levels it is a default of.
+    let one = s.mdd.leaf(1);
+    let mut pathways = vec![zero; program.pathways.len()];
+    let mut level_is: Vec<Option<NodeId>> = vec![None; program.levels.len()];
+    for (pi, slot) in pathways.iter_mut().enumerate() {
+        let adders: Vec<usize> = program
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.pathways.iter().any(|p| *p as usize == pi))
+            .map(|(i, _)| i)
+            .collect();
+        if adders
+            .iter()
+            .any(|i| outcome.fired.get(*i) == Some(&Tri::True))
+        {
+            *slot = one;
             continue;
         }
-        let c = s.cond(&r.cond, outcome.fired.get(i).copied().unwrap_or(Tri::False));
-        if let Some(slot) = conds.get_mut(i) {
-            *slot = c;
+        let mut parts = Vec::new();
+        for i in adders {
+            parts.push(lz.cond(&mut s, i, outcome));
         }
-    }
-    // Pathways.
-    let mut pathway_conds: Vec<Vec<NodeId>> = vec![Vec::new(); program.pathways.len()];
-    for (i, r) in program.rules.iter().enumerate() {
-        let c = conds.get(i).copied().unwrap_or(zero);
-        for p in &r.pathways {
-            if let Some(x) = pathway_conds.get_mut(*p as usize) {
-                x.push(c);
+        for (li, l) in program.levels.iter().enumerate() {
+            if l.default_pathways.iter().any(|p| *p as usize == pi) {
+                let node = match level_is.get(li).copied().flatten() {
+                    Some(n) => n,
+                    None => {
+                        let rank = s.mdd.leaf(i64::try_from(li + 1).unwrap_or(0));
+                        let n = s.mdd.apply(Op::Cmp(Cmp::Eq), s.level, rank);
+                        if let Some(x) = level_is.get_mut(li) {
+                            *x = Some(n);
+                        }
+                        n
+                    }
+                };
+                parts.push(node);
             }
         }
+        *slot = s.mdd.reduce(Op::Or, parts, 0);
     }
-    for (li, l) in program.levels.iter().enumerate() {
-        let rank = s.mdd.leaf(i64::try_from(li + 1).unwrap_or(0));
-        let is_level = s.mdd.apply(Op::Cmp(Cmp::Eq), s.level, rank);
-        for p in &l.default_pathways {
-            if let Some(x) = pathway_conds.get_mut(*p as usize) {
-                x.push(is_level);
-            }
-        }
-    }
-    let pathways: Vec<NodeId> = pathway_conds
-        .into_iter()
-        .map(|v| s.mdd.reduce(Op::Or, v, 0))
-        .collect();
 
     if s.mdd.over {
         return conservative(program, layout, facts, outcome);
@@ -762,7 +819,10 @@ pub(crate) fn relevance(
             .filter(|(_, n)| s.mdd.leaf_value(**n).unwrap_or(0) != 0)
             .map(|(i, _)| u32::try_from(i).unwrap_or(0))
             .collect();
-        let fired = conds
+        let all: Vec<NodeId> = (0..program.rules.len())
+            .map(|i| lz.cond(&mut s, i, outcome))
+            .collect();
+        let fired = all
             .iter()
             .enumerate()
             .filter(|(_, n)| s.mdd.leaf_value(**n).unwrap_or(0) != 0)
