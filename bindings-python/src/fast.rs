@@ -255,38 +255,61 @@ impl ColumnCodes {
         c
     }
 
-    /// Python objects, converted once per distinct object (and once per distinct text).
+    /// Python objects, converted once per distinct object (and once per distinct text, or
+    /// per distinct list of the same string objects).
     pub(crate) fn from_objects(
         list: &Bound<'_, PyList>,
         name: &str,
     ) -> Result<ColumnCodes, convert::Unconvertible> {
         let mut c = ColumnCodes::with_rows(list.len());
+        // The list holds every cell (and so every item of a list cell) for the whole call,
+        // so an address stays one object.
+        let mut by_items: FastMap<Vec<usize>, i64> = FastMap::default();
+        let mut last = (0usize, -1i64);
         for x in list.iter() {
             let ptr = x.as_ptr() as usize;
+            if ptr == last.0 {
+                c.codes.push(last.1);
+                continue;
+            }
             if let Some(code) = c.by_ptr.get(&ptr) {
+                last = (ptr, *code);
                 c.codes.push(*code);
                 continue;
             }
-            let code = if let Ok(s) = x.cast::<PyString>() {
+            let code = if let Ok(s) = x.cast_exact::<PyString>() {
                 let text = s.to_cow().map_err(|_| convert::Unconvertible {
                     at: name.to_string(),
                     found: "a string that is not valid text".into(),
                 })?;
                 c.text_code(&text, || Value::String(text.to_string()))
-            } else {
-                let v = convert::to_json(&x, name, 1)?;
-                if v.is_null() {
-                    -1
-                } else {
-                    let key = v.to_string();
-                    c.text_code(&key, || v)
+            } else if let Some(items) = string_items(&x) {
+                match by_items.get(&items) {
+                    Some(code) => *code,
+                    None => {
+                        let code = c.json_code(convert::to_json(&x, name, 1)?);
+                        by_items.insert(items, code);
+                        code
+                    }
                 }
+            } else {
+                c.json_code(convert::to_json(&x, name, 1)?)
             };
-            // The list holds every cell for the whole call, so an address stays one object.
-            c.by_ptr.insert(ptr, code);
+            if !x.is_exact_instance_of::<PyList>() {
+                c.by_ptr.insert(ptr, code);
+            }
+            last = (ptr, code);
             c.codes.push(code);
         }
         Ok(c)
+    }
+
+    fn json_code(&mut self, v: Value) -> i64 {
+        if v.is_null() {
+            return -1;
+        }
+        let key = v.to_string();
+        self.text_code(&key, || v)
     }
 
     fn text_code(&mut self, key: &str, make: impl FnOnce() -> Value) -> i64 {
@@ -298,6 +321,19 @@ impl ColumnCodes {
         self.by_text.insert(key.to_string(), code);
         code
     }
+}
+
+/// The item addresses of a list cell whose items are all exact strings (a set fact's codes).
+fn string_items(x: &Bound<'_, PyAny>) -> Option<Vec<usize>> {
+    let l = x.cast_exact::<PyList>().ok()?;
+    let mut items = Vec::with_capacity(l.len());
+    for i in l.iter() {
+        if !i.is_exact_instance_of::<PyString>() {
+            return None;
+        }
+        items.push(i.as_ptr() as usize);
+    }
+    Some(items)
 }
 
 /// Interns equal index lists so each distinct one is built in Python once.
