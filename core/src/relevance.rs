@@ -175,7 +175,7 @@ impl Mdd {
             leaves: FxHashMap::default(),
             binary: FxHashMap::default(),
             wide: FxHashMap::default(),
-            memo: FxHashMap::with_capacity_and_hasher(4096, Default::default()),
+            memo: FxHashMap::with_capacity_and_hasher(8192, Default::default()),
             limit,
             over: false,
         }
@@ -302,6 +302,15 @@ impl Mdd {
             (Some(_), _) if op == Op::IfPos => return b,
             _ => {}
         }
+        if a == b && matches!(op, Op::And | Op::Or | Op::Max) {
+            return a;
+        }
+        // Commutative operations share one memo entry for (a, b) and (b, a).
+        let (a, b) = if b < a && matches!(op, Op::And | Op::Or | Op::Add | Op::Mul | Op::Max) {
+            (b, a)
+        } else {
+            (a, b)
+        };
         if let Some(r) = self.memo.get(&(op, a, b)) {
             return *r;
         }
@@ -777,18 +786,25 @@ pub(crate) fn relevance(
         let e = fact_level.entry(f).or_insert(i64::MIN);
         *e = (*e).max(*max);
     }
+    // Pathways in urgency order share one visited set: a node reached from a more urgent
+    // pathway already recorded every variable below it with that pathway.
     let mut fact_pathway: HashMap<FactIdx, usize> = HashMap::new();
-    let mut sup = vec![i64::MIN; n_vars];
+    let mut visited = vec![false; s.mdd.nodes.len()];
+    let mut stack = Vec::new();
     for (pi, node) in pathways.iter().enumerate() {
-        if s.mdd.leaf_value(*node).is_some() {
-            continue;
-        }
-        sup.iter_mut().for_each(|x| *x = i64::MIN);
-        s.mdd.support(*node, &mut sup);
-        for (var, _) in sup.iter().enumerate().filter(|(_, m)| **m != i64::MIN) {
-            let f = layout.var_fact.get(var).copied().unwrap_or(0);
-            let e = fact_pathway.entry(f).or_insert(usize::MAX);
-            *e = (*e).min(pi);
+        stack.push(*node);
+        while let Some(id) = stack.pop() {
+            match visited.get_mut(id as usize) {
+                Some(v) if !*v => *v = true,
+                _ => continue,
+            }
+            let n = s.mdd.data(id);
+            if n.var == LEAF {
+                continue;
+            }
+            let f = layout.var_fact.get(n.var as usize).copied().unwrap_or(0);
+            fact_pathway.entry(f).or_insert(pi);
+            stack.extend_from_slice(s.mdd.kids_of(n));
         }
     }
     let mut missing: Vec<FactIdx> = fact_level
