@@ -1,0 +1,128 @@
+//! The `thresholds` command end to end: outputs and exit codes (0 ok, 1 errors, 2 usage).
+
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail by panicking"
+)]
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_thresholds"))
+        .args(args)
+        .current_dir(ROOT)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn eval_json_prints_the_decision_alone() {
+    let (code, out, _) = run(
+        &["eval", "--facts", "-", "--format", "json"],
+        r#"{"immediate_danger": true, "age_years": 9}"#,
+    );
+    assert_eq!(code, 0);
+    let v: serde_json::Value =
+        serde_json::from_str(out.trim_end()).expect("stdout is one JSON decision");
+    assert_eq!(v["level"], "acute");
+    assert_eq!(v["pathways"][0], "call_999");
+    assert!(out.ends_with("}\n"));
+}
+
+#[test]
+fn eval_text_is_for_practitioners() {
+    let (code, out, _) = run(
+        &[
+            "eval",
+            "--facts",
+            "examples/referrals/01-school-absence-early-help.json",
+        ],
+        "",
+    );
+    assert_eq!(code, 0);
+    assert!(out.starts_with("Level: Early help [early_help]"), "{out}");
+    assert!(
+        out.contains("What to do, most urgent first:") && out.contains("Why:"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_facts_exit_1_with_a_coded_error_and_no_decision() {
+    let (code, out, err) = run(&["eval", "--facts", "-"], r#"{"imediate_danger": true}"#);
+    assert_eq!(code, 1);
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("thr::facts::unknown_fact")
+            && err.contains("did you mean `immediate_danger`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&["evaluate"], "").0, 2);
+    assert_eq!(run(&["eval"], "").0, 2);
+}
+
+#[test]
+fn check_reports_every_mistake_with_locations_and_exits_1() {
+    let dir = std::env::temp_dir().join(format!("thr-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("bad.thr");
+    std::fs::write(
+        &file,
+        "ruleset \"x\" version \"1\"\nlevels { a \"A\" }\nfact n: int 0..9 { question \"n?\" }\nrule r { when m > 1 then level a }\nrule s { when n > 99 then level b }\n",
+    )
+    .expect("write");
+    let (code, out, err) = run(&["check", file.to_str().expect("utf-8 path")], "");
+    assert_eq!(code, 1);
+    assert!(out.contains("(3 errors)"), "{out}");
+    for needle in [
+        "bad.thr:4:15",
+        "thr::check::unknown_name",
+        "bad.thr:5:15",
+        "thr::check::out_of_range",
+        "thr::check::unknown_name]: unknown level `b`",
+    ] {
+        assert!(err.contains(needle), "missing {needle} in:\n{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_shipped_rules_check_and_their_tests_fire_every_rule() {
+    let (code, out, _) = run(&["test", "--coverage", "rules/threshold"], "");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("coverage: 0 rules not fired by any test"),
+        "{out}"
+    );
+    let (code, out, _) = run(&["check", "rules/"], "");
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn fmt_check_passes_on_the_corpus() {
+    let (code, out, _) = run(&["fmt", "--check", "rules/"], "");
+    assert_eq!(code, 0, "{out}");
+}
