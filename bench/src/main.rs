@@ -317,6 +317,10 @@ fn main() {
 fn run() -> Result<i32, String> {
     let a = args()?;
     let rs = thresholds_rules()?;
+    if !a.quick {
+        // Streams first, so that the referrals stored below do not count in the peak.
+        timings::stream(&a, &rs)?;
+    }
     let program = rego::compile()?;
     let mut vm = rego::vm(&program);
     let zd = zen_decision()?;

@@ -212,7 +212,7 @@ impl Decision {
     }
 
     /// The decision JSON text.
-    pub fn to_json(&self) -> String {
+    pub fn to_json(self) -> String {
         let w = Wire {
             level: self.level_id(),
             pathways: self.pathway_ids(),
@@ -335,8 +335,7 @@ pub fn decide(r: &Referral) -> Decision {
 
     // Level 4 indicators.
     let missing = r.missing_episodes_90d.unwrap_or(0);
-    if (under13 && yes(r.pregnant))
-        || (under13 && yes(r.sti))
+    if (under13 && (yes(r.pregnant) || yes(r.sti)))
         || yes(r.fabricated_illness_suspected)
         || yes(r.trafficking_suspected)
         || yes(r.forced_marriage_or_hbv)
