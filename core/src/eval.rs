@@ -431,7 +431,12 @@ pub(crate) fn run(program: &Program, facts: &[Option<i64>]) -> Outcome {
                 },
             )
         };
-        env.level = iv;
+        // Rules that read `level` read the level the decision reports, so that what they add
+        // (consent refused at early help, say) agrees with the level shown. Whether unknown
+        // facts could still change that level is the relevance analysis's job: it makes the
+        // decision provisional and lists them.
+        let _ = iv;
+        env.level = Iv::point(decided);
         u32::try_from(decided).ok()
     };
 

@@ -529,7 +529,13 @@ impl Lazy {
         let Some(r) = s.program.rules.get(i) else {
             return s.mdd.leaf(0);
         };
-        let known = outcome.fired.get(i).copied().unwrap_or(Tri::False);
+        // Rules that read `level` were evaluated on the reported level; across the completions
+        // of the unknown facts the level may differ, so they are always rebuilt.
+        let known = if r.stage == Stage::Post {
+            Tri::Unknown
+        } else {
+            outcome.fired.get(i).copied().unwrap_or(Tri::False)
+        };
         if known == Tri::Unknown && r.stage == Stage::Aggregate && !self.counted {
             self.count_indicators(s, outcome);
         }
@@ -738,10 +744,14 @@ pub(crate) fn relevance(
             .filter(|(_, r)| r.pathways.iter().any(|p| *p as usize == pi))
             .map(|(i, _)| i)
             .collect();
-        if adders
-            .iter()
-            .any(|i| outcome.fired.get(*i) == Some(&Tri::True))
-        {
+        let certain = |i: &usize| {
+            outcome.fired.get(*i) == Some(&Tri::True)
+                && program
+                    .rules
+                    .get(*i)
+                    .is_some_and(|r| r.stage != Stage::Post)
+        };
+        if adders.iter().any(certain) {
             *slot = one;
             continue;
         }
