@@ -71,6 +71,11 @@ fn bench(c: &mut Criterion) {
     c.bench_function("evaluate/complete referral, reasons and missing", |b| {
         b.iter(|| rs.evaluate(black_box(&complete), Options::default()))
     });
+    let complete_text = complete_referral(&rs);
+    c.bench_function(
+        "evaluate_json_str/complete referral, JSON text to decision JSON text",
+        |b| b.iter(|| rs.evaluate_json_str(black_box(&complete_text)).unwrap()),
+    );
     c.bench_function("evaluate_compact/complete referral, missing", |b| {
         b.iter(|| rs.evaluate_compact(black_box(&complete), true))
     });
