@@ -435,6 +435,12 @@ pub(crate) fn check(
             pathways,
             domains,
             provisional,
+            fact_index: ck
+                .facts
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.id.clone(), u32::try_from(i).unwrap_or(u32::MAX)))
+                .collect(),
             facts: ck.facts,
             matrices,
             rules,

@@ -140,21 +140,8 @@ pub(crate) fn from_json(
     let mut slots = vec![None; program.facts.len()];
     let mut errors = Vec::new();
     for (name, value) in map {
-        let Some(i) = program.facts.iter().position(|f| f.id == *name) else {
-            errors.push(
-                Diagnostic::error(Code::UnknownFact, format!("unknown fact `{name}`"))
-                    .for_fact(name.as_str())
-                    .help(
-                        did_you_mean(name, program.facts.iter().map(|f| f.id.as_str()))
-                            .unwrap_or_else(|| {
-                                format!(
-                                    "rule set `{}` declares {} facts; `thresholds facts` lists them",
-                                    program.name,
-                                    program.facts.len()
-                                )
-                            }),
-                    ),
-            );
+        let Some(i) = program.fact_index.get(name.as_str()).map(|i| *i as usize) else {
+            errors.push(unknown_fact(program, name));
             continue;
         };
         let Some(fact) = program.facts.get(i) else {
@@ -174,6 +161,87 @@ pub(crate) fn from_json(
     } else {
         Err(errors)
     }
+}
+
+/// Parses facts JSON text straight into slots (no intermediate JSON object), with the same
+/// errors as [`from_json`]. Text that is not an object goes through [`from_json`] for its error.
+pub(crate) fn from_json_text(
+    program: &Program,
+    text: &str,
+) -> Result<Result<Facts, Vec<Diagnostic>>, serde_json::Error> {
+    if !text.trim_start().starts_with('{') {
+        let v: serde_json::Value = serde_json::from_str(text)?;
+        return Ok(from_json(program, &v));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let out = serde::de::DeserializeSeed::deserialize(FactsSeed { program }, &mut de)?;
+    de.end()?;
+    Ok(out)
+}
+
+struct FactsSeed<'p> {
+    program: &'p Program,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for FactsSeed<'_> {
+    type Value = Result<Facts, Vec<Diagnostic>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for FactsSeed<'_> {
+    type Value = Result<Facts, Vec<Diagnostic>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object of facts")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let program = self.program;
+        let mut slots = vec![None; program.facts.len()];
+        let mut errors = Vec::new();
+        while let Some(name) = map.next_key::<String>()? {
+            let Some((i, fact)) = program
+                .fact_index
+                .get(name.as_str())
+                .and_then(|i| program.facts.get(*i as usize).map(|f| (*i as usize, f)))
+            else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                errors.push(unknown_fact(program, &name));
+                continue;
+            };
+            let value: serde_json::Value = map.next_value()?;
+            match value_from_json(fact, &value) {
+                Ok(val) => {
+                    if let Some(s) = slots.get_mut(i) {
+                        *s = val;
+                    }
+                }
+                Err(d) => errors.push(d),
+            }
+        }
+        Ok(if errors.is_empty() {
+            Ok(Facts { slots })
+        } else {
+            Err(errors)
+        })
+    }
+}
+
+fn unknown_fact(program: &Program, name: &str) -> Diagnostic {
+    Diagnostic::error(Code::UnknownFact, format!("unknown fact `{name}`"))
+        .for_fact(name)
+        .help(
+            did_you_mean(name, program.facts.iter().map(|f| f.id.as_str())).unwrap_or_else(|| {
+                format!(
+                    "rule set `{}` declares {} facts; `thresholds facts` lists them",
+                    program.name,
+                    program.facts.len()
+                )
+            }),
+        )
 }
 
 /// Converts a rule-file test's value; the diagnostic points into the rule file.

@@ -230,6 +230,8 @@ pub(crate) struct Program {
     pub(crate) domains: Vec<String>,
     pub(crate) provisional: Vec<u32>,
     pub(crate) facts: Vec<Fact>,
+    /// Fact id → index, for converting facts by name.
+    pub(crate) fact_index: rustc_hash::FxHashMap<String, u32>,
     pub(crate) matrices: Vec<Matrix>,
     /// Rules sorted by stage (stable within a stage).
     pub(crate) rules: Vec<Rule>,

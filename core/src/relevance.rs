@@ -921,6 +921,7 @@ impl Linter {
             domains: Vec::new(),
             provisional: Vec::new(),
             facts: facts.to_vec(),
+            fact_index: rustc_hash::FxHashMap::default(),
             matrices: Vec::new(),
             rules: Vec::new(),
             raw_tests: Vec::new(),

@@ -185,14 +185,15 @@ impl Ruleset {
                 ),
             )]));
         }
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            Error::facts(vec![Diagnostic::error(
+        match facts::from_json_text(&self.inner.program, text) {
+            Ok(Ok(f)) => Ok(f),
+            Ok(Err(diags)) => Err(Error::facts(diags)),
+            Err(e) => Err(Error::facts(vec![Diagnostic::error(
                 crate::diag::Code::FactsJson,
                 format!("facts are not valid JSON: {e}"),
             )
-            .help("facts are a JSON object such as {\"age_years\": 14}")])
-        })?;
-        self.facts_from_value(&v)
+            .help("facts are a JSON object such as {\"age_years\": 14}")])),
+        }
     }
 
     /// Evaluates converted facts into a decision.
