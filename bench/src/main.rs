@@ -2,7 +2,12 @@
 //! zen-engine): checks that all four agree on every generated referral, then times them side by side.
 //!
 //! `thresholds-bench [--quick] [--n N] [--seed S] [--passes P] [--stream N]`
+//!
+//! For `scripts/bench-hosts.sh`: `--emit-referrals PATH` writes the N seeded referrals as JSON
+//! lines and exits; `--time-json LINES --sample K --sample-out PATH` times the Rust JSON entry
+//! point over those lines (P passes) and writes the first K decisions.
 
+mod hosts;
 mod native;
 mod rego;
 mod workload;
@@ -120,6 +125,10 @@ pub(crate) struct Args {
     seed: u64,
     passes: usize,
     stream: usize,
+    emit_referrals: Option<String>,
+    time_json: Option<String>,
+    sample: usize,
+    sample_out: Option<String>,
 }
 
 fn args() -> Result<Args, String> {
@@ -129,6 +138,10 @@ fn args() -> Result<Args, String> {
         seed: 20_260_601,
         passes: 7,
         stream: 1_000_000,
+        emit_referrals: None,
+        time_json: None,
+        sample: 200,
+        sample_out: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -143,7 +156,16 @@ fn args() -> Result<Args, String> {
             "--seed" => a.seed = num("--seed")?,
             "--passes" => a.passes = usize::try_from(num("--passes")?).unwrap_or(1).max(1),
             "--stream" => a.stream = usize::try_from(num("--stream")?).unwrap_or(0),
-            other => return Err(format!("unknown argument `{other}`; usage: thresholds-bench [--quick] [--n N] [--seed S] [--passes P] [--stream N]")),
+            "--sample" => a.sample = usize::try_from(num("--sample")?).unwrap_or(0),
+            "--emit-referrals" | "--time-json" | "--sample-out" => {
+                let v = it.next().ok_or(format!("{x} needs a path"))?;
+                match x.as_str() {
+                    "--emit-referrals" => a.emit_referrals = Some(v),
+                    "--time-json" => a.time_json = Some(v),
+                    _ => a.sample_out = Some(v),
+                }
+            }
+            other => return Err(format!("unknown argument `{other}`; usage: thresholds-bench [--quick] [--n N] [--seed S] [--passes P] [--stream N] [--emit-referrals PATH] [--time-json LINES [--sample K] [--sample-out PATH]]")),
         }
     }
     if a.n == 0 {
@@ -316,7 +338,16 @@ fn main() {
 
 fn run() -> Result<i32, String> {
     let a = args()?;
+    if let Some(path) = &a.emit_referrals {
+        hosts::emit(path, a.seed, a.n)?;
+        return Ok(0);
+    }
     let rs = thresholds_rules()?;
+    if let Some(lines) = &a.time_json {
+        let out = a.sample_out.as_deref().unwrap_or("/dev/null");
+        hosts::time_json(&rs, lines, a.passes, a.sample, out)?;
+        return Ok(0);
+    }
     if !a.quick {
         // Streams first, so that the referrals stored below do not count in the peak.
         timings::stream(&a, &rs)?;
