@@ -69,6 +69,15 @@ fn duplicate(kind: &str, id: &ast::Ident, first: Span) -> Diagnostic {
     .at(first, "first defined here")
 }
 
+fn duplicate_test(t: &ast::TestDecl, first: Span) -> Diagnostic {
+    Diagnostic::error(
+        Code::Duplicate,
+        format!("test `{}` is defined more than once", t.name.value),
+    )
+    .at(t.name.span, "defined again here")
+    .at(first, "first defined here")
+}
+
 /// Checks the parsed files of one rule set and compiles them.
 pub(crate) fn check(
     files: &[ast::File],
@@ -1559,14 +1568,7 @@ pub(crate) fn check_tests(
     let mut out = Vec::new();
     for t in tests {
         if let Some(first) = seen.get(t.name.value.as_str()) {
-            ck.diags.push(
-                Diagnostic::error(
-                    Code::Duplicate,
-                    format!("test `{}` is defined more than once", t.name.value),
-                )
-                .at(t.name.span, "defined again here")
-                .at(*first, "first defined here"),
-            );
+            ck.diags.push(duplicate_test(t, *first));
             continue;
         }
         seen.insert(&t.name.value, t.name.span);
