@@ -24,6 +24,17 @@ pub struct Missing {
     pub fact: String,
     /// The question a practitioner answers to supply it.
     pub question: String,
+    /// What answering it could change.
+    pub changes: Changes,
+}
+
+/// What an unknown fact could change: the level, and which pathways it could add or remove.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Changes {
+    /// True when some answer to it could change the level.
+    pub level: bool,
+    /// Pathway ids (most urgent first) that some answer to it could add or remove.
+    pub pathways: Vec<String>,
 }
 
 /// What a fired rule set.
@@ -83,8 +94,13 @@ pub struct RulesetRef {
 /// A decision: the level, what to do, why, and what is still unknown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Decision {
-    /// The level id, or null when the rule set has no levels.
+    /// The level id, or null when the rule set has no levels. On a provisional decision, the
+    /// lowest level over every possible answer to the missing facts ("at least").
     pub level: Option<String>,
+    /// On a provisional decision, the highest level the missing facts could still lead to
+    /// (equal to `level` when they could only change pathways); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub could_reach: Option<String>,
     /// True when a fired rule marks the level as advice only (e.g. a young adult, for whom
     /// adult services decide); only present when true.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -128,6 +144,9 @@ impl Default for Options {
 pub struct CompactDecision {
     /// Index into `info().levels`, or `None` when the rule set has no levels.
     pub level: Option<u32>,
+    /// Index into `info().levels` of the highest level the missing facts could lead to, on a
+    /// provisional decision whose missing facts were worked out.
+    pub could_reach: Option<u32>,
     /// Indexes into `info().pathways`, most urgent first.
     pub pathways: Vec<u32>,
     /// Per matrix (in `info().matrices` order), the index of its category.
@@ -141,7 +160,11 @@ pub struct CompactDecision {
 }
 
 /// Level, pathways and status after settling and provisional pathways: shared by both forms.
-fn settle(program: &Program, outcome: &Outcome, rel: &Relevance) -> (Option<u32>, Vec<u32>, bool) {
+fn settle(
+    program: &Program,
+    outcome: &Outcome,
+    rel: &Relevance,
+) -> (Option<u32>, Option<u32>, Vec<u32>, bool) {
     let mut level = outcome.level;
     let mut pathways = outcome.pathways.clone();
     if let Some((l, ps, _)) = &rel.settled {
@@ -154,7 +177,12 @@ fn settle(program: &Program, outcome: &Outcome, rel: &Relevance) -> (Option<u32>
         pathways.sort_unstable();
         pathways.dedup();
     }
-    (level, pathways, provisional)
+    let could_reach = if provisional {
+        rel.bounds.map(|(_, hi)| hi)
+    } else {
+        None
+    };
+    (level, could_reach, pathways, provisional)
 }
 
 pub(crate) fn build_compact(
@@ -162,9 +190,10 @@ pub(crate) fn build_compact(
     outcome: &Outcome,
     rel: &Relevance,
 ) -> CompactDecision {
-    let (level, pathways, provisional) = settle(program, outcome, rel);
+    let (level, could_reach, pathways, provisional) = settle(program, outcome, rel);
     CompactDecision {
         level: level.map(|r| r.saturating_sub(1)),
+        could_reach: could_reach.map(|r| r.saturating_sub(1)),
         pathways,
         categories: outcome.categories.clone(),
         provisional,
@@ -185,7 +214,7 @@ pub(crate) fn build(
     options: Options,
 ) -> Decision {
     // When every completion of the unknown facts agrees, that outcome is reported.
-    let (level, pathways, provisional) = settle(program, outcome, rel);
+    let (level, could_reach, pathways, provisional) = settle(program, outcome, rel);
     let mut fired: Vec<bool> = outcome.fired.iter().map(|t| *t == Tri::True).collect();
     if let Some((_, _, settled_fired)) = &rel.settled {
         for i in settled_fired {
@@ -278,10 +307,15 @@ pub(crate) fn build(
     let missing = rel
         .missing
         .iter()
-        .filter_map(|f| program.facts.get(*f as usize))
-        .map(|f| Missing {
+        .enumerate()
+        .filter_map(|(i, f)| Some((program.facts.get(*f as usize)?, rel.changes.get(i))))
+        .map(|(f, c)| Missing {
             fact: f.id.clone(),
             question: f.question.clone(),
+            changes: c.map_or_else(Changes::default, |c| Changes {
+                level: c.level,
+                pathways: c.pathways.iter().map(name_of).collect(),
+            }),
         })
         .collect();
 
@@ -292,6 +326,7 @@ pub(crate) fn build(
         .any(|(r, f)| r.advisory && *f);
     Decision {
         level: level.and_then(level_id),
+        could_reach: could_reach.and_then(level_id),
         advisory,
         pathways: pathways.iter().map(name_of).collect(),
         exploitation,

@@ -308,6 +308,17 @@ fn cmp_iv(op: Cmp, a: Iv, b: Iv) -> Tri {
 
 /// Evaluates the program on fact slots.
 pub(crate) fn run(program: &Program, facts: &[Option<i64>]) -> Outcome {
+    run_at_level(program, facts, None)
+}
+
+/// Evaluates the program on fact slots; with `level`, the rules that read the level read that
+/// rank instead of the one interval evaluation decided (the decision reports the lowest level
+/// over every completion of the unknown facts, which the compiled diagrams give).
+pub(crate) fn run_at_level(
+    program: &Program,
+    facts: &[Option<i64>],
+    level: Option<u32>,
+) -> Outcome {
     let mut env = Env::new(program, facts);
     let mut fired = vec![Tri::False; program.rules.len()];
     let n_levels = program.levels.len() + 1;
@@ -436,6 +447,7 @@ pub(crate) fn run(program: &Program, facts: &[Option<i64>]) -> Outcome {
         // facts could still change that level is the relevance analysis's job: it makes the
         // decision provisional and lists them.
         let _ = iv;
+        let decided = level.map_or(decided, i64::from);
         env.level = Iv::point(decided);
         u32::try_from(decided).ok()
     };

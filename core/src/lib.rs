@@ -27,7 +27,7 @@ mod default_rules {
 
 pub use batch::Columns;
 pub use decision::{
-    CompactDecision, Decision, Effects, Missing, Options, Reason, RulesetRef, Status,
+    Changes, CompactDecision, Decision, Effects, Missing, Options, Reason, RulesetRef, Status,
 };
 pub use diag::{Code, Diagnostic, Severity};
 pub use error::{DetailedError, Error, ErrorBody, ErrorKind};

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::facts::{self, Facts};
 use crate::ir::{self, Program};
 use crate::limits::Limits;
-use crate::relevance::{self, Layout, Relevance};
+use crate::relevance::{self, Compiled, Layout, Relevance};
 use crate::{check, eval, fmt, parse};
 
 /// A checked and compiled rule set. Immutable; cheap to clone; safe to share across threads.
@@ -30,6 +30,9 @@ struct Inner {
     limits: Limits,
     /// The rule files' tests, parsed and checked the first time they are needed.
     tests: OnceLock<(Vec<ir::Test>, Vec<Diagnostic>)>,
+    /// The outcome compiled into decision diagrams over every fact, the first time `missing`
+    /// is asked for; `None` when they exceed `Limits::max_relevance_nodes`.
+    compiled: OnceLock<Option<Compiled>>,
 }
 
 /// Parses every file, collecting syntax errors; returns the parsed files and the sources.
@@ -91,6 +94,7 @@ impl Ruleset {
                 Ok(Ruleset {
                     inner: Arc::new(Inner {
                         tests: OnceLock::new(),
+                        compiled: OnceLock::new(),
                         program,
                         layout,
                         files,
@@ -199,8 +203,7 @@ impl Ruleset {
     /// Evaluates converted facts into a decision.
     pub fn evaluate(&self, facts: &Facts, options: Options) -> Decision {
         let p = &self.inner.program;
-        let outcome = eval::run(p, &facts.slots);
-        let rel = self.relevance(&facts.slots, &outcome, options);
+        let (outcome, rel) = self.run(&facts.slots, options);
         decision::build(p, &facts.slots, &outcome, &rel, options)
     }
 
@@ -209,16 +212,43 @@ impl Ruleset {
     /// exactly (otherwise a decision with undecided rules is provisional with no list).
     pub fn evaluate_compact(&self, facts: &Facts, missing: bool) -> CompactDecision {
         let p = &self.inner.program;
-        let outcome = eval::run(p, &facts.slots);
-        let rel = self.relevance(
+        let (outcome, rel) = self.run(
             &facts.slots,
-            &outcome,
             Options {
                 reasons: false,
                 missing,
             },
         );
         decision::build_compact(p, &outcome, &rel)
+    }
+
+    /// Interval evaluation, then (when asked) the compiled diagrams' query. The level reported
+    /// is the lowest over every completion of the unknown facts; when that is not the level
+    /// interval evaluation decided, the rules that read the level are run again on it.
+    fn run(&self, slots: &[Option<i64>], options: Options) -> (eval::Outcome, Relevance) {
+        let p = &self.inner.program;
+        let outcome = eval::run(p, slots);
+        let rel = self.relevance(slots, &outcome, options);
+        match rel.bounds {
+            Some((lo, _)) if outcome.level != Some(lo) => {
+                (eval::run_at_level(p, slots, Some(lo)), rel)
+            }
+            _ => (outcome, rel),
+        }
+    }
+
+    /// The compiled diagrams, built on first use.
+    pub(crate) fn compiled(&self) -> Option<&Compiled> {
+        self.inner
+            .compiled
+            .get_or_init(|| {
+                Compiled::new(
+                    &self.inner.program,
+                    &self.inner.layout,
+                    self.inner.limits.max_relevance_nodes,
+                )
+            })
+            .as_ref()
     }
 
     fn relevance(
@@ -228,18 +258,21 @@ impl Ruleset {
         options: Options,
     ) -> Relevance {
         if options.missing {
+            if !outcome.has_open() {
+                return Relevance::default();
+            }
             relevance::relevance(
                 &self.inner.program,
                 &self.inner.layout,
+                self.compiled(),
                 slots,
                 outcome,
                 self.inner.limits.max_relevance_nodes,
             )
         } else if outcome.has_open() {
             Relevance {
-                missing: Vec::new(),
-                settled: None,
                 undecided: true,
+                ..Relevance::default()
             }
         } else {
             Relevance::default()

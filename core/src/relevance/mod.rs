@@ -14,6 +14,10 @@ use rustc_hash::FxHashMap;
 use crate::eval::{Outcome, Tri};
 use crate::ir::{Cmp, Expr, FactIdx, FactTy, Program, SetMode, Stage};
 
+mod compiled;
+
+pub(crate) use compiled::Compiled;
+
 type NodeId = u32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -334,37 +338,6 @@ impl Mdd {
         self.memo.insert((op, a, b), r);
         r
     }
-
-    /// Variables the function depends on, with the largest value reachable below each:
-    /// `out[var]` is raised to that value (it starts at `i64::MIN`, meaning "not in the support").
-    fn support(&self, root: NodeId, out: &mut [i64]) {
-        let mut seen: Vec<Option<i64>> = vec![None; self.nodes.len()];
-        self.max_below(root, &mut seen, out);
-    }
-
-    fn max_below(&self, id: NodeId, seen: &mut [Option<i64>], out: &mut [i64]) -> i64 {
-        if let Some(Some(v)) = seen.get(id as usize) {
-            return *v;
-        }
-        let n = self.data(id);
-        let v = if n.var == LEAF {
-            self.leaf_value(id).unwrap_or(0)
-        } else {
-            let mut m = i64::MIN;
-            for i in 0..n.len as usize {
-                let k = self.kids_of(n).get(i).copied().unwrap_or(id);
-                m = m.max(self.max_below(k, seen, out));
-            }
-            if let Some(e) = out.get_mut(n.var as usize) {
-                *e = (*e).max(m);
-            }
-            m
-        };
-        if let Some(slot) = seen.get_mut(id as usize) {
-            *slot = Some(v);
-        }
-        v
-    }
 }
 
 struct Sym<'a> {
@@ -588,16 +561,33 @@ impl Lazy {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Relevance {
     pub(crate) missing: Vec<FactIdx>,
+    /// Per missing fact, in the same order: what it could change.
+    pub(crate) changes: Vec<Change>,
+    /// The lowest and highest level rank over every completion of the unknown facts, when the
+    /// rule set has levels and some condition is undecided.
+    pub(crate) bounds: Option<(u32, u32)>,
     /// When every completion of the unknown facts gives the same outcome, that outcome.
     pub(crate) settled: Option<(Option<u32>, Vec<u32>, Vec<usize>)>,
     /// Unknown facts leave some condition undecided, and `missing` was not worked out.
     pub(crate) undecided: bool,
 }
 
-/// Works out which unknown facts matter for this outcome.
+/// What one unknown fact could change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Change {
+    /// It could change the level.
+    pub(crate) level: bool,
+    /// Pathways (urgency indexes, most urgent first) it could add or remove.
+    pub(crate) pathways: Vec<u32>,
+}
+
+/// Works out which unknown facts matter for this outcome: from the compiled diagrams when the
+/// rule set has them, otherwise by building diagrams over this referral's unknown facts, and
+/// over the node budget a conservative superset.
 pub(crate) fn relevance(
     program: &Program,
     layout: &Layout,
+    compiled: Option<&Compiled>,
     facts: &[Option<i64>],
     outcome: &Outcome,
     max_nodes: usize,
@@ -605,6 +595,37 @@ pub(crate) fn relevance(
     if !outcome.has_open() {
         return Relevance::default();
     }
+    if let Some(c) = compiled {
+        return c.query(program, layout, facts);
+    }
+    match build(program, layout, facts, outcome, max_nodes, true)
+        .and_then(|b| Compiled::freeze(b, layout.var_fact.len()))
+    {
+        // The diagrams were built with the known facts substituted: nothing is left to restrict.
+        Some(c) => c.query(program, layout, &vec![None; facts.len()]),
+        None => conservative(program, facts, outcome),
+    }
+}
+
+/// The outcome as diagrams in one arena: the level, each pathway and, when asked, every rule's
+/// condition.
+pub(crate) struct Built {
+    mdd: Mdd,
+    level: NodeId,
+    pathways: Vec<NodeId>,
+    conds: Vec<NodeId>,
+}
+
+/// Builds the outcome's diagrams over the unknown facts (known facts substituted, conditions
+/// decided by interval evaluation as constants). `None` over the node budget.
+pub(crate) fn build(
+    program: &Program,
+    layout: &Layout,
+    facts: &[Option<i64>],
+    outcome: &Outcome,
+    max_nodes: usize,
+    all_rules: bool,
+) -> Option<Built> {
     let mut s = Sym {
         program,
         layout,
@@ -778,105 +799,33 @@ pub(crate) fn relevance(
         *slot = s.mdd.reduce(Op::Or, parts, 0);
     }
 
-    if s.mdd.over {
-        return conservative(program, layout, facts, outcome);
-    }
-
-    // Supports.
-    let n_vars = layout.var_fact.len();
-    let mut level_support = vec![i64::MIN; n_vars];
-    s.mdd.support(s.level, &mut level_support);
-    let mut fact_level: HashMap<FactIdx, i64> = HashMap::new();
-    for (var, max) in level_support
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| **m != i64::MIN)
-    {
-        let f = layout.var_fact.get(var).copied().unwrap_or(0);
-        let e = fact_level.entry(f).or_insert(i64::MIN);
-        *e = (*e).max(*max);
-    }
-    // Pathways in urgency order share one visited set: a node reached from a more urgent
-    // pathway already recorded every variable below it with that pathway.
-    let mut fact_pathway: HashMap<FactIdx, usize> = HashMap::new();
-    let mut visited = vec![false; s.mdd.nodes.len()];
-    let mut stack = Vec::new();
-    for (pi, node) in pathways.iter().enumerate() {
-        stack.push(*node);
-        while let Some(id) = stack.pop() {
-            match visited.get_mut(id as usize) {
-                Some(v) if !*v => *v = true,
-                _ => continue,
-            }
-            let n = s.mdd.data(id);
-            if n.var == LEAF {
-                continue;
-            }
-            let f = layout.var_fact.get(n.var as usize).copied().unwrap_or(0);
-            fact_pathway.entry(f).or_insert(pi);
-            stack.extend_from_slice(s.mdd.kids_of(n));
-        }
-    }
-    let mut missing: Vec<FactIdx> = fact_level
-        .keys()
-        .chain(fact_pathway.keys())
-        .copied()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    missing.sort_by_key(|f| {
-        (
-            std::cmp::Reverse(fact_level.get(f).copied().unwrap_or(i64::MIN)),
-            fact_pathway.get(f).copied().unwrap_or(usize::MAX),
-            *f,
-        )
-    });
-    let settled = if missing.is_empty() {
-        let level = if program.levels.is_empty() {
-            None
-        } else {
-            s.mdd
-                .leaf_value(s.level)
-                .and_then(|v| u32::try_from(v).ok())
-        };
-        let ps = pathways
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| s.mdd.leaf_value(**n).unwrap_or(0) != 0)
-            .map(|(i, _)| u32::try_from(i).unwrap_or(0))
-            .collect();
-        let all: Vec<NodeId> = (0..program.rules.len())
+    let conds = if all_rules {
+        (0..program.rules.len())
             .map(|i| lz.cond(&mut s, i, outcome))
-            .collect();
-        let fired = all
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| s.mdd.leaf_value(**n).unwrap_or(0) != 0)
-            .map(|(i, _)| i)
-            .collect();
-        Some((level, ps, fired))
+            .collect()
     } else {
-        None
+        Vec::new()
     };
-    Relevance {
-        missing,
-        settled,
-        undecided: false,
+    if s.mdd.over {
+        return None;
     }
+    Some(Built {
+        level: s.level,
+        pathways,
+        conds,
+        mdd: s.mdd,
+    })
 }
 
 /// Over the node budget: every unknown fact that an undecided condition reads, which never
 /// leaves out a fact that matters.
-fn conservative(
-    program: &Program,
-    _layout: &Layout,
-    facts: &[Option<i64>],
-    outcome: &Outcome,
-) -> Relevance {
+fn conservative(program: &Program, facts: &[Option<i64>], outcome: &Outcome) -> Relevance {
     let mut score: HashMap<FactIdx, i64> = HashMap::new();
     let unknown = |f: &FactIdx| facts.get(*f as usize).copied().flatten().is_none();
     for (r, t) in program.rules.iter().zip(&outcome.fired) {
-        if *t != Tri::Unknown {
+        // Rules that read the level were decided on the reported level, which unknown facts
+        // may still change: they count as undecided.
+        if *t != Tri::Unknown && r.stage != Stage::Post {
             continue;
         }
         let w = r.level.map_or(0, |(rank, _)| i64::from(rank));
@@ -894,8 +843,22 @@ fn conservative(
     }
     let mut missing: Vec<FactIdx> = score.keys().copied().collect();
     missing.sort_by_key(|f| (std::cmp::Reverse(score.get(f).copied().unwrap_or(0)), *f));
+    // Every listed fact may change the level and any pathway; the level may reach the top.
+    let all: Vec<u32> = (0..program.pathways.len())
+        .filter_map(|p| u32::try_from(p).ok())
+        .collect();
+    let changes = missing
+        .iter()
+        .map(|_| Change {
+            level: !program.levels.is_empty(),
+            pathways: all.clone(),
+        })
+        .collect();
+    let top = u32::try_from(program.levels.len()).unwrap_or(u32::MAX);
     Relevance {
         missing,
+        changes,
+        bounds: outcome.level.map(|l| (l, top.max(l))),
         settled: None,
         undecided: false,
     }
