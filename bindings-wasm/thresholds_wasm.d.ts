@@ -5,8 +5,11 @@ export type FactValue = boolean | number | string | string[] | null;
 /** Facts about a child, keyed by fact id. */
 export type Facts = Record<string, FactValue | undefined>;
 
+/** What answering a missing fact could change: the level, and which pathways it could add or remove. */
+export interface MissingChanges { level: boolean; pathways: string[]; }
+
 /** An unknown fact that could change the decision. */
-export interface Missing { fact: string; question: string; }
+export interface Missing { fact: string; question: string; changes: MissingChanges; }
 
 /** What a fired rule set. */
 export interface Effects {
@@ -31,7 +34,10 @@ export interface Reason {
 
 /** A decision: the same shape as the decision JSON. */
 export interface Decision {
+    /** On a provisional decision, the lowest level over every answer to the missing facts ("at least"). */
     level: string | null;
+    /** On a provisional decision, the highest level the missing facts could still lead to. */
+    could_reach?: string;
     /** Present (true) when the level is advice only (e.g. a young adult: adult services decide). */
     advisory?: boolean;
     pathways: string[];

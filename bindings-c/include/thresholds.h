@@ -305,7 +305,10 @@ enum thr_status thr_ruleset_compile_files(const struct thr_source *files,
  *
  * The decision has `level`, `pathways` (most urgent first), `exploitation`, `status`
  * (`complete` or `provisional`), `missing` (unknown facts that could change the decision, each
- * with its question), `reasons` and `ruleset` (name, version, hash).
+ * with its question and `changes`: `{"level": bool, "pathways": [...]}`, what answering it could
+ * change), `reasons` and `ruleset` (name, version, hash). A provisional decision also has
+ * `could_reach`: the highest level the missing facts could still lead to (`level` is then the
+ * lowest, "at least").
  *
  * Bad facts return `THR_FACTS_INVALID_JSON`, `THR_FACTS_INVALID` (every problem is listed, each
  * naming its fact) or `THR_FACTS_LIMIT`; nothing is evaluated then.

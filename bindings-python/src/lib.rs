@@ -351,6 +351,13 @@ impl PyDecision {
         self.decision.level.as_deref()
     }
 
+    /// On a provisional decision, the highest level the missing facts could still lead to
+    /// (`level` is then the lowest, "at least"); None otherwise.
+    #[getter]
+    fn could_reach(&self) -> Option<&str> {
+        self.decision.could_reach.as_deref()
+    }
+
     /// Pathway ids, most urgent first.
     #[getter]
     fn pathways(&self) -> Vec<String> {
@@ -366,7 +373,8 @@ impl PyDecision {
         }
     }
 
-    /// Unknown facts that could change the decision, most decisive first: `{fact, question}`.
+    /// Unknown facts that could change the decision, most decisive first:
+    /// `{fact, question, changes: {level, pathways}}`.
     #[getter]
     fn missing<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::ser_to_py(py, &self.decision.missing)
@@ -436,12 +444,35 @@ impl PyDecision {
                 .find(|x| x.id == l)
                 .map_or_else(|| l.to_string(), |x| x.label.clone())
         });
-        let _ = write!(
-            h,
-            "<p><strong>Level: {}</strong> ({})</p>",
-            esc(level.as_deref().unwrap_or("none")),
-            esc(self.status())
-        );
+        let reach = d
+            .could_reach
+            .as_deref()
+            .filter(|r| Some(*r) != d.level.as_deref())
+            .map(|r| {
+                info.levels
+                    .iter()
+                    .find(|x| x.id == r)
+                    .map_or_else(|| r.to_string(), |x| x.label.clone())
+            });
+        match reach {
+            Some(r) => {
+                let _ = write!(
+                    h,
+                    "<p><strong>Level: at least {}, could still be {}</strong> ({})</p>",
+                    esc(level.as_deref().unwrap_or("none")),
+                    esc(&r),
+                    esc(self.status())
+                );
+            }
+            None => {
+                let _ = write!(
+                    h,
+                    "<p><strong>Level: {}</strong> ({})</p>",
+                    esc(level.as_deref().unwrap_or("none")),
+                    esc(self.status())
+                );
+            }
+        }
         if !d.exploitation.is_empty() {
             let parts: Vec<String> = d
                 .exploitation

@@ -348,9 +348,22 @@ fn practitioner_text(rs: &Ruleset, d: &Decision) -> String {
         .level
         .as_deref()
         .and_then(|l| info.levels.iter().find(|x| x.id == l));
-    match level {
-        Some(l) => s.push_str(&format!("Level: {} [{}]", l.label, l.id)),
-        None => s.push_str("Level: (none)"),
+    let label = |id: &str| {
+        info.levels
+            .iter()
+            .find(|x| x.id == id)
+            .map_or_else(|| id.to_string(), |x| x.label.clone())
+    };
+    let reach = d.could_reach.as_deref().filter(|r| Some(*r) != d.level.as_deref());
+    match (level, reach) {
+        (Some(l), Some(r)) => s.push_str(&format!(
+            "Level: at least {} [{}] — could still be {}",
+            l.label,
+            l.id,
+            label(r)
+        )),
+        (Some(l), None) => s.push_str(&format!("Level: {} [{}]", l.label, l.id)),
+        (None, _) => s.push_str("Level: (none)"),
     }
     if d.advisory {
         s.push_str("  (advisory only: adult services decide)");
@@ -390,7 +403,12 @@ fn practitioner_text(rs: &Ruleset, d: &Decision) -> String {
     if !d.missing.is_empty() {
         s.push_str("\nStill unknown, and could change this (most decisive first):\n");
         for m in &d.missing {
-            s.push_str(&format!("  - {} ({})\n", m.question, m.fact));
+            let what = if m.changes.level {
+                "could change the level".to_string()
+            } else {
+                format!("could change: {}", m.changes.pathways.join(", "))
+            };
+            s.push_str(&format!("  - {} ({}; {what})\n", m.question, m.fact));
         }
     }
     s.push_str(&format!(

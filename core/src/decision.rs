@@ -308,14 +308,14 @@ pub(crate) fn build(
         .missing
         .iter()
         .enumerate()
-        .filter_map(|(i, f)| Some((program.facts.get(*f as usize)?, rel.changes.get(i))))
-        .map(|(f, c)| Missing {
+        .filter_map(|(i, f)| Some((i, program.facts.get(*f as usize)?)))
+        .map(|(i, f)| Missing {
             fact: f.id.clone(),
             question: f.question.clone(),
-            changes: c.map_or_else(Changes::default, |c| Changes {
-                level: c.level,
-                pathways: c.pathways.iter().map(name_of).collect(),
-            }),
+            changes: Changes {
+                level: rel.changes.level(i),
+                pathways: rel.changes.pathways(i).map(|p| name_of(&p)).collect(),
+            },
         })
         .collect();
 

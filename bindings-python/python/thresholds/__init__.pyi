@@ -19,9 +19,14 @@ __all__ = [
     "default",
 ]
 
+class MissingChanges(TypedDict):
+    level: bool
+    pathways: List[str]
+
 class Missing(TypedDict):
     fact: str
     question: str
+    changes: MissingChanges
 
 class RulesetRef(TypedDict):
     name: str
@@ -68,6 +73,8 @@ class Decision:
 
     @property
     def level(self) -> Optional[str]: ...
+    @property
+    def could_reach(self) -> Optional[str]: ...
     @property
     def pathways(self) -> List[str]: ...
     @property

@@ -1,27 +1,50 @@
 //! The compiled form: the outcome's diagrams over every fact, built once when a rule set loads,
 //! and the per-referral query.
 //!
-//! A referral's known facts restrict the diagrams; the restricted level diagram's leaves bound
+//! A referral's known facts restrict the diagrams. The restricted level diagram's leaves bound
 //! the level (its lowest leaf is the level reported, its highest the level the unknowns could
-//! still reach), and the variables the restricted diagrams still test are exactly the unknown
-//! facts that could change the level or a pathway. Restriction only visits nodes whose
-//! sub-diagram tests a known fact (each node carries its support as a bit set), so a complete
-//! referral is one walk from each root and the empty referral costs nothing.
+//! still reach), and the variables the restricted diagrams still depend on are exactly the
+//! unknown facts that could change the level or a pathway.
+//!
+//! Restriction builds no nodes. It visits only nodes whose sub-diagram tests a known fact (each
+//! node carries its support as a bit set), so a complete referral is one walk from each root and
+//! the empty referral costs nothing, and for each visited node it works out the restricted
+//! function's support, bounds and fingerprint. A node is redundant after restriction when its
+//! children's restricted functions are all equal. Each function has a fingerprint: its
+//! multilinear extension evaluated at a fixed point, modulo the prime 2^61 - 1. Equal functions
+//! always have equal fingerprints. So different fingerprints prove the children differ. Equal
+//! fingerprints are confirmed by an exact comparison, so no outcome relies on chance.
 
 use std::cell::RefCell;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{Built, Change, Layout, NodeData, NodeId, Relevance, LEAF};
+use super::{Built, Changes, Layout, NodeData, NodeId, Relevance, LEAF};
 use crate::eval::Outcome;
 use crate::ir::{FactIdx, FactTy, Program};
 
-/// A node of a restricted diagram: an index into the compiled nodes, or (top bit set) a node
-/// made while restricting.
+/// A restricted function: the compiled node it is the restriction of. Restriction maps every node
+/// to one whose variable is unknown (or a leaf), skipping known tests and redundant nodes.
 type Ref = u32;
-const SCRATCH: u32 = 1 << 31;
 /// A variable whose fact is unknown.
 const UNKNOWN: u32 = u32::MAX;
+const NO_TABLE: u32 = u32::MAX;
+/// The Mersenne prime 2^61 - 1: fingerprints are computed modulo it.
+const P: u64 = (1 << 61) - 1;
+/// A set of diagram variables. Rule sets with more variables than it holds are not compiled:
+/// their `missing` is worked out per referral, or over the budget conservatively.
+type VarSet = [u64; 4];
+const MAX_VARS: usize = 256;
+
+fn union(a: &mut VarSet, b: &VarSet) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x |= y;
+    }
+}
+
+fn meets(a: &VarSet, b: &VarSet) -> bool {
+    a.iter().zip(b).any(|(x, y)| x & y != 0)
+}
 
 /// The compiled diagrams, immutable and shared by every evaluation.
 #[derive(Debug)]
@@ -30,17 +53,17 @@ pub(crate) struct Compiled {
     nodes: Vec<NodeData>,
     kids: Vec<NodeId>,
     leaf_values: Vec<i64>,
-    /// Unique tables, so that a node rebuilt while restricting that already exists is found.
-    binary: FxHashMap<(u32, NodeId, NodeId), NodeId>,
-    wide: FxHashMap<(u32, Box<[NodeId]>), NodeId>,
-    /// 64-bit words per variable set.
-    words: usize,
     n_vars: usize,
-    /// Per node, the variables it depends on (`words` words each).
-    support: Vec<u64>,
+    /// Per node, the variables it depends on.
+    support: Vec<VarSet>,
     /// Per node, its lowest and highest leaf.
     lo: Vec<i64>,
     hi: Vec<i64>,
+    /// Per node, the fingerprint of its function.
+    fp: Vec<u64>,
+    /// Per variable, the offset in `weights` of one weight per value (they sum to 1 mod `P`).
+    weight_at: Vec<u32>,
+    weights: Vec<u64>,
     /// Per node of the level diagram, the offset in `reach` of its table: per variable, one more
     /// than the highest level reachable below a node testing it (0: not tested below).
     reach_at: Vec<u32>,
@@ -49,8 +72,6 @@ pub(crate) struct Compiled {
     pathways: Vec<NodeId>,
     conds: Vec<NodeId>,
 }
-
-const NO_TABLE: u32 = u32::MAX;
 
 impl Compiled {
     /// Compiles the program's outcome over every fact. `None` when the diagrams exceed the
@@ -62,27 +83,30 @@ impl Compiled {
         Compiled::freeze(built, layout.var_fact.len())
     }
 
-    /// Copies the nodes reachable from the roots, in post-order, with their supports, bounds
-    /// and (for the level diagram) per-variable reach tables.
+    /// Copies the nodes reachable from the roots, in post-order, with their supports, bounds,
+    /// fingerprints and (for the level diagram) per-variable reach tables.
     pub(crate) fn freeze(b: Built, n_vars: usize) -> Option<Compiled> {
-        let words = n_vars.div_ceil(64).max(1);
+        if n_vars > MAX_VARS {
+            return None;
+        }
         let mut c = Compiled {
             nodes: Vec::new(),
             kids: Vec::new(),
             leaf_values: Vec::new(),
-            binary: FxHashMap::default(),
-            wide: FxHashMap::default(),
-            words,
             n_vars,
             support: Vec::new(),
             lo: Vec::new(),
             hi: Vec::new(),
+            fp: Vec::new(),
+            weight_at: Vec::new(),
+            weights: Vec::new(),
             reach_at: Vec::new(),
             reach: Vec::new(),
             level: 0,
             pathways: Vec::new(),
             conds: Vec::new(),
         };
+        c.weights_for(&b, n_vars);
         let mut map: FxHashMap<NodeId, NodeId> = FxHashMap::default();
         c.level = c.copy(&b, b.level, &mut map)?;
         for p in &b.pathways {
@@ -95,6 +119,41 @@ impl Compiled {
         }
         c.tables();
         Some(c)
+    }
+
+    /// One weight per value of each variable, from a fixed seed, summing to 1 mod `P`.
+    fn weights_for(&mut self, b: &Built, n_vars: usize) {
+        let mut arity = vec![0u32; n_vars];
+        for n in &b.mdd.nodes {
+            if let Some(a) = arity.get_mut(n.var as usize) {
+                *a = (*a).max(n.len);
+            }
+        }
+        let mut seed = 0x5EED_0F7E_u64;
+        for a in arity {
+            self.weight_at
+                .push(u32::try_from(self.weights.len()).unwrap_or(u32::MAX));
+            let mut sum = 0u64;
+            for _ in 1..a {
+                let w = splitmix(&mut seed) % P;
+                sum = add(sum, w);
+                self.weights.push(w);
+            }
+            if a > 0 {
+                // The first value's weight makes the sum 1.
+                let first = add(1, P - sum);
+                let at = self.weights.len() - (a as usize - 1);
+                self.weights.insert(at, first);
+            }
+        }
+    }
+
+    fn weight(&self, var: u32, value: usize) -> u64 {
+        self.weight_at
+            .get(var as usize)
+            .and_then(|at| self.weights.get(*at as usize + value))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Copies `id` and everything below it (iteratively, in post-order).
@@ -139,9 +198,10 @@ impl Compiled {
             start,
             len: 0,
         });
-        self.support.extend(std::iter::repeat_n(0, self.words));
+        self.support.push(VarSet::default());
         self.lo.push(v);
         self.hi.push(v);
+        self.fp.push(leaf_fp(v));
         id
     }
 
@@ -151,27 +211,20 @@ impl Compiled {
         self.kids.extend_from_slice(kids);
         let len = u32::try_from(kids.len()).unwrap_or(0);
         self.nodes.push(NodeData { var, start, len });
-        let mut sup = vec![0u64; self.words];
+        let mut sup = VarSet::default();
         set_bit(&mut sup, var);
-        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        for k in kids {
-            for (w, x) in sup.iter_mut().zip(self.support_of(*k)) {
-                *w |= x;
-            }
+        let (mut lo, mut hi, mut fp) = (i64::MAX, i64::MIN, 0u64);
+        for (i, k) in kids.iter().enumerate() {
+            union(&mut sup, &self.support_of(*k));
             lo = lo.min(self.lo.get(*k as usize).copied().unwrap_or(0));
             hi = hi.max(self.hi.get(*k as usize).copied().unwrap_or(0));
+            let kf = self.fp.get(*k as usize).copied().unwrap_or(0);
+            fp = add(fp, mul(self.weight(var, i), kf));
         }
-        self.support.extend_from_slice(&sup);
+        self.support.push(sup);
         self.lo.push(lo);
         self.hi.push(hi);
-        match kids {
-            [a, b] => {
-                self.binary.insert((var, *a, *b), id);
-            }
-            _ => {
-                self.wide.insert((var, kids.into()), id);
-            }
-        }
+        self.fp.push(fp);
         id
     }
 
@@ -179,15 +232,22 @@ impl Compiled {
         u32::try_from(self.nodes.len()).unwrap_or(u32::MAX)
     }
 
-    fn support_of(&self, id: NodeId) -> &[u64] {
-        let at = id as usize * self.words;
-        self.support.get(at..at + self.words).unwrap_or(&[])
+    fn support_of(&self, id: NodeId) -> VarSet {
+        self.support.get(id as usize).copied().unwrap_or_default()
     }
 
     fn kids_of(&self, n: NodeData) -> &[NodeId] {
         self.kids
             .get(n.start as usize..(n.start + n.len) as usize)
             .unwrap_or(&[])
+    }
+
+    fn node(&self, id: NodeId) -> NodeData {
+        self.nodes.get(id as usize).copied().unwrap_or(NodeData {
+            var: LEAF,
+            start: 0,
+            len: 0,
+        })
     }
 
     /// Reach tables for the nodes of the level diagram (post-order: children first).
@@ -271,29 +331,30 @@ impl Compiled {
             .map(|p| sc.restrict(self, *p))
             .collect();
 
-        // Supports, per fact.
+        // Supports, per fact: whether it could change the level, and a bit set of pathways.
         let n_facts = program.facts.len();
-        let mut changes: Vec<Change> = vec![Change::default(); n_facts];
+        let pw = program.pathways.len().div_ceil(64).max(1);
+        let mut level_of = vec![false; n_facts];
+        let mut pathways_of = vec![0u64; n_facts * pw];
         let mut in_missing = vec![false; n_facts];
         let has_levels = !program.levels.is_empty();
         if has_levels {
-            for var in sc.support_vars(self, level) {
-                if let Some(f) = layout.var_fact.get(var).map(|f| *f as usize) {
-                    if let (Some(c), Some(m)) = (changes.get_mut(f), in_missing.get_mut(f)) {
-                        c.level = true;
+            for var in super::bits(&sc.support_of(self, level)) {
+                if let Some(f) = layout.var_fact.get(var as usize).map(|f| *f as usize) {
+                    if let (Some(c), Some(m)) = (level_of.get_mut(f), in_missing.get_mut(f)) {
+                        *c = true;
                         *m = true;
                     }
                 }
             }
         }
         for (pi, p) in pathways.iter().enumerate() {
-            let pi = u32::try_from(pi).unwrap_or(u32::MAX);
-            for var in sc.support_vars(self, *p) {
-                if let Some(f) = layout.var_fact.get(var).map(|f| *f as usize) {
-                    if let (Some(c), Some(m)) = (changes.get_mut(f), in_missing.get_mut(f)) {
-                        if c.pathways.last() != Some(&pi) {
-                            c.pathways.push(pi);
-                        }
+            for var in super::bits(&sc.support_of(self, *p)) {
+                if let Some(f) = layout.var_fact.get(var as usize).map(|f| *f as usize) {
+                    if let (Some(w), Some(m)) =
+                        (pathways_of.get_mut(f * pw + pi / 64), in_missing.get_mut(f))
+                    {
+                        *w |= 1u64 << (pi % 64);
                         *m = true;
                     }
                 }
@@ -301,38 +362,48 @@ impl Compiled {
         }
         // Most decisive first: the highest level a fact could lead to, then the most urgent
         // pathway it could change, then declaration order.
-        let reach = if has_levels {
-            sc.reach(self, level)
-        } else {
-            Vec::new()
-        };
         let mut fact_reach = vec![0u16; n_facts];
-        for (var, r) in reach.iter().enumerate() {
-            if let Some(f) = layout.var_fact.get(var).map(|f| *f as usize) {
-                if let Some(x) = fact_reach.get_mut(f) {
-                    *x = (*x).max(*r);
+        if has_levels {
+            sc.reach(self, level, |var, r| {
+                if let Some(x) = layout
+                    .var_fact
+                    .get(var)
+                    .and_then(|f| fact_reach.get_mut(*f as usize))
+                {
+                    *x = (*x).max(r);
                 }
-            }
+            });
         }
+        let first_pathway = |f: usize| {
+            pathways_of
+                .get(f * pw..f * pw + pw)
+                .and_then(|w| super::bits(w).next())
+                .unwrap_or(u32::MAX)
+        };
         let mut missing: Vec<FactIdx> = (0..n_facts)
             .filter(|f| in_missing.get(*f).copied().unwrap_or(false))
             .filter_map(|f| u32::try_from(f).ok())
             .collect();
-        missing.sort_by_key(|f| {
+        missing.sort_unstable_by_key(|f| {
             let f = *f as usize;
             (
                 std::cmp::Reverse(fact_reach.get(f).copied().unwrap_or(0)),
-                changes
-                    .get(f)
-                    .and_then(|c| c.pathways.first().copied())
-                    .unwrap_or(u32::MAX),
+                first_pathway(f),
                 f,
             )
         });
-        let changes: Vec<Change> = missing
-            .iter()
-            .map(|f| changes.get(*f as usize).cloned().unwrap_or_default())
-            .collect();
+        let mut changes = Changes {
+            level: Vec::with_capacity(missing.len()),
+            pathways: Vec::with_capacity(missing.len() * pw),
+            words: pw,
+        };
+        for f in &missing {
+            let f = *f as usize;
+            changes.level.push(level_of.get(f).copied().unwrap_or(false));
+            changes
+                .pathways
+                .extend_from_slice(pathways_of.get(f * pw..f * pw + pw).unwrap_or(&[]));
+        }
 
         let bounds = if has_levels {
             let (lo, hi) = sc.bounds(self, level);
@@ -389,53 +460,87 @@ fn set_bit(words: &mut [u64], var: u32) {
     }
 }
 
+fn add(a: u64, b: u64) -> u64 {
+    let s = a + b;
+    if s >= P {
+        s - P
+    } else {
+        s
+    }
+}
+
+fn mul(a: u64, b: u64) -> u64 {
+    let z = u128::from(a) * u128::from(b);
+    // 2^61 = 1 mod P: fold the high bits onto the low ones.
+    let folded = (z as u64 & P) + ((z >> 61) as u64);
+    if folded >= P {
+        folded - P
+    } else {
+        folded
+    }
+}
+
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn leaf_fp(v: i64) -> u64 {
+    let mut s = v as u64;
+    splitmix(&mut s) % P
+}
+
 thread_local! {
     static SCRATCH_SPACE: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// Per-thread working space for restriction, reused across evaluations: memo tables are
-/// stamped with a generation instead of being cleared.
+/// Per-thread working space for restriction, reused across evaluations: the per-node tables
+/// are stamped with a generation instead of being cleared.
 #[derive(Default)]
 struct Scratch {
     gen: u32,
-    /// Per compiled node: the generation its memo entry belongs to, and the entry.
+    /// Per compiled node: the generation its entry belongs to.
     memo_gen: Vec<u32>,
-    memo: Vec<Ref>,
+    /// Per compiled node: the node its restriction is (itself when it still tests its variable).
+    alias: Vec<Ref>,
+    /// Per compiled node that still tests its variable after restriction: its restricted data.
+    data: Vec<Data>,
     /// Per compiled node: the generation it was last visited in by a traversal.
     seen_gen: Vec<u32>,
     /// Per variable: the child a known fact selects, or `UNKNOWN`.
     known: Vec<u32>,
-    known_mask: Vec<u64>,
-    /// Nodes made while restricting.
-    nodes: Vec<NodeData>,
-    kids: Vec<Ref>,
-    support: Vec<u64>,
-    lo: Vec<i64>,
-    hi: Vec<i64>,
-    unique: FxHashMap<(u32, Ref, Ref), Ref>,
-    wide: FxHashMap<(u32, Vec<Ref>), Ref>,
+    known_mask: VarSet,
+    /// Pairs of restricted functions proved equal in this generation.
+    equal: FxHashSet<(Ref, Ref)>,
+}
+
+/// A restricted function's support, bounds and fingerprint.
+#[derive(Debug, Clone, Copy, Default)]
+struct Data {
+    support: VarSet,
+    lo: i64,
+    hi: i64,
+    fp: u64,
 }
 
 impl Scratch {
     fn begin(&mut self, c: &Compiled, program: &Program, layout: &Layout, facts: &[Option<i64>]) {
         self.gen = self.gen.wrapping_add(1);
-        if self.gen == 0 || self.memo_gen.len() < c.nodes.len() {
+        let n = c.nodes.len();
+        if self.gen == 0 || self.memo_gen.len() != n {
             self.gen = 1;
-            self.memo_gen = vec![0; c.nodes.len()];
-            self.memo = vec![0; c.nodes.len()];
-            self.seen_gen = vec![0; c.nodes.len()];
+            self.memo_gen = vec![0; n];
+            self.alias = vec![0; n];
+            self.data = vec![Data::default(); n];
+            self.seen_gen = vec![0; n];
         }
         self.known.clear();
         self.known.resize(c.n_vars, UNKNOWN);
-        self.known_mask.clear();
-        self.known_mask.resize(c.words, 0);
-        self.nodes.clear();
-        self.kids.clear();
-        self.support.clear();
-        self.lo.clear();
-        self.hi.clear();
-        self.unique.clear();
-        self.wide.clear();
+        self.known_mask = VarSet::default();
+        self.equal.clear();
         for (i, (fact, value)) in program.facts.iter().zip(facts).enumerate() {
             let Some(v) = *value else {
                 continue;
@@ -445,7 +550,7 @@ impl Scratch {
             };
             match &fact.ty {
                 FactTy::Bool | FactTy::Enum(_) => {
-                    self.know(first, u32::try_from(v).unwrap_or(UNKNOWN))
+                    self.know(first, u32::try_from(v).unwrap_or(UNKNOWN));
                 }
                 FactTy::Int { .. } => {
                     // The class of `v`: the last representative at or below it.
@@ -473,176 +578,182 @@ impl Scratch {
         }
     }
 
-    fn support_of<'a>(&'a self, c: &'a Compiled, r: Ref) -> &'a [u64] {
-        if r & SCRATCH == 0 {
-            c.support_of(r)
+    /// Whether `r` (a result of `restrict`) has its restricted data here rather than compiled.
+    fn own(&self, r: Ref) -> bool {
+        let i = r as usize;
+        self.memo_gen.get(i) == Some(&self.gen) && self.alias.get(i) == Some(&r)
+    }
+
+    /// The restricted support, bounds and fingerprint of `r` (a result of `restrict`).
+    fn data_of(&self, c: &Compiled, r: Ref) -> Data {
+        let i = r as usize;
+        if self.own(r) {
+            self.data.get(i).copied().unwrap_or_default()
         } else {
-            let at = (r & !SCRATCH) as usize * c.words;
-            self.support.get(at..at + c.words).unwrap_or(&[])
+            Data {
+                support: c.support_of(r),
+                lo: c.lo.get(i).copied().unwrap_or(0),
+                hi: c.hi.get(i).copied().unwrap_or(0),
+                fp: c.fp.get(i).copied().unwrap_or(0),
+            }
         }
+    }
+
+    fn support_of(&self, c: &Compiled, r: Ref) -> VarSet {
+        self.data_of(c, r).support
     }
 
     fn bounds(&self, c: &Compiled, r: Ref) -> (i64, i64) {
-        let i = (r & !SCRATCH) as usize;
-        let (lo, hi) = if r & SCRATCH == 0 {
-            (&c.lo, &c.hi)
-        } else {
-            (&self.lo, &self.hi)
-        };
-        (
-            lo.get(i).copied().unwrap_or(0),
-            hi.get(i).copied().unwrap_or(0),
-        )
+        let d = self.data_of(c, r);
+        (d.lo, d.hi)
     }
 
+    /// The value of `r` when its restricted function is constant.
     fn leaf_value(&self, c: &Compiled, r: Ref) -> Option<i64> {
-        if r & SCRATCH != 0 {
-            return None;
-        }
         let d = c.nodes.get(r as usize)?;
         (d.var == LEAF).then(|| c.leaf_values.get(d.start as usize).copied())?
     }
 
-    /// The variables `r` depends on.
-    fn support_vars(&self, c: &Compiled, r: Ref) -> Vec<usize> {
-        let mut out = Vec::new();
-        for (wi, w) in self.support_of(c, r).iter().enumerate() {
-            let mut w = *w;
-            while w != 0 {
-                out.push(wi * 64 + w.trailing_zeros() as usize);
-                w &= w - 1;
-            }
-        }
-        out
-    }
-
-    /// `id` with the known facts substituted, reduced: it tests a variable exactly when the
-    /// restricted function depends on it.
+    /// The restriction of `id` by the known facts: a node testing an unknown variable on which
+    /// the restricted function depends, or a leaf, or an untouched compiled node.
     fn restrict(&mut self, c: &Compiled, id: NodeId) -> Ref {
         let i = id as usize;
-        let untouched = c
-            .support_of(id)
-            .iter()
-            .zip(&self.known_mask)
-            .all(|(a, b)| a & b == 0);
-        if untouched {
-            return id;
+        match c.support.get(i) {
+            Some(sup) if meets(sup, &self.known_mask) => {}
+            _ => return id,
         }
         if self.memo_gen.get(i) == Some(&self.gen) {
-            if let Some(r) = self.memo.get(i) {
+            if let Some(r) = self.alias.get(i) {
                 return *r;
             }
         }
-        let Some(d) = c.nodes.get(i).copied() else {
-            return id;
-        };
+        let d = c.node(id);
         let known = self.known.get(d.var as usize).copied().unwrap_or(UNKNOWN);
-        let kids = c.kids_of(d);
-        let r = match kids.get(known as usize) {
-            Some(k) if known != UNKNOWN => self.restrict(c, *k),
-            _ => {
-                let mut out: Vec<Ref> = Vec::with_capacity(kids.len());
-                for k in kids {
-                    out.push(self.restrict(c, *k));
-                }
-                self.mk(c, d.var, out)
-            }
-        };
-        if let (Some(g), Some(m)) = (self.memo_gen.get_mut(i), self.memo.get_mut(i)) {
-            *g = self.gen;
-            *m = r;
-        }
-        r
-    }
-
-    fn mk(&mut self, c: &Compiled, var: u32, kids: Vec<Ref>) -> Ref {
-        if let [k0, rest @ ..] = kids.as_slice() {
-            if rest.iter().all(|k| k == k0) {
-                return *k0;
-            }
-        }
-        // INVARIANT: a node whose children are all compiled nodes may itself be compiled; a
-        // node with a child made here cannot be (that child's function is not compiled), so
-        // looking in both unique tables keeps restricted diagrams reduced.
-        if kids.iter().all(|k| k & SCRATCH == 0) {
-            let found = match kids.as_slice() {
-                [a, b] => c.binary.get(&(var, *a, *b)).copied(),
-                _ => c.wide.get(&(var, kids.clone().into_boxed_slice())).copied(),
-            };
-            if let Some(id) = found {
-                return id;
-            }
-        }
-        if let [a, b] = kids.as_slice() {
-            if let Some(r) = self.unique.get(&(var, *a, *b)) {
-                return *r;
-            }
-        } else if let Some(r) = self.wide.get(&(var, kids.clone())) {
-            return *r;
-        }
-        let r = u32::try_from(self.nodes.len()).unwrap_or(0) | SCRATCH;
-        let mut sup = vec![0u64; c.words];
-        set_bit(&mut sup, var);
-        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        for k in &kids {
-            for (w, x) in sup.iter_mut().zip(self.support_of(c, *k)) {
-                *w |= x;
-            }
-            let (a, b) = self.bounds(c, *k);
-            lo = lo.min(a);
-            hi = hi.max(b);
-        }
-        let start = u32::try_from(self.kids.len()).unwrap_or(u32::MAX);
-        let len = u32::try_from(kids.len()).unwrap_or(0);
-        self.nodes.push(NodeData { var, start, len });
-        self.kids.extend_from_slice(&kids);
-        self.support.extend_from_slice(&sup);
-        self.lo.push(lo);
-        self.hi.push(hi);
-        if let [a, b] = kids.as_slice() {
-            self.unique.insert((var, *a, *b), r);
+        let r = if known != UNKNOWN && known < d.len {
+            let k = c.kids.get((d.start + known) as usize).copied().unwrap_or(id);
+            self.restrict(c, k)
         } else {
-            self.wide.insert((var, kids), r);
+            self.essential_or_alias(c, id, d)
+        };
+        if let (Some(g), Some(a)) = (self.memo_gen.get_mut(i), self.alias.get_mut(i)) {
+            *g = self.gen;
+            *a = r;
         }
         r
     }
 
-    /// Per variable, one more than the highest level reachable below a node of the restricted
-    /// level diagram `root` that tests it (0: not tested).
-    fn reach(&mut self, c: &Compiled, root: Ref) -> Vec<u16> {
-        let mut out = vec![0u16; c.n_vars];
-        let mut seen_scratch = vec![false; self.nodes.len()];
+    /// Restricts the children of `id` (which tests an unknown variable): when they are all the
+    /// same function, that function; otherwise `id`, with its restricted data recorded.
+    fn essential_or_alias(&mut self, c: &Compiled, id: NodeId, d: NodeData) -> Ref {
+        let w = c.weight_at.get(d.var as usize).copied().unwrap_or(0) as usize;
+        let first = c.kids.get(d.start as usize).copied().unwrap_or(id);
+        let r0 = self.restrict(c, first);
+        let d0 = self.data_of(c, r0);
+        let mut acc = Data {
+            fp: mul(c.weights.get(w).copied().unwrap_or(0), d0.fp),
+            ..d0
+        };
+        let mut all_same = true;
+        for j in 1..d.len {
+            let k = c.kids.get((d.start + j) as usize).copied().unwrap_or(id);
+            let r = self.restrict(c, k);
+            let dk = self.data_of(c, r);
+            if all_same && r != r0 && (dk.fp != d0.fp || !self.equal(c, r0, r)) {
+                all_same = false;
+            }
+            acc.lo = acc.lo.min(dk.lo);
+            acc.hi = acc.hi.max(dk.hi);
+            acc.fp = add(
+                acc.fp,
+                mul(c.weights.get(w + j as usize).copied().unwrap_or(0), dk.fp),
+            );
+            union(&mut acc.support, &dk.support);
+        }
+        if all_same {
+            return r0;
+        }
+        set_bit(&mut acc.support, d.var);
+        let i = id as usize;
+        if let Some(slot) = self.data.get_mut(i) {
+            *slot = acc;
+        }
+        // Recorded before the caller records the alias, so that `own(id)` holds from here on.
+        if let (Some(g), Some(a)) = (self.memo_gen.get_mut(i), self.alias.get_mut(i)) {
+            *g = self.gen;
+            *a = id;
+        }
+        id
+    }
+
+    /// Whether two restricted functions (results of `restrict`) are equal, exactly: they are
+    /// compared child by child on their top variable. Called only when their fingerprints agree.
+    fn equal(&mut self, c: &Compiled, a: Ref, b: Ref) -> bool {
+        if a == b {
+            return true;
+        }
+        let (x, y) = (self.data_of(c, a), self.data_of(c, b));
+        if x.fp != y.fp || x.lo != y.lo || x.hi != y.hi || x.support != y.support {
+            return false;
+        }
+        // INVARIANT: compiled nodes are reduced and unique, so two untouched nodes (or two
+        // leaves) that are different nodes are different functions.
+        let (da, db) = (c.node(a), c.node(b));
+        if (!self.own(a) && !self.own(b)) || da.var == LEAF || db.var == LEAF {
+            return false;
+        }
+        let (x, y) = if a < b { (a, b) } else { (b, a) };
+        if self.equal.contains(&(x, y)) {
+            return true;
+        }
+        let top = da.var.min(db.var);
+        let n = if da.var == top { da.len } else { db.len };
+        for j in 0..n {
+            let ka = if da.var == top {
+                c.kids.get((da.start + j) as usize).copied().unwrap_or(a)
+            } else {
+                a
+            };
+            let kb = if db.var == top {
+                c.kids.get((db.start + j) as usize).copied().unwrap_or(b)
+            } else {
+                b
+            };
+            let (ra, rb) = (self.restrict(c, ka), self.restrict(c, kb));
+            if !self.equal(c, ra, rb) {
+                return false;
+            }
+        }
+        self.equal.insert((x, y));
+        true
+    }
+
+    /// Calls `f(var, reach)` for the variables of the restricted level diagram `root`: `reach` is
+    /// one more than the highest level reachable below a node testing `var`.
+    fn reach(&mut self, c: &Compiled, root: Ref, mut f: impl FnMut(usize, u16)) {
         let mut stack = vec![root];
         while let Some(r) = stack.pop() {
-            if r & SCRATCH == 0 {
-                let i = r as usize;
-                match self.seen_gen.get_mut(i) {
-                    Some(g) if *g != self.gen => *g = self.gen,
-                    _ => continue,
-                }
+            let i = r as usize;
+            match self.seen_gen.get_mut(i) {
+                Some(g) if *g != self.gen => *g = self.gen,
+                _ => continue,
+            }
+            if !self.own(r) {
                 if let Some(t) = c.table(r) {
-                    for (a, b) in out.iter_mut().zip(t) {
-                        *a = (*a).max(*b);
+                    for (var, x) in t.iter().enumerate() {
+                        if *x != 0 {
+                            f(var, *x);
+                        }
                     }
                 }
                 continue;
             }
-            let i = (r & !SCRATCH) as usize;
-            match seen_scratch.get_mut(i) {
-                Some(s) if !*s => *s = true,
-                _ => continue,
-            }
-            let Some(d) = self.nodes.get(i).copied() else {
-                continue;
-            };
-            let here = reach_value(self.hi.get(i).copied().unwrap_or(0));
-            if let Some(slot) = out.get_mut(d.var as usize) {
-                *slot = (*slot).max(here);
-            }
-            if let Some(ks) = self.kids.get(d.start as usize..(d.start + d.len) as usize) {
-                stack.extend_from_slice(ks);
+            let d = c.node(r);
+            f(d.var as usize, reach_value(self.data_of(c, r).hi));
+            for j in 0..d.len {
+                let k = c.kids.get((d.start + j) as usize).copied().unwrap_or(r);
+                let rk = self.restrict(c, k);
+                stack.push(rk);
             }
         }
-        out
     }
 }

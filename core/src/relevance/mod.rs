@@ -72,15 +72,18 @@ impl Layout {
     ) -> Layout {
         let mut consts: Vec<BTreeSet<i64>> = vec![BTreeSet::new(); facts.len()];
         let mut complex = vec![false; facts.len()];
+        let mut uses = vec![0usize; facts.len()];
         for e in exprs {
             collect_int_usage(e, &mut consts, &mut complex);
+            e.visit_facts(&mut |f| {
+                if let Some(u) = uses.get_mut(f as usize) {
+                    *u += 1;
+                }
+            });
         }
-        let mut first_var = Vec::with_capacity(facts.len());
+        let mut first_var = vec![0u32; facts.len()];
         let mut reps = Vec::with_capacity(facts.len());
-        let mut var_fact = Vec::new();
         for (i, f) in facts.iter().enumerate() {
-            first_var.push(u32::try_from(var_fact.len()).unwrap_or(u32::MAX));
-            let fi = u32::try_from(i).unwrap_or(u32::MAX);
             let r = match &f.ty {
                 FactTy::Int { lo, hi } => {
                     let (lo, hi) = (*lo, *hi);
@@ -102,11 +105,29 @@ impl Layout {
                 _ => Vec::new(),
             };
             reps.push(r);
+        }
+        // Variable order: the facts read most often first (ties in declaration order). Hub
+        // facts such as age split the rules; near the top they keep the diagrams small, and a
+        // known fact near the top is cheap to restrict by.
+        let mut order: Vec<usize> = (0..facts.len()).collect();
+        order.sort_by_key(|f| std::cmp::Reverse(uses.get(*f).copied().unwrap_or(0)));
+        match std::env::var("THR_ORDER").as_deref() {
+            Ok("decl") => order.sort(),
+            Ok("rev") => { order.sort(); order.reverse() }
+            Ok("usesrev") => order.reverse(),
+            _ => {}
+        }
+        let mut var_fact = Vec::new();
+        for i in order {
+            let Some(f) = facts.get(i) else { continue };
+            if let Some(slot) = first_var.get_mut(i) {
+                *slot = u32::try_from(var_fact.len()).unwrap_or(u32::MAX);
+            }
             let n = match &f.ty {
                 FactTy::Set(codes) => codes.len().min(64),
                 _ => 1,
             };
-            var_fact.extend(std::iter::repeat_n(fi, n));
+            var_fact.extend(std::iter::repeat_n(u32::try_from(i).unwrap_or(u32::MAX), n));
         }
         Layout {
             first_var,
@@ -562,7 +583,7 @@ impl Lazy {
 pub(crate) struct Relevance {
     pub(crate) missing: Vec<FactIdx>,
     /// Per missing fact, in the same order: what it could change.
-    pub(crate) changes: Vec<Change>,
+    pub(crate) changes: Changes,
     /// The lowest and highest level rank over every completion of the unknown facts, when the
     /// rule set has levels and some condition is undecided.
     pub(crate) bounds: Option<(u32, u32)>,
@@ -572,13 +593,43 @@ pub(crate) struct Relevance {
     pub(crate) undecided: bool,
 }
 
-/// What one unknown fact could change.
+/// What each missing fact could change: whether the level, and which pathways (a bit set per
+/// fact, `words` words each), in the order of `Relevance::missing`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Change {
-    /// It could change the level.
-    pub(crate) level: bool,
-    /// Pathways (urgency indexes, most urgent first) it could add or remove.
-    pub(crate) pathways: Vec<u32>,
+pub(crate) struct Changes {
+    pub(crate) level: Vec<bool>,
+    pub(crate) pathways: Vec<u64>,
+    pub(crate) words: usize,
+}
+
+impl Changes {
+    /// Whether the `i`th missing fact could change the level.
+    pub(crate) fn level(&self, i: usize) -> bool {
+        self.level.get(i).copied().unwrap_or(false)
+    }
+
+    /// The pathways (urgency indexes, most urgent first) the `i`th missing fact could change.
+    pub(crate) fn pathways(&self, i: usize) -> impl Iterator<Item = u32> + '_ {
+        let at = i * self.words;
+        let words = self.pathways.get(at..at + self.words).unwrap_or(&[]);
+        bits(words)
+    }
+}
+
+/// The indexes of the set bits, in increasing order.
+pub(crate) fn bits(words: &[u64]) -> impl Iterator<Item = u32> + '_ {
+    words.iter().enumerate().flat_map(|(wi, w)| {
+        let mut w = *w;
+        let base = u32::try_from(wi * 64).unwrap_or(u32::MAX);
+        std::iter::from_fn(move || {
+            if w == 0 {
+                return None;
+            }
+            let b = w.trailing_zeros();
+            w &= w - 1;
+            Some(base + b)
+        })
+    })
 }
 
 /// Works out which unknown facts matter for this outcome: from the compiled diagrams when the
@@ -844,16 +895,18 @@ fn conservative(program: &Program, facts: &[Option<i64>], outcome: &Outcome) -> 
     let mut missing: Vec<FactIdx> = score.keys().copied().collect();
     missing.sort_by_key(|f| (std::cmp::Reverse(score.get(f).copied().unwrap_or(0)), *f));
     // Every listed fact may change the level and any pathway; the level may reach the top.
-    let all: Vec<u32> = (0..program.pathways.len())
-        .filter_map(|p| u32::try_from(p).ok())
-        .collect();
-    let changes = missing
-        .iter()
-        .map(|_| Change {
-            level: !program.levels.is_empty(),
-            pathways: all.clone(),
-        })
-        .collect();
+    let words = program.pathways.len().div_ceil(64).max(1);
+    let mut all = vec![0u64; words];
+    for p in 0..program.pathways.len() {
+        if let Some(w) = all.get_mut(p / 64) {
+            *w |= 1u64 << (p % 64);
+        }
+    }
+    let changes = Changes {
+        level: vec![!program.levels.is_empty(); missing.len()],
+        pathways: all.repeat(missing.len()),
+        words,
+    };
     let top = u32::try_from(program.levels.len()).unwrap_or(u32::MAX);
     Relevance {
         missing,
