@@ -354,7 +354,10 @@ fn practitioner_text(rs: &Ruleset, d: &Decision) -> String {
             .find(|x| x.id == id)
             .map_or_else(|| id.to_string(), |x| x.label.clone())
     };
-    let reach = d.could_reach.as_deref().filter(|r| Some(*r) != d.level.as_deref());
+    let reach = d
+        .could_reach
+        .as_deref()
+        .filter(|r| Some(*r) != d.level.as_deref());
     match (level, reach) {
         (Some(l), Some(r)) => s.push_str(&format!(
             "Level: at least {} [{}] — could still be {}",

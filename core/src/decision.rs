@@ -197,11 +197,12 @@ pub(crate) fn build_compact(
         pathways,
         categories: outcome.categories.clone(),
         provisional,
-        advisory: program.rules.iter().enumerate().any(|(i, r)| {
-            r.advisory
-                && (outcome.fired.get(i) == Some(&Tri::True)
-                    || rel.settled.as_ref().is_some_and(|(_, _, f)| f.contains(&i)))
-        }),
+        advisory: rel.advisory
+            || program.rules.iter().enumerate().any(|(i, r)| {
+                r.advisory
+                    && (outcome.fired.get(i) == Some(&Tri::True)
+                        || rel.settled.as_ref().is_some_and(|(_, _, f)| f.contains(&i)))
+            }),
         missing: rel.missing.clone(),
     }
 }
@@ -319,11 +320,12 @@ pub(crate) fn build(
         })
         .collect();
 
-    let advisory = program
-        .rules
-        .iter()
-        .zip(&fired)
-        .any(|(r, f)| r.advisory && *f);
+    let advisory = rel.advisory
+        || program
+            .rules
+            .iter()
+            .zip(&fired)
+            .any(|(r, f)| r.advisory && *f);
     Decision {
         level: level.and_then(level_id),
         could_reach: could_reach.and_then(level_id),

@@ -56,6 +56,14 @@ matrix m "M" {
   high when count(hi) >= 1 or count(lo) >= 2
   low when count(lo) >= 1
 }
+matrix sm "Scored" {
+  from s1
+  categories none, some, many
+  tier all { p, q, r }
+  score = 2 * count(all) + n1
+  many when score >= 6
+  some when score >= 3
+}
 "#;
 
 fn atom() -> impl Strategy<Value = String> {
@@ -72,6 +80,8 @@ fn atom() -> impl Strategy<Value = String> {
         (1..3i64).prop_map(|k| format!("count(s1) >= {k}")),
         Just("m >= low".to_string()),
         Just("m == high".to_string()),
+        Just("sm >= some".to_string()),
+        Just("sm == many".to_string()),
     ]
 }
 
@@ -88,15 +98,19 @@ fn cond() -> impl Strategy<Value = String> {
 fn effect() -> impl Strategy<Value = String> {
     prop_oneof![
         prop_oneof![Just("l1"), Just("l2"), Just("l3")].prop_map(|l| format!("level {l}")),
+        prop_oneof![Just("l1"), Just("l2"), Just("l3")].prop_map(|l| format!("level exactly {l}")),
         prop_oneof![Just("pa"), Just("pb"), Just("pc")].prop_map(|p| format!("pathway {p}")),
+        prop_oneof![Just("pa"), Just("pb"), Just("pc")]
+            .prop_map(|p| format!("pathway {p}, advisory")),
     ]
 }
 
 fn ruleset_src() -> impl Strategy<Value = String> {
     let rules = prop::collection::vec((cond(), effect()), 1..5);
     let indicators = prop::collection::vec((atom(), prop_oneof![Just("d1"), Just("d2")]), 0..4);
-    let floor =
-        proptest::option::of(atom().prop_filter("floors read facts only", |a| !a.starts_with('m')));
+    let floor = proptest::option::of(atom().prop_filter("floors read facts only", |a| {
+        !a.starts_with('m') && !a.starts_with("sm")
+    }));
     let post = proptest::option::of(prop_oneof![Just("level == l2"), Just("level >= l2")]);
     let stepup = any::<bool>();
     (rules, indicators, floor, post, stepup).prop_map(|(rules, indicators, floor, post, stepup)| {
@@ -109,6 +123,7 @@ fn ruleset_src() -> impl Strategy<Value = String> {
         }
         if let Some(f) = floor {
             s.push_str(&format!("rule fl {{ when {f} then m at least low cite g because \"f\" }}\n"));
+            s.push_str(&format!("rule fs {{ when {f} and b1 then sm at least some cite g because \"f\" }}\n"));
         }
         if stepup {
             s.push_str("rule up { when indicators(l2) >= 2 and domains(l2) >= 2 then level l3 cite g because \"u\" }\n");
@@ -130,7 +145,8 @@ fn partial_facts() -> impl Strategy<Value = Vec<Option<usize>>> {
 
 type Outcome = (Option<String>, Vec<String>);
 
-fn outcome(rs: &Ruleset, facts: &serde_json::Map<String, Value>) -> (Option<String>, Vec<String>) {
+/// The decision on a complete fact set: level, pathways, and whether the level is advisory.
+fn outcome(rs: &Ruleset, facts: &serde_json::Map<String, Value>) -> (Outcome, bool) {
     let f = rs
         .facts_from_value(&Value::Object(facts.clone()))
         .expect("generated facts are valid");
@@ -140,12 +156,33 @@ fn outcome(rs: &Ruleset, facts: &serde_json::Map<String, Value>) -> (Option<Stri
         Status::Complete,
         "a complete fact set is complete"
     );
-    (d.level, d.pathways)
+    assert_eq!(
+        d.could_reach, None,
+        "a complete decision has no upper bound"
+    );
+    ((d.level, d.pathways), d.advisory)
 }
 
-/// Brute force: every completion of the unknown facts; a fact is relevant when changing it
-/// alone changes the outcome for some completion.
-fn brute_force(rs: &Ruleset, known: &[Option<usize>]) -> (BTreeSet<String>, BTreeSet<Outcome>) {
+/// What brute force over every completion of the unknown facts finds.
+struct Truth {
+    /// Facts for which changing the fact alone changes the outcome for some completion.
+    relevant: BTreeSet<String>,
+    /// Per relevant fact: whether it can change the level, and the pathways it can change.
+    changes: std::collections::BTreeMap<String, (bool, BTreeSet<String>)>,
+    /// Every outcome (with its advisory flag) some completion gives.
+    outcomes: BTreeSet<(Outcome, bool)>,
+    /// The levels' ranks over the completions.
+    min_rank: Option<usize>,
+    max_rank: Option<usize>,
+}
+
+fn rank(level: &Option<String>) -> Option<usize> {
+    ["l1", "l2", "l3"]
+        .iter()
+        .position(|l| Some(*l) == level.as_deref())
+}
+
+fn brute_force(rs: &Ruleset, known: &[Option<usize>]) -> Truth {
     let doms = domains();
     let unknown: Vec<usize> = (0..doms.len()).filter(|i| known[*i].is_none()).collect();
     let mut assignment: Vec<usize> = known.iter().map(|k| k.unwrap_or(0)).collect();
@@ -174,24 +211,41 @@ fn brute_force(rs: &Ruleset, known: &[Option<usize>]) -> (BTreeSet<String>, BTre
         }
     }
     let mut relevant = BTreeSet::new();
+    let mut changes = std::collections::BTreeMap::new();
     for &u in &unknown {
-        'search: for (a, out) in &table {
+        let (mut level, mut pathways) = (false, BTreeSet::new());
+        for (a, ((lv, ps), _)) in &table {
             for v in 0..doms[u].1.len() {
                 let mut b = a.clone();
                 b[u] = v;
-                if table.get(&b) != Some(out) {
-                    relevant.insert(doms[u].0.to_string());
-                    break 'search;
+                let ((lv2, ps2), _) = &table[&b];
+                level |= lv != lv2;
+                for p in ps
+                    .iter()
+                    .filter(|p| !ps2.contains(p))
+                    .chain(ps2.iter().filter(|p| !ps.contains(p)))
+                {
+                    pathways.insert(p.clone());
                 }
             }
         }
+        if level || !pathways.is_empty() {
+            relevant.insert(doms[u].0.to_string());
+            changes.insert(doms[u].0.to_string(), (level, pathways));
+        }
     }
-    let outcomes = table.into_values().collect();
-    (relevant, outcomes)
+    let ranks: Vec<usize> = table.values().filter_map(|((l, _), _)| rank(l)).collect();
+    Truth {
+        relevant,
+        changes,
+        min_rank: ranks.iter().copied().min(),
+        max_rank: ranks.iter().copied().max(),
+        outcomes: table.into_values().collect(),
+    }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
     fn missing_is_exactly_what_brute_force_finds(src in ruleset_src(), known in partial_facts()) {
@@ -218,15 +272,36 @@ proptest! {
         prop_assert_eq!(c.pathways.iter().map(|p| info.pathways[*p as usize].id.clone()).collect::<Vec<_>>(), d.pathways.clone());
         prop_assert_eq!(c.missing.iter().map(|f| facts_info[*f as usize].id.clone()).collect::<Vec<_>>(), d.missing.iter().map(|x| x.fact.clone()).collect::<Vec<_>>());
         prop_assert_eq!(c.provisional, d.status == Status::Provisional);
-        let (relevant, outcomes) = brute_force(&rs, &known);
+        let truth = brute_force(&rs, &known);
         let got: BTreeSet<String> = d.missing.iter().map(|x| x.fact.clone()).collect();
-        prop_assert_eq!(&got, &relevant, "rules:\n{}", src);
-        prop_assert_eq!(d.status == Status::Provisional, !relevant.is_empty());
-        if relevant.is_empty() {
+        prop_assert_eq!(&got, &truth.relevant, "rules:\n{}", src);
+        prop_assert_eq!(d.status == Status::Provisional, !truth.relevant.is_empty());
+        // What each missing fact could change.
+        for m in &d.missing {
+            let (level, pathways) = &truth.changes[&m.fact];
+            prop_assert_eq!(m.changes.level, *level, "{} changes the level\nrules:\n{}", m.fact, src);
+            let got: BTreeSet<String> = m.changes.pathways.iter().cloned().collect();
+            prop_assert_eq!(&got, pathways, "pathways {} changes\nrules:\n{}", m.fact, src);
+        }
+        // The level is the lowest over the completions; could_reach the highest.
+        prop_assert_eq!(rank(&d.level), truth.min_rank, "level\nrules:\n{}", src);
+        prop_assert_eq!(c.level.map(|l| l as usize), truth.min_rank);
+        if d.status == Status::Provisional {
+            prop_assert_eq!(rank(&d.could_reach), truth.max_rank, "could_reach\nrules:\n{}", src);
+            prop_assert_eq!(c.could_reach.map(|l| l as usize), truth.max_rank);
+        } else {
+            prop_assert_eq!(&d.could_reach, &None);
+        }
+        if truth.relevant.is_empty() {
             // Every completion agrees, and the decision is that outcome.
+            let outcomes: BTreeSet<&Outcome> = truth.outcomes.iter().map(|(o, _)| o).collect();
             prop_assert_eq!(outcomes.len(), 1);
-            let only = outcomes.into_iter().next().unwrap();
-            prop_assert_eq!((d.level, d.pathways), only, "rules:\n{}", src);
+            let only = (*outcomes.iter().next().unwrap()).clone();
+            prop_assert_eq!((d.level.clone(), d.pathways.clone()), only, "rules:\n{}", src);
+            // Advisory when every completion is advisory.
+            if truth.outcomes.iter().all(|(_, a)| *a) {
+                prop_assert!(d.advisory, "advisory\nrules:\n{}", src);
+            }
         }
     }
 

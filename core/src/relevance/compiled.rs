@@ -71,6 +71,7 @@ pub(crate) struct Compiled {
     level: NodeId,
     pathways: Vec<NodeId>,
     conds: Vec<NodeId>,
+    advisory: NodeId,
 }
 
 impl Compiled {
@@ -105,6 +106,7 @@ impl Compiled {
             level: 0,
             pathways: Vec::new(),
             conds: Vec::new(),
+            advisory: 0,
         };
         c.weights_for(&b, n_vars);
         let mut map: FxHashMap<NodeId, NodeId> = FxHashMap::default();
@@ -117,6 +119,7 @@ impl Compiled {
             let id = c.copy(&b, *r, &mut map)?;
             c.conds.push(id);
         }
+        c.advisory = c.copy(&b, b.advisory, &mut map)?;
         c.tables();
         Some(c)
     }
@@ -399,7 +402,9 @@ impl Compiled {
         };
         for f in &missing {
             let f = *f as usize;
-            changes.level.push(level_of.get(f).copied().unwrap_or(false));
+            changes
+                .level
+                .push(level_of.get(f).copied().unwrap_or(false));
             changes
                 .pathways
                 .extend_from_slice(pathways_of.get(f * pw..f * pw + pw).unwrap_or(&[]));
@@ -440,12 +445,17 @@ impl Compiled {
         } else {
             None
         };
+        let advisory = {
+            let r = sc.restrict(self, self.advisory);
+            sc.bounds(self, r).0 != 0
+        };
         Relevance {
             missing,
             changes,
             bounds,
             settled,
             undecided: false,
+            advisory,
         }
     }
 }
@@ -630,7 +640,11 @@ impl Scratch {
         let d = c.node(id);
         let known = self.known.get(d.var as usize).copied().unwrap_or(UNKNOWN);
         let r = if known != UNKNOWN && known < d.len {
-            let k = c.kids.get((d.start + known) as usize).copied().unwrap_or(id);
+            let k = c
+                .kids
+                .get((d.start + known) as usize)
+                .copied()
+                .unwrap_or(id);
             self.restrict(c, k)
         } else {
             self.essential_or_alias(c, id, d)

@@ -113,7 +113,10 @@ impl Layout {
         order.sort_by_key(|f| std::cmp::Reverse(uses.get(*f).copied().unwrap_or(0)));
         match std::env::var("THR_ORDER").as_deref() {
             Ok("decl") => order.sort(),
-            Ok("rev") => { order.sort(); order.reverse() }
+            Ok("rev") => {
+                order.sort();
+                order.reverse()
+            }
             Ok("usesrev") => order.reverse(),
             _ => {}
         }
@@ -591,6 +594,8 @@ pub(crate) struct Relevance {
     pub(crate) settled: Option<(Option<u32>, Vec<u32>, Vec<usize>)>,
     /// Unknown facts leave some condition undecided, and `missing` was not worked out.
     pub(crate) undecided: bool,
+    /// Some advisory rule fires in every completion of the unknown facts.
+    pub(crate) advisory: bool,
 }
 
 /// What each missing fact could change: whether the level, and which pathways (a bit set per
@@ -665,6 +670,8 @@ pub(crate) struct Built {
     level: NodeId,
     pathways: Vec<NodeId>,
     conds: Vec<NodeId>,
+    /// Whether some advisory rule fires.
+    advisory: NodeId,
 }
 
 /// Builds the outcome's diagrams over the unknown facts (known facts substituted, conditions
@@ -850,13 +857,22 @@ pub(crate) fn build(
         *slot = s.mdd.reduce(Op::Or, parts, 0);
     }
 
-    let conds = if all_rules {
+    let conds: Vec<NodeId> = if all_rules {
         (0..program.rules.len())
             .map(|i| lz.cond(&mut s, i, outcome))
             .collect()
     } else {
         Vec::new()
     };
+    // Advice only when some advisory rule fires.
+    let advisory_conds = program
+        .rules
+        .iter()
+        .zip(&conds)
+        .filter(|(r, _)| r.advisory)
+        .map(|(_, c)| *c)
+        .collect();
+    let advisory = s.mdd.reduce(Op::Or, advisory_conds, 0);
     if s.mdd.over {
         return None;
     }
@@ -864,6 +880,7 @@ pub(crate) fn build(
         level: s.level,
         pathways,
         conds,
+        advisory,
         mdd: s.mdd,
     })
 }
@@ -914,6 +931,7 @@ fn conservative(program: &Program, facts: &[Option<i64>], outcome: &Outcome) -> 
         bounds: outcome.level.map(|l| (l, top.max(l))),
         settled: None,
         undecided: false,
+        advisory: false,
     }
 }
 
