@@ -1,7 +1,9 @@
 //! The benchmark workload written four ways (Thresholds, hand-written Rust, Rego on regorus, JDM on
 //! zen-engine): checks that all four agree on every generated referral, then times them side by side.
 //!
-//! `thresholds-bench [--quick] [--n N] [--seed S] [--passes P] [--stream N]`
+//! `thresholds-bench [--quick] [--sparse] [--n N] [--seed S] [--passes P] [--stream N]`
+//!
+//! `--sparse` prints only the sparse table (the shipped rules, `missing` on and off).
 //!
 //! For `scripts/bench-hosts.sh`: `--emit-referrals PATH` writes the N seeded referrals as JSON
 //! lines and exits; `--time-json LINES --sample K --sample-out PATH` times the Rust JSON entry
@@ -10,6 +12,7 @@
 mod hosts;
 mod native;
 mod rego;
+mod sparse;
 mod workload;
 mod zen;
 
@@ -121,6 +124,7 @@ impl Out {
 #[derive(Debug)]
 pub(crate) struct Args {
     quick: bool,
+    sparse: bool,
     n: usize,
     seed: u64,
     passes: usize,
@@ -134,6 +138,7 @@ pub(crate) struct Args {
 fn args() -> Result<Args, String> {
     let mut a = Args {
         quick: false,
+        sparse: false,
         n: 0,
         seed: 20_260_601,
         passes: 7,
@@ -152,6 +157,7 @@ fn args() -> Result<Args, String> {
         };
         match x.as_str() {
             "--quick" => a.quick = true,
+            "--sparse" => a.sparse = true,
             "--n" => a.n = usize::try_from(num("--n")?).unwrap_or(0),
             "--seed" => a.seed = num("--seed")?,
             "--passes" => a.passes = usize::try_from(num("--passes")?).unwrap_or(1).max(1),
@@ -165,7 +171,7 @@ fn args() -> Result<Args, String> {
                     _ => a.sample_out = Some(v),
                 }
             }
-            other => return Err(format!("unknown argument `{other}`; usage: thresholds-bench [--quick] [--n N] [--seed S] [--passes P] [--stream N] [--emit-referrals PATH] [--time-json LINES [--sample K] [--sample-out PATH]]")),
+            other => return Err(format!("unknown argument `{other}`; usage: thresholds-bench [--quick] [--sparse] [--n N] [--seed S] [--passes P] [--stream N] [--emit-referrals PATH] [--time-json LINES [--sample K] [--sample-out PATH]]")),
         }
     }
     if a.n == 0 {
@@ -342,6 +348,11 @@ fn run() -> Result<i32, String> {
         hosts::emit(path, a.seed, a.n)?;
         return Ok(0);
     }
+    if a.sparse {
+        let shipped = Ruleset::builtin().map_err(|e| e.to_json())?;
+        sparse::run(&a, &shipped)?;
+        return Ok(0);
+    }
     let rs = thresholds_rules()?;
     if let Some(lines) = &a.time_json {
         let out = a.sample_out.as_deref().unwrap_or("/dev/null");
@@ -372,6 +383,8 @@ fn run() -> Result<i32, String> {
         return Ok(0);
     }
     timings::run(&a, &rs, &mut vm, &zd, &inp)?;
+    let shipped = Ruleset::builtin().map_err(|e| e.to_json())?;
+    sparse::run(&a, &shipped)?;
     Ok(0)
 }
 

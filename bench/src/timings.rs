@@ -53,7 +53,7 @@ fn interleaved(cases: &mut [Case<'_>], passes: usize, items: usize) -> Result<Ve
     Ok(samples.into_iter().map(stat).collect())
 }
 
-fn fmt_ns(x: f64) -> String {
+pub(crate) fn fmt_ns(x: f64) -> String {
     if x >= 1_000_000.0 {
         format!("{:.2} ms", x / 1_000_000.0)
     } else if x >= 100_000.0 {

@@ -54,13 +54,8 @@ pub(crate) struct Compiled {
     kids: Vec<NodeId>,
     leaf_values: Vec<i64>,
     n_vars: usize,
-    /// Per node, the variables it depends on.
-    support: Vec<VarSet>,
-    /// Per node, its lowest and highest leaf.
-    lo: Vec<i64>,
-    hi: Vec<i64>,
-    /// Per node, the fingerprint of its function.
-    fp: Vec<u64>,
+    /// Per node: the variables it depends on, its lowest and highest leaf, its fingerprint.
+    data: Vec<Data>,
     /// Per variable, the offset in `weights` of one weight per value (they sum to 1 mod `P`).
     weight_at: Vec<u32>,
     weights: Vec<u64>,
@@ -95,10 +90,7 @@ impl Compiled {
             kids: Vec::new(),
             leaf_values: Vec::new(),
             n_vars,
-            support: Vec::new(),
-            lo: Vec::new(),
-            hi: Vec::new(),
-            fp: Vec::new(),
+            data: Vec::new(),
             weight_at: Vec::new(),
             weights: Vec::new(),
             reach_at: Vec::new(),
@@ -201,10 +193,12 @@ impl Compiled {
             start,
             len: 0,
         });
-        self.support.push(VarSet::default());
-        self.lo.push(v);
-        self.hi.push(v);
-        self.fp.push(leaf_fp(v));
+        self.data.push(Data {
+            support: VarSet::default(),
+            lo: v,
+            hi: v,
+            fp: leaf_fp(v),
+        });
         id
     }
 
@@ -219,15 +213,18 @@ impl Compiled {
         let (mut lo, mut hi, mut fp) = (i64::MAX, i64::MIN, 0u64);
         for (i, k) in kids.iter().enumerate() {
             union(&mut sup, &self.support_of(*k));
-            lo = lo.min(self.lo.get(*k as usize).copied().unwrap_or(0));
-            hi = hi.max(self.hi.get(*k as usize).copied().unwrap_or(0));
-            let kf = self.fp.get(*k as usize).copied().unwrap_or(0);
+            let kd = self.data.get(*k as usize).copied().unwrap_or_default();
+            lo = lo.min(kd.lo);
+            hi = hi.max(kd.hi);
+            let kf = kd.fp;
             fp = add(fp, mul(self.weight(var, i), kf));
         }
-        self.support.push(sup);
-        self.lo.push(lo);
-        self.hi.push(hi);
-        self.fp.push(fp);
+        self.data.push(Data {
+            support: sup,
+            lo,
+            hi,
+            fp,
+        });
         id
     }
 
@@ -236,7 +233,10 @@ impl Compiled {
     }
 
     fn support_of(&self, id: NodeId) -> VarSet {
-        self.support.get(id as usize).copied().unwrap_or_default()
+        self.data
+            .get(id as usize)
+            .map(|d| d.support)
+            .unwrap_or_default()
     }
 
     fn kids_of(&self, n: NodeData) -> &[NodeId] {
@@ -284,7 +284,7 @@ impl Compiled {
                         }
                     }
                 }
-                let here = reach_value(self.hi.get(id).copied().unwrap_or(0));
+                let here = reach_value(self.data.get(id).map_or(0, |d| d.hi));
                 if let Some(slot) = t.get_mut(d.var as usize) {
                     *slot = (*slot).max(here);
                 }
@@ -512,10 +512,9 @@ thread_local! {
 #[derive(Default)]
 struct Scratch {
     gen: u32,
-    /// Per compiled node: the generation its entry belongs to.
-    memo_gen: Vec<u32>,
-    /// Per compiled node: the node its restriction is (itself when it still tests its variable).
-    alias: Vec<Ref>,
+    /// Per compiled node: the generation its entry belongs to, and the node its restriction is
+    /// (itself when it still tests its variable).
+    memo: Vec<(u32, Ref)>,
     /// Per compiled node that still tests its variable after restriction: its restricted data.
     data: Vec<Data>,
     /// Per compiled node: the generation it was last visited in by a traversal.
@@ -540,10 +539,9 @@ impl Scratch {
     fn begin(&mut self, c: &Compiled, program: &Program, layout: &Layout, facts: &[Option<i64>]) {
         self.gen = self.gen.wrapping_add(1);
         let n = c.nodes.len();
-        if self.gen == 0 || self.memo_gen.len() != n {
+        if self.gen == 0 || self.memo.len() != n {
             self.gen = 1;
-            self.memo_gen = vec![0; n];
-            self.alias = vec![0; n];
+            self.memo = vec![(0, 0); n];
             self.data = vec![Data::default(); n];
             self.seen_gen = vec![0; n];
         }
@@ -590,8 +588,7 @@ impl Scratch {
 
     /// Whether `r` (a result of `restrict`) has its restricted data here rather than compiled.
     fn own(&self, r: Ref) -> bool {
-        let i = r as usize;
-        self.memo_gen.get(i) == Some(&self.gen) && self.alias.get(i) == Some(&r)
+        self.memo.get(r as usize) == Some(&(self.gen, r))
     }
 
     /// The restricted support, bounds and fingerprint of `r` (a result of `restrict`).
@@ -600,12 +597,7 @@ impl Scratch {
         if self.own(r) {
             self.data.get(i).copied().unwrap_or_default()
         } else {
-            Data {
-                support: c.support_of(r),
-                lo: c.lo.get(i).copied().unwrap_or(0),
-                hi: c.hi.get(i).copied().unwrap_or(0),
-                fp: c.fp.get(i).copied().unwrap_or(0),
-            }
+            c.data.get(i).copied().unwrap_or_default()
         }
     }
 
@@ -628,12 +620,12 @@ impl Scratch {
     /// the restricted function depends, or a leaf, or an untouched compiled node.
     fn restrict(&mut self, c: &Compiled, id: NodeId) -> Ref {
         let i = id as usize;
-        match c.support.get(i) {
-            Some(sup) if meets(sup, &self.known_mask) => {}
+        match c.data.get(i) {
+            Some(d) if meets(&d.support, &self.known_mask) => {}
             _ => return id,
         }
-        if self.memo_gen.get(i) == Some(&self.gen) {
-            if let Some(r) = self.alias.get(i) {
+        if let Some((g, r)) = self.memo.get(i) {
+            if *g == self.gen {
                 return *r;
             }
         }
@@ -649,9 +641,8 @@ impl Scratch {
         } else {
             self.essential_or_alias(c, id, d)
         };
-        if let (Some(g), Some(a)) = (self.memo_gen.get_mut(i), self.alias.get_mut(i)) {
-            *g = self.gen;
-            *a = r;
+        if let Some(m) = self.memo.get_mut(i) {
+            *m = (self.gen, r);
         }
         r
     }
@@ -692,9 +683,8 @@ impl Scratch {
             *slot = acc;
         }
         // Recorded before the caller records the alias, so that `own(id)` holds from here on.
-        if let (Some(g), Some(a)) = (self.memo_gen.get_mut(i), self.alias.get_mut(i)) {
-            *g = self.gen;
-            *a = id;
+        if let Some(m) = self.memo.get_mut(i) {
+            *m = (self.gen, id);
         }
         id
     }
