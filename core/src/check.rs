@@ -81,8 +81,6 @@ fn duplicate_test(t: &ast::TestDecl, first: Span) -> Diagnostic {
 /// Checks the parsed files of one rule set and compiles them.
 pub(crate) fn check(
     files: &[ast::File],
-    file_names: &[String],
-    sources: &crate::diag::Sources,
     hash: String,
     limits: &Limits,
 ) -> (Option<ir::Program>, Vec<Diagnostic>) {
@@ -113,7 +111,6 @@ pub(crate) fn check(
     let mut fact_decls = Vec::new();
     let mut matrix_decls = Vec::new();
     let mut rule_decls = Vec::new();
-    let mut test_decls = Vec::new();
     let mut raw_tests = Vec::new();
     let mut first_span: BTreeMap<(&str, &str), Span> = BTreeMap::new();
     let mut levels_block: Option<Span> = None;
@@ -238,21 +235,9 @@ pub(crate) fn check(
                 }
             }
             ast::Item::RawTest(span) => raw_tests.push(*span),
-            ast::Item::Test(t) => {
-                if let Some(first) = first_span.get(&("test", t.name.value.as_str())) {
-                    ck.diags.push(
-                        Diagnostic::error(
-                            Code::Duplicate,
-                            format!("test `{}` is defined more than once", t.name.value),
-                        )
-                        .at(t.name.span, "defined again here")
-                        .at(*first, "first defined here"),
-                    );
-                } else {
-                    first_span.insert(("test", &t.name.value), t.name.span);
-                    test_decls.push(t);
-                }
-            }
+            // Tests are checked on first use (`check_tests`), against the compiled program, however
+            // the file was parsed.
+            ast::Item::Test(t) => raw_tests.push(t.span),
         }
     }
 
@@ -423,10 +408,6 @@ pub(crate) fn check(
     rules.sort_by_key(|r| r.stage);
 
     // Tests parsed with the rest (formatting and full checks); others are checked when run.
-    for t in &test_decls {
-        let _ = ck.test(t, &levels, &pathways, sources, file_names);
-    }
-
     let has_errors = ck
         .diags
         .iter()

@@ -70,7 +70,6 @@ impl Ruleset {
         files.sort_by(|a, b| a.0.cmp(&b.0));
         let mut diags = Vec::new();
         let (parsed, sources) = parse_all(&files, &limits, &mut diags, parse::Mode::SkipTests);
-        let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
         if diags.iter().any(|d| d.severity == Severity::Error) {
             return Err(Error::rules(diags, sources));
         }
@@ -80,7 +79,7 @@ impl Ruleset {
             hasher.update([0u8]);
         }
         let hash = format!("sha256:{}", hex(&hasher.finalize()));
-        let (program, mut more) = check::check(&parsed, &names, &sources, hash, &limits);
+        let (program, mut more) = check::check(&parsed, hash, &limits);
         diags.append(&mut more);
         match program {
             Some(program) => {
