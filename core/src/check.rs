@@ -57,7 +57,7 @@ struct Checker<'a> {
     facts: Vec<ir::Fact>,
     matrix_cats: Vec<Vec<String>>,
     guidance_titles: BTreeMap<String, String>,
-    linter: Option<crate::relevance::Linter>,
+    linter: Option<crate::diagram::Linter>,
 }
 
 fn duplicate(kind: &str, id: &ast::Ident, first: Span) -> Diagnostic {
@@ -847,7 +847,7 @@ impl<'a> Checker<'a> {
         let facts = &self.facts;
         let linter = self
             .linter
-            .get_or_insert_with(|| crate::relevance::Linter::new(facts));
+            .get_or_insert_with(|| crate::diagram::Linter::new(facts));
         if let Some(lint) = constant_lint(&cond, linter) {
             self.diags.push(lint.at(when.span, "this condition"));
         }
@@ -1621,7 +1621,7 @@ fn dedup_keep_order(v: &mut Vec<u32>) {
 }
 
 /// Flags conditions that can never hold, or always hold, over every possible fact value.
-fn constant_lint(cond: &Expr, linter: &mut crate::relevance::Linter) -> Option<Diagnostic> {
+fn constant_lint(cond: &Expr, linter: &mut crate::diagram::Linter) -> Option<Diagnostic> {
     match linter.constant_value(cond) {
         Some(false) => Some(
             Diagnostic::error(Code::Unsatisfiable, "this condition can never hold")

@@ -6,6 +6,7 @@ mod batch;
 mod check;
 mod decision;
 mod diag;
+mod diagram;
 mod error;
 mod eval;
 mod facts;

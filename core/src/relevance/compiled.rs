@@ -19,7 +19,8 @@ use std::cell::RefCell;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{Built, Changes, Layout, NodeData, NodeId, Relevance, LEAF};
+use super::{Built, Changes, Layout, Relevance};
+use crate::diagram::{NodeData, NodeId, LEAF};
 use crate::eval::Outcome;
 use crate::ir::{FactIdx, FactTy, Program};
 
