@@ -43,7 +43,10 @@ def test_decision_attributes_match_json(tour):
     assert d.exploitation == doc["exploitation"] == {"cse": "none"}
     assert d.ruleset == {"name": "Language tour", "version": "1", "hash": tour.hash}
     assert d.to_dict() == doc
-    assert list(d.to_dict()) == ["level", "pathways", "exploitation", "status", "missing", "reasons", "ruleset"]
+    # DANGER leaves facts unknown: the decision is provisional, with its upper bound beside the level.
+    assert d.status == "provisional" and d.could_reach == doc["could_reach"] == "acute"
+    assert all(set(m["changes"]) == {"level", "pathways"} for m in d.missing)
+    assert list(d.to_dict()) == ["level", "could_reach", "pathways", "exploitation", "status", "missing", "reasons", "ruleset"]
     assert d.to_json() == tour.evaluate_json(json.dumps(DANGER))
     assert d == tour.evaluate(dict(DANGER))
     assert "acute" in repr(d)
@@ -78,7 +81,8 @@ def test_repr_html_is_a_practitioner_summary_and_escaped():
     assert "Danger &lt;script&gt;." in h and "<script>" not in h
     h = rs.evaluate({})._repr_html_()
     assert "Provisional" in h and "Is there &quot;danger&quot;?" in h and "<code>danger</code>" in h
-    assert "Level: Low &lt;needs&gt;" in h
+    # Provisional: the lowest level as "at least", and how high the unknowns could take it.
+    assert "Level: at least Low &lt;needs&gt;, could still be High" in h
 
 
 def test_facts_are_declared_with_types_and_questions(tour):
