@@ -15,7 +15,9 @@ pub struct Limits {
     pub max_rules: usize,
     /// Largest facts input, in bytes.
     pub max_facts_bytes: usize,
-    /// Most decision-diagram nodes built while working out which unknown facts matter.
+    /// Most decision-diagram nodes built while working out which unknown facts matter: for the
+    /// rule set's compiled diagrams, or (past it) for one referral's. Past both, `missing` is a
+    /// conservative superset: every unknown fact an undecided rule reads.
     pub max_relevance_nodes: usize,
 }
 
