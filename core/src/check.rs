@@ -15,14 +15,25 @@ pub(crate) fn did_you_mean<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
     let mut best: Option<(usize, &str)> = None;
+    // Otherwise a name that is a whole word of a candidate (`age` for `age_years`), the
+    // shortest such candidate first.
+    let mut word: Option<&str> = None;
     for c in candidates {
         let d = strsim::levenshtein(name, c);
         let limit = (name.len().max(c.len()) / 3).max(1);
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
+        if name.len() >= 3
+            && c.split('_').any(|w| w == name)
+            && word.is_none_or(|w| c.len() < w.len())
+        {
+            word = Some(c);
+        }
     }
-    best.map(|(_, c)| format!("did you mean `{c}`?"))
+    best.map(|(_, c)| c)
+        .or(word)
+        .map(|c| format!("did you mean `{c}`?"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -277,6 +277,8 @@ codes! {
     UnknownCode = "thr::facts::unknown_code",
     /// The facts input is larger than the limit.
     FactsTooLarge = "thr::facts::too_large",
+    /// The facts JSON names the same fact twice (which value was meant is unknowable).
+    DuplicateFact = "thr::facts::duplicate_fact",
     /// The request is malformed (unknown option, bad escalation).
     BadRequest = "thr::request::invalid",
     /// Evaluation exceeded a limit.

@@ -201,6 +201,7 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_> {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let program = self.program;
         let mut slots = vec![None; program.facts.len()];
+        let mut seen = vec![false; program.facts.len()];
         let mut errors = Vec::new();
         while let Some(name) = map.next_key::<String>()? {
             let Some((i, fact)) = program
@@ -212,6 +213,16 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_> {
                 errors.push(unknown_fact(program, &name));
                 continue;
             };
+            // INVARIANT: a fact given twice is an error, never "the last value wins": the two
+            // values may disagree, and either choice could be a silently different decision.
+            if let Some(s) = seen.get_mut(i) {
+                if *s {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    errors.push(duplicate_fact(fact));
+                    continue;
+                }
+                *s = true;
+            }
             let value: serde_json::Value = map.next_value()?;
             match value_from_json(fact, &value) {
                 Ok(val) => {
@@ -228,6 +239,15 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_> {
             Err(errors)
         })
     }
+}
+
+fn duplicate_fact(fact: &Fact) -> Diagnostic {
+    Diagnostic::error(
+        Code::DuplicateFact,
+        format!("fact `{}` is given more than once", fact.id),
+    )
+    .for_fact(&fact.id)
+    .help("give each fact once; which of the values was meant cannot be known")
 }
 
 fn unknown_fact(program: &Program, name: &str) -> Diagnostic {

@@ -59,3 +59,40 @@ fn a_decision_with_reasons_and_missing_facts() {
     let d = rs.evaluate(&f, Options::default());
     insta::assert_json_snapshot!(d, { ".ruleset.hash" => "[hash]" });
 }
+
+#[test]
+fn a_fact_named_by_one_word_of_its_id_gets_a_suggestion() {
+    // Issue #14: `age` had no "did you mean `age_years`" although misspellings did.
+    let rs = Ruleset::builtin().unwrap();
+    let e = rs.facts_from_json(r#"{"age": 12}"#).unwrap_err();
+    let d = &e.detailed()[0];
+    assert_eq!(d.code, "thr::facts::unknown_fact");
+    assert_eq!(d.help.as_deref(), Some("did you mean `age_years`?"));
+    // A misspelling still wins over a word match, and a short word suggests nothing.
+    let e = rs
+        .facts_from_json(r#"{"age_yeers": 12, "no": true}"#)
+        .unwrap_err();
+    let helps: Vec<Option<String>> = e.detailed().into_iter().map(|d| d.help).collect();
+    assert_eq!(helps[0].as_deref(), Some("did you mean `age_years`?"));
+    assert!(
+        helps[1]
+            .as_deref()
+            .is_none_or(|h| !h.contains("did you mean")),
+        "{helps:?}"
+    );
+}
+
+#[test]
+fn a_fact_given_twice_is_an_error_naming_it() {
+    // Issue #14: `{"unborn": true, "unborn": null}` evaluated as unknown (the last value won).
+    let rs = Ruleset::builtin().unwrap();
+    let e = rs
+        .evaluate_json_str(r#"{"unborn": true, "age_years": 0, "unborn": null}"#)
+        .unwrap_err();
+    let d = &e.detailed()[0];
+    assert_eq!(
+        (d.code.as_str(), d.fact.as_deref()),
+        ("thr::facts::duplicate_fact", Some("unborn"))
+    );
+    assert_eq!(e.detailed().len(), 1);
+}
