@@ -26,7 +26,7 @@ section "Rule files: check, tests and coverage"
 cargo run -q -p thresholds-cli -- check rules/
 cargo build -q --release -p thresholds-cli
 thr=target/release/thresholds
-$thr test --coverage rules/threshold rules/serious-incident rules/examples/seraf.thr
+$thr test --coverage rules/threshold rules/serious-incident rules/examples/seraf.thr rules/examples/tour
 $thr test rules/
 $thr fmt --check rules/
 $thr eval --facts examples/referrals/01-school-absence-early-help.json

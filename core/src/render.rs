@@ -54,7 +54,49 @@ impl miette::Diagnostic for View<'_> {
     }
 }
 
+/// Lines longer than this are not handed to miette (its layout arithmetic overflows on columns
+/// past 65,535); the snippet is clipped around the column instead.
+const MAX_SNIPPET_LINE: usize = 400;
+/// Characters kept either side of the column in a clipped snippet.
+const CLIP: usize = 60;
+
+/// The labelled lines of `d`'s primary source, when any is too long to show whole.
+fn long_line(d: &Diagnostic, sources: &Sources) -> Option<String> {
+    let first = d.labels.first()?;
+    let f = sources.get(first.span.source)?;
+    let start = first.span.start as usize;
+    let line_start = f.text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = f
+        .text
+        .get(start..)?
+        .find('\n')
+        .map_or(f.text.len(), |i| start + i);
+    let line = f.text.get(line_start..line_end)?;
+    if line.len() <= MAX_SNIPPET_LINE {
+        return None;
+    }
+    // Clip on character boundaries around the label's start.
+    let col = f.text.get(line_start..start)?.chars().count();
+    let chars: Vec<char> = line.chars().collect();
+    let from = col.saturating_sub(CLIP);
+    let to = (col + CLIP).min(chars.len());
+    let shown: String = chars.get(from..to)?.iter().collect();
+    let lead = if from > 0 { "…" } else { "" };
+    let tail = if to < chars.len() { "…" } else { "" };
+    let caret = " ".repeat(col - from + lead.chars().count());
+    Some(format!(
+        "  | {lead}{shown}{tail}\n  | {caret}^ {}\n  (line clipped: {} characters)\n",
+        first.text,
+        chars.len()
+    ))
+}
+
 fn render_one(d: &Diagnostic, sources: &Sources) -> String {
+    if let Some(snippet) = long_line(d, sources) {
+        let mut out = render_plain(d);
+        out.push_str(&snippet);
+        return with_location(d, sources, out);
+    }
     let primary = d.labels.first().map(|l| l.span.source);
     let src = primary
         .and_then(|id| sources.get(id))
@@ -94,7 +136,11 @@ fn render_one(d: &Diagnostic, sources: &Sources) -> String {
     if handler.render_report(&mut out, &view).is_err() {
         out = render_plain(d);
     }
-    // A plain `file:line:col` line first, so editors and CI logs can jump to it.
+    with_location(d, sources, out)
+}
+
+/// A plain `file:line:col` line first, so editors and CI logs can jump to it.
+fn with_location(d: &Diagnostic, sources: &Sources, mut out: String) -> String {
     if let Some(l) = d.labels.first() {
         if let Some(f) = sources.get(l.span.source) {
             let (line, col) = sources.line_col(l.span.source, l.span.start);

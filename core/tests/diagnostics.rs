@@ -96,3 +96,23 @@ fn a_fact_given_twice_is_an_error_naming_it() {
     );
     assert_eq!(e.detailed().len(), 1);
 }
+
+#[test]
+fn a_diagnostic_on_a_very_long_line_renders_clipped() {
+    // Issue #14: a column past 65,535 made the renderer panic (exit 101 in `thresholds check`).
+    let src = format!(
+        "ruleset \"x\" version \"1\"\nfact a: bool {{ question \"{}\" }} levle\n",
+        "q".repeat(70_000)
+    );
+    let out = render(&src);
+    assert!(
+        out.starts_with("bad.thr:2:70030: error[thr::parse::syntax]"),
+        "{}",
+        &out[..200.min(out.len())]
+    );
+    assert!(out.contains("(line clipped: 70034 characters)"));
+    assert!(
+        out.lines().all(|l| l.chars().count() < 300),
+        "every rendered line is short"
+    );
+}
