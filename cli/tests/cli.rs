@@ -126,3 +126,36 @@ fn fmt_check_passes_on_the_corpus() {
     let (code, out, _) = run(&["fmt", "--check", "rules/"], "");
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn a_test_with_a_misspelt_fact_fails_by_name_with_a_suggestion() {
+    // Issue #14: it reported only `FAIL file:line (unreadable test)`.
+    let dir = std::env::temp_dir().join(format!("thr-cli-misspelt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("t.thr");
+    std::fs::write(
+        &file,
+        "ruleset \"x\" version \"1\"\nguidance g \"G\"\nlevels { a \"A\" b \"B\" }\npathways { p \"P\" \"do\" }\nfact age_years: int 0..25 { question \"Age?\" }\nrule r { when age_years < 5 then level b cite g because \"r\" }\ntest \"young\" {\n  given { age_yaers: 3 }\n  expect level b\n}\n",
+    )
+    .expect("write rules");
+    let path = file.display().to_string();
+    let (code, out, _) = run(&["test", &path], "");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("FAIL {path}:8 young")), "{out}");
+    assert!(
+        out.contains("unknown fact `age_yaers` (did you mean `age_years`?)"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn test_coverage_passes_on_the_tour() {
+    // Issue #14: the example rule authors copy first failed `test --coverage`.
+    let (code, out, _) = run(&["test", "--coverage", "rules/examples/tour"], "");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("coverage: 0 rules not fired by any test"),
+        "{out}"
+    );
+}

@@ -94,7 +94,9 @@ pub(crate) fn value_from_json(
     match (&fact.ty, v) {
         (FactTy::Bool, J::Bool(b)) => Ok(Some(i64::from(*b))),
         (FactTy::Int { lo, hi }, J::Number(n)) => {
-            let Some(n) = n.as_i64() else {
+            // JSON `-0` is the integer 0; the JSON reader gives it as the float -0.0.
+            let minus_zero = n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative());
+            let Some(n) = n.as_i64().or(minus_zero.then_some(0)) else {
                 return Err(wrong_type(fact, &format!("`{n}`")));
             };
             if n < *lo || n > *hi {

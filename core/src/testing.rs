@@ -71,11 +71,32 @@ pub(crate) fn run(
                 )
             })
             .unwrap_or_default();
+        // The name of the test the problem is in, read from its text.
+        let name = d
+            .labels
+            .first()
+            .and_then(|l| {
+                let raw = p.raw_tests.iter().find(|t| {
+                    t.source == l.span.source && t.start <= l.span.start && l.span.start < t.end
+                })?;
+                let text = sources
+                    .get(raw.source)?
+                    .text
+                    .get(raw.start as usize..raw.end as usize)?;
+                let open = text.find('"')?;
+                let rest = text.get(open + 1..)?;
+                Some(rest.get(..rest.find('"')?)?.to_string())
+            })
+            .unwrap_or_else(|| "(unreadable test)".to_string());
+        let mut failure = format!("{}: {}", d.code(), d.message);
+        if let Some(h) = &d.help {
+            failure.push_str(&format!(" ({h})"));
+        }
         results.push(TestResult {
-            name: "(unreadable test)".to_string(),
+            name,
             file,
             line,
-            failures: vec![format!("{}: {}", d.code(), d.message)],
+            failures: vec![failure],
         });
     }
     for t in tests {
