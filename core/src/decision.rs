@@ -185,6 +185,17 @@ fn settle(
     (level, could_reach, pathways, provisional)
 }
 
+/// Advice only: the advisory diagram holds in every completion, or an advisory rule fired
+/// (certainly, or in every completion of a settled decision).
+fn advisory(program: &Program, outcome: &Outcome, rel: &Relevance) -> bool {
+    rel.advisory
+        || program.rules.iter().enumerate().any(|(i, r)| {
+            r.advisory
+                && (outcome.fired.get(i) == Some(&Tri::True)
+                    || rel.settled.as_ref().is_some_and(|(_, _, f)| f.contains(&i)))
+        })
+}
+
 pub(crate) fn build_compact(
     program: &Program,
     outcome: &Outcome,
@@ -197,12 +208,7 @@ pub(crate) fn build_compact(
         pathways,
         categories: outcome.categories.clone(),
         provisional,
-        advisory: rel.advisory
-            || program.rules.iter().enumerate().any(|(i, r)| {
-                r.advisory
-                    && (outcome.fired.get(i) == Some(&Tri::True)
-                        || rel.settled.as_ref().is_some_and(|(_, _, f)| f.contains(&i)))
-            }),
+        advisory: advisory(program, outcome, rel),
         missing: rel.missing.clone(),
     }
 }
@@ -320,12 +326,7 @@ pub(crate) fn build(
         })
         .collect();
 
-    let advisory = rel.advisory
-        || program
-            .rules
-            .iter()
-            .zip(&fired)
-            .any(|(r, f)| r.advisory && *f);
+    let advisory = advisory(program, outcome, rel);
     Decision {
         level: level.and_then(level_id),
         could_reach: could_reach.and_then(level_id),

@@ -257,9 +257,6 @@ impl Ruleset {
         options: Options,
     ) -> Relevance {
         if options.missing {
-            if !outcome.has_open() {
-                return Relevance::default();
-            }
             relevance::relevance(
                 &self.inner.program,
                 &self.inner.layout,
