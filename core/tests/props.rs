@@ -346,3 +346,26 @@ fn arb_json() -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+/// Over the node budget `missing` is a conservative superset, and the level it reports is still
+/// a lower bound: a `level exactly` rule that may fire can set a lower level.
+#[test]
+fn over_the_node_budget_the_level_is_still_at_least() {
+    let src = format!(
+        "{HEADER}rule a {{ when b1 then level l3 cite g because \"a\" }}\nrule e {{ when b2 then level exactly l1 cite g because \"e\" }}\n"
+    );
+    let limits = thresholds::Limits {
+        max_relevance_nodes: 1,
+        ..thresholds::Limits::default()
+    };
+    let rs = Ruleset::from_sources_with_limits(vec![("gen.thr".into(), src)], limits).unwrap();
+    let d = rs.evaluate(
+        &rs.facts_from_json(r#"{"b1": true}"#).unwrap(),
+        Options::default(),
+    );
+    assert_eq!(d.status, Status::Provisional);
+    // b2 true gives l1, b2 false gives l3: at least l1, could reach l3.
+    assert_eq!(d.level.as_deref(), Some("l1"));
+    assert_eq!(d.could_reach.as_deref(), Some("l3"));
+    assert!(d.missing.iter().any(|m| m.fact == "b2" && m.changes.level));
+}

@@ -450,7 +450,20 @@ fn conservative(program: &Program, facts: &[Option<i64>], outcome: &Outcome) -> 
     Relevance {
         missing,
         changes,
-        bounds: outcome.level.map(|l| (l, top.max(l))),
+        bounds: outcome.level.map(|l| {
+            // A `level exactly` rule that may still fire may set a lower level.
+            let lo = program
+                .rules
+                .iter()
+                .zip(&outcome.fired)
+                .filter(|(_, t)| **t != Tri::False)
+                .filter_map(|(r, _)| match r.level {
+                    Some((rank, true)) => Some(rank),
+                    _ => None,
+                })
+                .fold(l, u32::min);
+            (lo, top.max(l))
+        }),
         settled: None,
         undecided: false,
         advisory: false,
