@@ -21,8 +21,30 @@ pub(crate) struct Str {
 pub(crate) struct File {
     pub(crate) source: SourceId,
     pub(crate) items: Vec<Item>,
-    /// Line comments, in order, with the byte offset where each starts (kept for the formatter).
-    pub(crate) comments: Vec<(u32, String)>,
+    /// Line comments, in order (kept for the formatter).
+    pub(crate) comments: Vec<Comment>,
+    /// What syntax errors left out of `items`, so the checker does not report its absence.
+    pub(crate) skipped: Skipped,
+}
+
+/// The parts of a file that syntax errors left out.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Skipped {
+    /// The whole file (too large, too deep, or not parsed at all).
+    pub(crate) all: bool,
+    /// Each broken item: its keyword (`fact`, `levels`, ...) and the name it declares, if any.
+    pub(crate) items: Vec<(String, Option<String>)>,
+}
+
+/// One `//` line comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Comment {
+    /// Byte offset of the `//`.
+    pub(crate) offset: u32,
+    /// The comment, `//` included, without trailing whitespace.
+    pub(crate) text: String,
+    /// True when code comes before it on its line (an end-of-line comment).
+    pub(crate) trailing: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

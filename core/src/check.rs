@@ -15,17 +15,18 @@ pub(crate) fn did_you_mean<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
     let mut best: Option<(usize, &str)> = None;
-    // Otherwise a name that is a whole word of a candidate (`age` for `age_years`), the
-    // shortest such candidate first.
+    // Otherwise a name that is a prefix or a whole word of a candidate (`age` for `age_years`,
+    // `learning` for `learning_disability`), the shortest such candidate first.
     let mut word: Option<&str> = None;
     for c in candidates {
-        let d = strsim::levenshtein(name, c);
+        // Optimal string alignment: a swapped pair of letters (`levle`) is one edit.
+        let d = strsim::osa_distance(name, c);
         let limit = (name.len().max(c.len()) / 3).max(1);
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
         if name.len() >= 3
-            && c.split('_').any(|w| w == name)
+            && (c.starts_with(name) || c.split('_').any(|w| w == name))
             && word.is_none_or(|w| c.len() < w.len())
         {
             word = Some(c);
@@ -69,6 +70,8 @@ struct Checker<'a> {
     matrix_cats: Vec<Vec<String>>,
     guidance_titles: BTreeMap<String, String>,
     linter: Option<crate::diagram::Linter>,
+    /// Items that syntax errors left out: names they declare are not reported as unknown.
+    skipped: Vec<(&'a str, Option<&'a str>)>,
 }
 
 fn duplicate(kind: &str, id: &ast::Ident, first: Span) -> Diagnostic {
@@ -78,6 +81,16 @@ fn duplicate(kind: &str, id: &ast::Ident, first: Span) -> Diagnostic {
     )
     .at(id.span, "defined again here")
     .at(first, "first defined here")
+}
+
+/// The keyword an item starting at `item` begins with: what a label on a whole block points at,
+/// so that the snippet is one line, not the block.
+fn keyword(item: Span, kw: &str) -> Span {
+    let len = u32::try_from(kw.len()).unwrap_or(0);
+    Span {
+        end: item.end.min(item.start.saturating_add(len)),
+        ..item
+    }
 }
 
 fn duplicate_test(t: &ast::TestDecl, first: Span) -> Diagnostic {
@@ -110,6 +123,11 @@ pub(crate) fn check(
         matrix_cats: Vec::new(),
         guidance_titles: BTreeMap::new(),
         linter: None,
+        skipped: files
+            .iter()
+            .flat_map(|f| f.skipped.items.iter())
+            .map(|(kw, name)| (kw.as_str(), name.as_deref()))
+            .collect(),
     };
 
     // ---- Pass 1: declarations ----
@@ -136,8 +154,8 @@ pub(crate) fn check(
                             Code::DuplicateHeader,
                             "a rule set has exactly one `ruleset` header",
                         )
-                        .at(h.span, "second header")
-                        .at(first.span, "first header"),
+                        .at(keyword(h.span, "ruleset"), "second header")
+                        .at(keyword(first.span, "ruleset"), "first header"),
                     );
                 } else {
                     header = Some(h);
@@ -162,8 +180,8 @@ pub(crate) fn check(
                             Code::Duplicate,
                             "levels are declared in one `levels` block",
                         )
-                        .at(*span, "second block")
-                        .at(first, "first block"),
+                        .at(keyword(*span, "levels"), "second block")
+                        .at(keyword(first, "levels"), "first block"),
                     );
                     continue;
                 }
@@ -188,8 +206,8 @@ pub(crate) fn check(
                             Code::Duplicate,
                             "pathways are declared in one `pathways` block, most urgent first",
                         )
-                        .at(*span, "second block")
-                        .at(first, "first block"),
+                        .at(keyword(*span, "pathways"), "second block")
+                        .at(keyword(first, "pathways"), "first block"),
                     );
                     continue;
                 }
@@ -262,7 +280,7 @@ pub(crate) fn check(
             ),
         ));
     }
-    if header.is_none() {
+    if header.is_none() && !ck.skipped.iter().any(|(kw, _)| *kw == "ruleset") {
         let span = files
             .first()
             .map(|f| Span::new(f.source, 0, 0))
@@ -476,7 +494,23 @@ fn mask_of(
 }
 
 impl<'a> Checker<'a> {
+    /// Whether a name may have been declared by an item a syntax error left out.
+    fn maybe_skipped(&self, kind: &str, name: &str) -> bool {
+        let block = match kind {
+            "level" => "levels",
+            "pathway" => "pathways",
+            "domain" => "domains",
+            _ => "",
+        };
+        self.skipped
+            .iter()
+            .any(|(kw, declared)| *kw == block || *declared == Some(name))
+    }
+
     fn unknown(&mut self, kind: &str, id: &ast::Ident, candidates: Vec<&str>) {
+        if self.maybe_skipped(kind, &id.name) {
+            return;
+        }
         let help = did_you_mean(&id.name, candidates);
         self.diags.push(
             Diagnostic::error(Code::UnknownName, format!("unknown {kind} `{}`", id.name))
@@ -1555,6 +1589,7 @@ pub(crate) fn check_tests(
             .collect(),
         guidance_titles: BTreeMap::new(),
         linter: None,
+        skipped: Vec::new(),
     };
     let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
     let mut out = Vec::new();

@@ -4,26 +4,23 @@ use std::fmt::Write as _;
 
 use crate::ast::{self, ExprKind, HasMode};
 
-/// Prints a file in canonical form. With `comments`, line comments are kept (each before the
-/// item it appeared in or before); without, the output is the normalised text.
+/// Prints a file in canonical form. With `comments`, line comments are kept: a comment at the
+/// end of an item's last line stays there; any other is printed on its own line before the item
+/// it appeared in or before. Without, the output is the normalised text.
 pub(crate) fn print_file(file: &ast::File, comments: bool) -> String {
     let mut out = String::new();
     let mut pending = file.comments.iter().peekable();
     let mut prev_kind: Option<&'static str> = None;
-    for item in &file.items {
+    for (i, item) in file.items.iter().enumerate() {
         // The normalised text (hashed) leaves tests out: they do not change any decision.
         if !comments && matches!(item, ast::Item::Test(_) | ast::Item::RawTest(_)) {
             continue;
         }
         let kind = kind_of(item);
+        let end = item.span().end;
         let mut leading = Vec::new();
-        while let Some((off, text)) = pending.peek() {
-            if *off < item.span().end {
-                leading.push(text.clone());
-                pending.next();
-            } else {
-                break;
-            }
+        while let Some(c) = pending.next_if(|c| c.offset < end) {
+            leading.push(c.text.as_str());
         }
         let comments_here = comments && !leading.is_empty();
         let compact = matches!(kind, "guidance") && prev_kind == Some(kind) && !comments_here;
@@ -40,16 +37,23 @@ pub(crate) fn print_file(file: &ast::File, comments: bool) -> String {
             }
         }
         item_to(&mut out, item);
+        // An end-of-line comment after the item's last token, before the next item.
+        let next_start = file.items.get(i + 1).map_or(u32::MAX, |n| n.span().start);
+        if let Some(c) = pending.next_if(|c| c.trailing && c.offset < next_start) {
+            if comments {
+                out.push(' ');
+                out.push_str(&c.text);
+            }
+        }
         prev_kind = Some(kind);
     }
     if comments {
-        let rest: Vec<_> = pending.collect();
+        let rest: Vec<&str> = pending.map(|c| c.text.as_str()).collect();
         if !rest.is_empty() {
             if !out.is_empty() {
                 out.push_str("\n\n");
             }
-            let texts: Vec<&str> = rest.iter().map(|(_, t)| t.as_str()).collect();
-            out.push_str(&texts.join("\n"));
+            out.push_str(&rest.join("\n"));
         }
     }
     if !out.is_empty() {
@@ -377,6 +381,38 @@ fn expr_to(out: &mut String, e: &ast::Expr, min: u8) {
 
 #[cfg(test)]
 mod tests {
+    fn fmt(text: &str) -> String {
+        match crate::format_source("t.thr", text) {
+            Ok(s) => s,
+            Err(e) => format!("error: {}", e.to_json()),
+        }
+    }
+
+    #[test]
+    fn comments_between_repeated_items_stay_put() {
+        // Each comment stays before the item it preceded, on the first pass and every later one.
+        let src = "// c1\nprovisional -> a\n// c2\nprovisional -> b\n// c3\nprovisional -> c\n";
+        let once = fmt(src);
+        assert_eq!(
+            once,
+            "// c1\nprovisional -> a\n\n// c2\nprovisional -> b\n\n// c3\nprovisional -> c\n"
+        );
+        assert_eq!(fmt(&once), once);
+    }
+
+    #[test]
+    fn an_end_of_line_comment_stays_at_the_end_of_its_line() {
+        let src = "fact x: bool // after x\nfact y: int 0..3 { question \"q\" } // after y\n\
+                   guidance a \"A\" // after a\nguidance b \"B\"\n";
+        let once = fmt(src);
+        assert_eq!(
+            once,
+            "fact x: bool // after x\n\nfact y: int 0..3 {\n  question \"q\"\n} // after y\n\n\
+             guidance a \"A\" // after a\nguidance b \"B\"\n"
+        );
+        assert_eq!(fmt(&once), once);
+    }
+
     #[test]
     fn minimal_parentheses() {
         use crate::ast::*;

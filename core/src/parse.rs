@@ -5,6 +5,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser as _;
 
 use crate::ast::{self, BinOp, ExprKind, HasMode};
+use crate::check::did_you_mean;
 use crate::diag::{Code, Diagnostic, SourceId, Span};
 use crate::grammar::{Rule, RulesParser};
 use crate::limits::Limits;
@@ -63,8 +64,10 @@ pub(crate) fn parse_file(
         source,
         items: Vec::new(),
         comments: scan_comments(text),
+        skipped: ast::Skipped::default(),
     };
     if text.len() > limits.max_source_bytes {
+        file.skipped.all = true;
         diags.push(
             Diagnostic::error(
                 Code::SourceTooLarge,
@@ -79,6 +82,7 @@ pub(crate) fn parse_file(
         return file;
     }
     if let Some(offset) = too_deep(text, limits.max_depth) {
+        file.skipped.all = true;
         diags.push(
             Diagnostic::error(
                 Code::TooDeep,
@@ -100,6 +104,7 @@ pub(crate) fn parse_file(
     let pairs = match RulesParser::parse(start_rule, text) {
         Ok(p) => p,
         Err(e) => {
+            file.skipped.all = true;
             diags.push(pest_error(source, 0, text, e));
             return file;
         }
@@ -115,13 +120,17 @@ pub(crate) fn parse_file(
             Rule::EOI => {}
             Rule::CATCH_ALL => {
                 // A line that starts like an item begins a new broken item.
-                let first = pair
+                let mut words = pair
                     .as_str()
                     .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-                    .next()
-                    .unwrap_or("");
-                if ITEM_KEYWORDS.contains(&first) {
+                    .filter(|w| !w.is_empty());
+                let first = words.next().unwrap_or("");
+                if ITEM_KEYWORDS.contains(&first) && pair.as_str().starts_with(first) {
                     in_bad_run = false;
+                    let name = words.next().filter(|_| DECLARES_NAME.contains(&first));
+                    file.skipped
+                        .items
+                        .push((first.to_string(), name.map(str::to_string)));
                 }
                 if !in_bad_run {
                     let start = pair.as_span().start();
@@ -165,6 +174,9 @@ const ITEM_KEYWORDS: &[&str] = &[
     "test",
 ];
 
+/// The items whose second word is the name they declare.
+const DECLARES_NAME: &[&str] = &["guidance", "fact", "matrix", "rule"];
+
 /// Finds the first bracket nested deeper than `max`, ignoring strings and comments.
 fn too_deep(text: &str, max: usize) -> Option<usize> {
     let mut depth = 0usize;
@@ -202,19 +214,27 @@ fn too_deep(text: &str, max: usize) -> Option<usize> {
     None
 }
 
-/// Collects `//` comments outside strings, with their start offsets.
-fn scan_comments(text: &str) -> Vec<(u32, String)> {
+/// Collects `//` comments outside strings, each with its offset and whether code precedes it
+/// on its line.
+fn scan_comments(text: &str) -> Vec<ast::Comment> {
     let mut out = Vec::new();
+    let mut code_on_line = false;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         match c {
+            '\n' => code_on_line = false,
             '"' => {
+                code_on_line = true;
                 while let Some((_, c)) = chars.next() {
                     match c {
                         '\\' => {
                             chars.next();
                         }
-                        '"' | '\n' => break,
+                        '"' => break,
+                        '\n' => {
+                            code_on_line = false;
+                            break;
+                        }
                         _ => {}
                     }
                 }
@@ -225,7 +245,11 @@ fn scan_comments(text: &str) -> Vec<(u32, String)> {
                     .and_then(|r| r.find('\n'))
                     .map_or(text.len(), |n| i + n);
                 let body = text.get(i..end).unwrap_or("").trim_end().to_string();
-                out.push((u32::try_from(i).unwrap_or(u32::MAX), body));
+                out.push(ast::Comment {
+                    offset: u32::try_from(i).unwrap_or(u32::MAX),
+                    text: body,
+                    trailing: code_on_line,
+                });
                 while let Some((j, _)) = chars.peek() {
                     if *j >= end {
                         break;
@@ -233,10 +257,49 @@ fn scan_comments(text: &str) -> Vec<(u32, String)> {
                     chars.next();
                 }
             }
-            _ => {}
+            c if c.is_whitespace() => {}
+            _ => code_on_line = true,
         }
     }
     out
+}
+
+/// The length of `item` without the whitespace and comments pest's implicit skipping leaves at
+/// its end (after an optional part that was not there), so an item's span ends at its last token.
+fn token_len(item: &str) -> usize {
+    let mut last = 0;
+    let mut chars = item.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                let mut end = i + 1;
+                while let Some((j, c)) = chars.next() {
+                    end = j + c.len_utf8();
+                    match c {
+                        '\\' => {
+                            if let Some((k, c)) = chars.next() {
+                                end = k + c.len_utf8();
+                            }
+                        }
+                        '"' | '\n' => break,
+                        _ => {}
+                    }
+                }
+                last = end;
+            }
+            '/' if chars.peek().map(|(_, c)| *c) == Some('/') => {
+                while let Some((_, c)) = chars.peek() {
+                    if *c == '\n' {
+                        break;
+                    }
+                    chars.next();
+                }
+            }
+            c if c.is_whitespace() => {}
+            c => last = i + c.len_utf8(),
+        }
+    }
+    last
 }
 
 fn pest_error(
@@ -249,6 +312,7 @@ fn pest_error(
         pest::error::InputLocation::Pos(p) => (p, p),
         pest::error::InputLocation::Span((s, e)) => (s, e),
     };
+    let mut help = None;
     let message = match &e.variant {
         pest::error::ErrorVariant::ParsingError {
             positives,
@@ -296,14 +360,81 @@ fn pest_error(
                 let neg: Vec<String> = negatives.iter().map(rename_rule).collect();
                 m = format!("unexpected {}", join_or(&neg));
             }
+            // `then levle complex` reads `levle` as a matrix (`<matrix> at least <category>`)
+            // and fails at `complex`: the effect as a whole is what is wrong.
+            if positives.as_slice() == [Rule::KW_AT] {
+                if let Some((at, word)) = word_before(rest, start) {
+                    let d = Diagnostic::error(
+                        Code::Syntax,
+                        format!("unexpected `{word} {found}`; expected {EFFECT}"),
+                    )
+                    .at(
+                        Span::new(source, base + at, base + at + word.len()),
+                        "not an effect",
+                    )
+                    .help_opt(did_you_mean(word, ["level", "pathway", "advisory"]));
+                    return d;
+                }
+            }
+            let keywords: Vec<String> = positives.iter().flat_map(keywords_of).collect();
+            help = did_you_mean(
+                found.trim_end_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_'),
+                keywords.iter().map(String::as_str),
+            );
             m
         }
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
-    Diagnostic::error(Code::Syntax, message).at(
-        Span::new(source, base + start, base + end.max(start)),
-        "here",
-    )
+    Diagnostic::error(Code::Syntax, message)
+        .at(
+            Span::new(source, base + start, base + end.max(start)),
+            "here",
+        )
+        .help_opt(help)
+}
+
+/// What an effect is, in the language's own terms.
+const EFFECT: &str = "an effect: `level <level>`, `level exactly <level>`, `pathway <pathway>`, \
+                      `advisory` or `<matrix> at least <category>`";
+
+/// The word that ends before `pos` (skipping spaces), with its offset.
+fn word_before(text: &str, pos: usize) -> Option<(usize, &str)> {
+    let head = text.get(..pos)?.trim_end();
+    let at = head
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1);
+    let word = head.get(at..)?;
+    (!word.is_empty()).then_some((at, word))
+}
+
+/// The keywords a rule expected at a position: `KW_RULE` is `rule`; an item or item part is
+/// its keyword; a rule-file item is any item keyword.
+fn keywords_of(r: &Rule) -> Vec<String> {
+    let one = |k: &str| vec![k.to_string()];
+    match r {
+        Rule::item_strict => ITEM_KEYWORDS.iter().map(|k| k.to_string()).collect(),
+        Rule::header => one("ruleset"),
+        Rule::eff_level | Rule::x_level => one("level"),
+        Rule::eff_pathway | Rule::x_pathway => one("pathway"),
+        Rule::eff_advisory | Rule::x_advisory => one("advisory"),
+        Rule::r_when => one("when"),
+        Rule::r_then => one("then"),
+        Rule::cite | Rule::m_cite => one("cite"),
+        Rule::r_because => one("because"),
+        Rule::r_domain | Rule::attr_domain => one("domain"),
+        Rule::attr_question => one("question"),
+        Rule::attr_help => one("help"),
+        Rule::given => one("given"),
+        Rule::expect => one("expect"),
+        Rule::m_from => one("from"),
+        Rule::m_categories => one("categories"),
+        Rule::m_tier => one("tier"),
+        Rule::m_score => one("score"),
+        other => format!("{other:?}")
+            .strip_prefix("KW_")
+            .map(|k| vec![k.to_lowercase()])
+            .unwrap_or_default(),
+    }
 }
 
 fn join_or(items: &[String]) -> String {
@@ -347,11 +478,16 @@ fn rename_rule(r: &Rule) -> String {
         Rule::op_in => "`in { ... }`",
         Rule::op_has => "`has ...`",
         Rule::EOI => "end of file",
-        Rule::item_strict => "a rule-file item",
-        Rule::header => "`ruleset \"name\" version \"1\"`",
-        Rule::effect | Rule::eff_level | Rule::eff_pathway | Rule::eff_category => {
-            "an effect (`level`, `pathway` or `<matrix> at least`)"
+        Rule::item_strict => {
+            "an item: `ruleset`, `guidance`, `levels`, `pathways`, `domains`, `provisional`, \
+             `fact`, `matrix`, `rule` or `test`"
         }
+        Rule::header => "`ruleset \"name\" version \"1\"`",
+        Rule::effect
+        | Rule::eff_level
+        | Rule::eff_pathway
+        | Rule::eff_category
+        | Rule::eff_advisory => EFFECT,
         Rule::value => "a value",
         Rule::name_list => "a list of names",
         Rule::fact_type | Rule::ty_bool | Rule::ty_int | Rule::ty_enum | Rule::ty_set => {
@@ -437,7 +573,9 @@ impl Lower<'_> {
     }
 
     fn item(&self, pair: Pair<'_, Rule>) -> PResult<ast::Item> {
-        let span = self.span(&pair);
+        let whole = pair.as_span();
+        let start = self.base + whole.start();
+        let span = Span::new(self.source, start, start + token_len(whole.as_str()));
         let kind = pair.as_rule();
         let mut it = pair.clone().into_inner();
         Ok(match kind {

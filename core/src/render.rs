@@ -92,10 +92,11 @@ fn long_line(d: &Diagnostic, sources: &Sources) -> Option<String> {
 }
 
 fn render_one(d: &Diagnostic, sources: &Sources) -> String {
-    if let Some(snippet) = long_line(d, sources) {
-        let mut out = render_plain(d);
-        out.push_str(&snippet);
-        return with_location(d, sources, out);
+    if let Some(mut snippet) = long_line(d, sources) {
+        if let Some(h) = &d.help {
+            snippet.push_str(&format!("  help: {h}\n"));
+        }
+        return with_location(d, sources, snippet);
     }
     let primary = d.labels.first().map(|l| l.span.source);
     let src = primary
@@ -134,26 +135,38 @@ fn render_one(d: &Diagnostic, sources: &Sources) -> String {
     let handler =
         GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(100);
     if handler.render_report(&mut out, &view).is_err() {
-        out = render_plain(d);
+        return render_plain(d);
+    }
+    // The location line says the code and message; keep miette's snippet and help, not its
+    // own heading with them again.
+    if let Some(frame) = out.find("╭─[") {
+        let line_start = out
+            .get(..frame)
+            .and_then(|h| h.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        out = out.get(line_start..).unwrap_or_default().to_string();
     }
     with_location(d, sources, out)
 }
 
-/// A plain `file:line:col` line first, so editors and CI logs can jump to it.
-fn with_location(d: &Diagnostic, sources: &Sources, mut out: String) -> String {
-    if let Some(l) = d.labels.first() {
-        if let Some(f) = sources.get(l.span.source) {
-            let (line, col) = sources.line_col(l.span.source, l.span.start);
-            out = format!(
-                "{}:{line}:{col}: {}[{}]: {}\n{out}",
-                f.name,
-                d.severity.as_str(),
-                d.code(),
-                d.message
-            );
-        }
-    }
-    out
+/// A plain `file:line:col: severity[code]: message` line first, so editors and CI logs can
+/// jump to it, then `body`; without a location, the plain rendering.
+fn with_location(d: &Diagnostic, sources: &Sources, body: String) -> String {
+    let Some((l, f)) = d
+        .labels
+        .first()
+        .and_then(|l| sources.get(l.span.source).map(|f| (l, f)))
+    else {
+        return render_plain(d);
+    };
+    let (line, col) = sources.line_col(l.span.source, l.span.start);
+    format!(
+        "{}:{line}:{col}: {}[{}]: {}\n{body}",
+        f.name,
+        d.severity.as_str(),
+        d.code(),
+        d.message
+    )
 }
 
 /// Renders one diagnostic without source.

@@ -70,7 +70,10 @@ impl Ruleset {
         files.sort_by(|a, b| a.0.cmp(&b.0));
         let mut diags = Vec::new();
         let (parsed, sources) = parse_all(&files, &limits, &mut diags, parse::Mode::SkipTests);
-        if diags.iter().any(|d| d.severity == Severity::Error) {
+        let syntax_errors = diags.iter().any(|d| d.severity == Severity::Error);
+        // A file that could not be read at all leaves nothing worth checking; otherwise the
+        // items that parsed are still checked, so one syntax error hides no other error.
+        if parsed.iter().any(|f| f.skipped.all) {
             return Err(Error::rules(diags, sources));
         }
         let mut hasher = Sha256::new();
@@ -81,6 +84,9 @@ impl Ruleset {
         let hash = format!("sha256:{}", hex(&hasher.finalize()));
         let (program, mut more) = check::check(&parsed, hash, &limits);
         diags.append(&mut more);
+        if syntax_errors {
+            return Err(Error::rules(diags, sources));
+        }
         match program {
             Some(program) => {
                 let exprs = program.rules.iter().map(|r| &r.cond).chain(

@@ -116,3 +116,96 @@ fn a_diagnostic_on_a_very_long_line_renders_clipped() {
         "every rendered line is short"
     );
 }
+
+/// The codes and lines of every error, in order.
+fn errors(src: &str) -> Vec<(String, u32)> {
+    match Ruleset::from_source("bad.thr", src) {
+        Ok(_) => Vec::new(),
+        Err(e) => e
+            .detailed()
+            .into_iter()
+            .filter(|d| d.severity == "error")
+            .map(|d| (d.code, d.line.unwrap_or(0)))
+            .collect(),
+    }
+}
+
+const BROKEN: &str = r#"ruleset "T" version "1"
+guidance g "G"
+levels { universal "U" early "E" complex "C" }
+pathways { p "P" "do" }
+fact x: bool { question "X?" }
+rul r0 { when x then level early cite g because "b" }
+rule r1 "R" { when x then levle complex cite g because "b" }
+rule r2 "R" {
+  when x
+  then level complex
+  becuse "b"
+}
+fact z: bol { question "Z?" }
+rule r3 "R" { when y and z then level early cite g because "b" }
+rule r4 "R" { when x then pathway q cite g because "b" }
+"#;
+
+#[test]
+fn a_syntax_error_hides_no_other_error() {
+    // Issue #14: each broken item is reported, and the items that parsed are still checked.
+    // `z` is declared by the broken `fact z` line, so using it is not also an error.
+    let thr = |s: &str| s.to_string();
+    assert_eq!(
+        errors(BROKEN),
+        vec![
+            (thr("thr::parse::syntax"), 6),
+            (thr("thr::parse::syntax"), 7),
+            (thr("thr::parse::syntax"), 11),
+            (thr("thr::parse::syntax"), 13),
+            (thr("thr::check::unknown_name"), 14),
+            (thr("thr::check::unknown_name"), 15),
+        ]
+    );
+    insta::assert_snapshot!(render(BROKEN));
+}
+
+#[test]
+fn a_misspelt_effect_says_what_an_effect_is() {
+    // Issue #14: `then levle complex` said "unexpected `complex`; expected `at`".
+    let e = Ruleset::from_source("bad.thr", BROKEN).unwrap_err();
+    let d = &e.detailed()[1];
+    assert_eq!(
+        d.message,
+        "unexpected `levle complex`; expected an effect: `level <level>`, `level exactly <level>`, \
+         `pathway <pathway>`, `advisory` or `<matrix> at least <category>`"
+    );
+    assert_eq!((d.line, d.column), (Some(7), Some(27)));
+    assert_eq!(d.help.as_deref(), Some("did you mean `level`?"));
+    let misspelt_keyword = &e.detailed()[2];
+    assert_eq!(
+        misspelt_keyword.help.as_deref(),
+        Some("did you mean `because`?")
+    );
+}
+
+#[test]
+fn each_diagnostic_says_its_code_and_message_once() {
+    // Issue #14: the location line and miette's heading both said them.
+    let out = render(BROKEN);
+    assert_eq!(out.matches("unknown pathway `q`").count(), 1, "{out}");
+    assert_eq!(out.matches("thr::check::unknown_name").count(), 2, "{out}");
+}
+
+#[test]
+fn a_second_block_is_labelled_on_its_keyword_line_only() {
+    // Issue #14: a duplicate `pathways` block's snippet spanned the whole 44-line block.
+    let src = format!(
+        "ruleset \"x\" version \"1\"\npathways {{\n{}}}\npathways {{\n  b \"B\" \"do\"\n}}\n",
+        (0..40)
+            .map(|i| format!("  p{i} \"P\" \"do\"\n"))
+            .collect::<String>()
+    );
+    let out = render(&src);
+    assert!(
+        out.contains("pathways are declared in one `pathways` block"),
+        "{out}"
+    );
+    assert!(out.lines().count() < 20, "{out}");
+}

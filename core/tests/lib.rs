@@ -12,4 +12,5 @@ mod completions;
 mod corpus;
 mod diagnostics;
 mod grammar;
+mod oracle;
 mod props;
