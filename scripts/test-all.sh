@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test suite: Rust (core, CLI, conformance vectors, rule files), then each binding's
-# suite (Python, C, WebAssembly + browser) and the benchmark agreement check.
+# Runs every test suite: Rust (core, CLI, conformance vectors, rule files), a fuzz smoke run, then
+# each binding's suite (Python, C, WebAssembly + browser) and the benchmark agreement check.
 # Installs what is missing first (idempotent), so it works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,9 @@ $thr test --coverage rules/threshold rules/serious-incident rules/examples/seraf
 $thr test rules/
 $thr fmt --check rules/
 $thr eval --facts examples/referrals/01-school-absence-early-help.json
+
+section "Fuzz smoke: every target for ${FUZZ_SECONDS:-60} s"
+scripts/fuzz.sh --smoke
 
 for part in python c wasm web bench; do
   if [[ -x scripts/test-$part.sh ]]; then

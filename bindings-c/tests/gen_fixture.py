@@ -24,6 +24,15 @@ def compact(value):
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def text(field):
+    """A string, or generated text (prefix, `repeat` `times` times with {n} numbered, suffix)."""
+    if isinstance(field, str):
+        return field
+    unit = field.get("repeat", "")
+    body = "".join(unit.replace("{n}", str(n)) for n in range(field["times"]))
+    return field.get("prefix", "") + body + field.get("suffix", "")
+
+
 def main():
     root, out_path = sys.argv[1], sys.argv[2]
     vdir = os.path.join(root, "tests", "vectors")
@@ -35,7 +44,7 @@ def main():
             for v in doc["vectors"]:
                 field(out, "V", f"{fname} / {v['name']}")
                 if "source" in v:
-                    field(out, "S", v["source"])
+                    field(out, "S", text(v["source"]))
                 else:
                     rel = v["rules"]
                     path = os.path.join(root, rel)
@@ -48,7 +57,7 @@ def main():
                         with open(p, encoding="utf-8") as f:
                             field(out, "N", name)
                             field(out, "T", f.read())
-                facts = v["factsText"] if "factsText" in v else compact(v.get("facts"))
+                facts = text(v["factsText"]) if "factsText" in v else compact(v.get("facts"))
                 field(out, "X", facts)
                 expect = v["expect"]
                 if "decision" in expect:

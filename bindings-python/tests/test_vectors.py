@@ -28,9 +28,18 @@ def _vectors():
 VECTORS = _vectors()
 
 
+def _text(field):
+    """A string, or generated text (prefix, `repeat` `times` times with {n} numbered, suffix)."""
+    if isinstance(field, str):
+        return field
+    unit = field.get("repeat", "")
+    body = "".join(unit.replace("{n}", str(n)) for n in range(field["times"]))
+    return field.get("prefix", "") + body + field.get("suffix", "")
+
+
 def _sources(v):
     if "source" in v:
-        return [("inline.thr", v["source"])]
+        return [("inline.thr", _text(v["source"]))]
     path = REPO / v["rules"]
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix == ".thr")
@@ -40,7 +49,7 @@ def _sources(v):
 
 def _facts_text(v):
     if "factsText" in v:
-        return v["factsText"]
+        return _text(v["factsText"])
     return json.dumps(v.get("facts"), separators=(",", ":"), ensure_ascii=False)
 
 

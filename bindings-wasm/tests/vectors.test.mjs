@@ -17,9 +17,17 @@ const vectorDir = join(root, "tests/vectors");
 /** Vectors known to fail here. Must stay empty. */
 const SKIP = [];
 
+/** A string, or generated text (prefix, `repeat` `times` times with {n} numbered, suffix). */
+function text(field) {
+  if (typeof field === "string") return field;
+  let body = "";
+  for (let n = 0; n < field.times; n++) body += (field.repeat ?? "").replaceAll("{n}", String(n));
+  return (field.prefix ?? "") + body + (field.suffix ?? "");
+}
+
 /** The rule files a vector names, keyed by their path from the repository root (as the Rust runner). */
 function sources(v) {
-  if (typeof v.source === "string") return null;
+  if (v.source !== undefined) return null;
   const path = join(root, v.rules);
   const files = statSync(path).isDirectory()
     ? readdirSync(path).filter((f) => f.endsWith(".thr")).sort().map((f) => join(path, f))
@@ -29,9 +37,9 @@ function sources(v) {
 
 function run(v) {
   const files = sources(v);
-  const rs = files === null ? Ruleset.fromSource(v.source, "inline.thr") : Ruleset.fromSources(files);
+  const rs = files === null ? Ruleset.fromSource(text(v.source), "inline.thr") : Ruleset.fromSources(files);
   try {
-    const factsText = typeof v.factsText === "string" ? v.factsText : JSON.stringify(v.facts ?? null);
+    const factsText = v.factsText !== undefined ? text(v.factsText) : JSON.stringify(v.facts ?? null);
     return rs.evaluateJson(factsText);
   } finally {
     rs.free();

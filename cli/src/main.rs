@@ -77,6 +77,28 @@ enum Command {
     },
 }
 
+/// Writes to standard output. When the reader has gone (`thresholds eval | head`), the program
+/// ends quietly, as other command-line tools do, instead of panicking.
+macro_rules! out_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            return Err(format!("cannot write to standard output: {e}"));
+        }
+    }};
+}
+
+/// As `out_raw!`, with a newline.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        out_raw!($($arg)*);
+        out_raw!("\n");
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -191,10 +213,10 @@ fn run(cli: Cli) -> Result<u8, String> {
                         if let Some(e) = rs.tests_error() {
                             bad += 1;
                             eprintln!("{}", e.render());
-                            println!("error: {} (errors in its tests)", f.label);
+                            out!("error: {} (errors in its tests)", f.label);
                             continue;
                         }
-                        println!(
+                        out!(
                             "ok: {} ({} {}, {} rules, {} warnings)",
                             f.label,
                             rs.name(),
@@ -211,7 +233,7 @@ fn run(cli: Cli) -> Result<u8, String> {
                             .iter()
                             .filter(|d| d.severity() == thresholds::Severity::Error)
                             .count();
-                        println!("error: {} ({n} errors)", f.label);
+                        out!("error: {} ({n} errors)", f.label);
                     }
                 }
             }
@@ -237,7 +259,7 @@ fn run(cli: Cli) -> Result<u8, String> {
                 Ok(f) => f,
                 Err(e) => {
                     if format == Format::Json {
-                        println!("{}", e.to_json());
+                        out!("{}", e.to_json());
                     }
                     eprintln!("{}", e.render());
                     return Ok(1);
@@ -246,9 +268,9 @@ fn run(cli: Cli) -> Result<u8, String> {
             let d = rs.evaluate(&parsed, Options::default());
             match format {
                 Format::Json => {
-                    println!("{}", serde_json::to_string(&d).map_err(|e| e.to_string())?)
+                    out!("{}", serde_json::to_string(&d).map_err(|e| e.to_string())?)
                 }
-                Format::Text => print!("{}", practitioner_text(&rs, &d)),
+                Format::Text => out_raw!("{}", practitioner_text(&rs, &d)),
             }
             Ok(0)
         }
@@ -276,13 +298,13 @@ fn run(cli: Cli) -> Result<u8, String> {
                 let report = rs.run_tests();
                 for r in &report.results {
                     if !r.passed() {
-                        println!("FAIL {}:{} {}", r.file, r.line, r.name);
+                        out!("FAIL {}:{} {}", r.file, r.line, r.name);
                         for f in &r.failures {
-                            println!("     {f}");
+                            out!("     {f}");
                         }
                     }
                 }
-                println!(
+                out!(
                     "{label}: {} passed, {} failed",
                     report.passed(),
                     report.failed()
@@ -291,14 +313,14 @@ fn run(cli: Cli) -> Result<u8, String> {
                 failed += report.failed();
                 if coverage {
                     for id in &report.unfired_rules {
-                        println!("  not fired by any test: {id}");
+                        out!("  not fired by any test: {id}");
                     }
                     unfired += report.unfired_rules.len();
                 }
             }
-            println!("test result: {passed} passed, {failed} failed");
+            out!("test result: {passed} passed, {failed} failed");
             if coverage {
-                println!("coverage: {unfired} rules not fired by any test");
+                out!("coverage: {unfired} rules not fired by any test");
             }
             Ok(u8::from(failed > 0 || unfired > 0))
         }
@@ -313,12 +335,12 @@ fn run(cli: Cli) -> Result<u8, String> {
                     Ok(out) if out == *text => {}
                     Ok(out) => {
                         if check {
-                            println!("not formatted: {name}");
+                            out!("not formatted: {name}");
                             bad += 1;
                         } else {
                             std::fs::write(name, out)
                                 .map_err(|e| format!("cannot write {name}: {e}"))?;
-                            println!("formatted: {name}");
+                            out!("formatted: {name}");
                         }
                     }
                     Err(e) => {
@@ -330,11 +352,11 @@ fn run(cli: Cli) -> Result<u8, String> {
             Ok(u8::from(bad > 0))
         }
         Command::Facts { rules } => {
-            println!("{}", load_one(rules.as_deref())?.facts_json());
+            out!("{}", load_one(rules.as_deref())?.facts_json());
             Ok(0)
         }
         Command::Info { rules } => {
-            println!("{}", load_one(rules.as_deref())?.info_json());
+            out!("{}", load_one(rules.as_deref())?.info_json());
             Ok(0)
         }
     }

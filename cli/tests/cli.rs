@@ -159,3 +159,22 @@ fn test_coverage_passes_on_the_tour() {
         "{out}"
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    // Found by hand while measuring the node budget: `thresholds eval ... | head -c 100`
+    // panicked ("failed printing to stdout: Broken pipe", exit 101).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_thresholds"))
+        .args(["facts"])
+        .current_dir(ROOT)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // Close the reading end before the command writes.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

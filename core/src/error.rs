@@ -86,9 +86,13 @@ pub struct ErrorBody {
 
 impl Error {
     pub(crate) fn rules(mut diagnostics: Vec<Diagnostic>, sources: Sources) -> Self {
+        // Errors first, syntax errors before the others (the rest of the file is checked
+        // too, but the first code, and so a binding's status, says the rules do not parse),
+        // then in file order.
         diagnostics.sort_by_key(|d| {
             (
                 d.severity,
+                !d.code().starts_with("thr::parse::"),
                 d.labels.first().map(|l| (l.span.source, l.span.start)),
             )
         });

@@ -209,3 +209,13 @@ fn a_second_block_is_labelled_on_its_keyword_line_only() {
     );
     assert!(out.lines().count() < 20, "{out}");
 }
+
+#[test]
+fn a_file_that_does_not_parse_is_a_syntax_error_first() {
+    // The rest is checked too (here: no header), but the error's code, and so the C status
+    // `THR_RULES_SYNTAX`, says the rules do not parse.
+    let e = Ruleset::from_source("bad.thr", "rule x {").unwrap_err();
+    assert_eq!(e.code(), "thr::parse::syntax");
+    let codes: Vec<String> = e.detailed().into_iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["thr::parse::syntax", "thr::check::missing_header"]);
+}

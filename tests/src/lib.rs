@@ -10,8 +10,8 @@ pub fn repo_root() -> PathBuf {
 /// Reads the rule files a vector names: `rules` is a path under the repository (a file or a
 /// directory of .thr files), or `source` is inline rule text.
 pub fn vector_sources(v: &serde_json::Value) -> Result<Vec<(String, String)>, String> {
-    if let Some(src) = v.get("source").and_then(|s| s.as_str()) {
-        return Ok(vec![("inline.thr".to_string(), src.to_string())]);
+    if let Some(src) = v.get("source").and_then(vector_text) {
+        return Ok(vec![("inline.thr".to_string(), src)]);
     }
     let rel = v
         .get("rules")
@@ -69,10 +69,28 @@ pub fn vector_files() -> Vec<(String, serde_json::Value)> {
         .collect()
 }
 
-/// The facts text of a vector: `facts` (any JSON value, serialised) or `factsText` (raw text).
+/// A text field of a vector: a string, or generated text `{"prefix", "repeat", "times",
+/// "suffix"}`: the prefix, then `repeat` `times` times with `{n}` replaced by 0, 1, ..., then
+/// the suffix (for inputs too large to write out, such as the limits).
+pub fn vector_text(field: &serde_json::Value) -> Option<String> {
+    if let Some(s) = field.as_str() {
+        return Some(s.to_string());
+    }
+    let part = |k: &str| field.get(k).and_then(|s| s.as_str()).unwrap_or("");
+    let times = field.get("times")?.as_u64()?;
+    let mut out = part("prefix").to_string();
+    for n in 0..times {
+        out.push_str(&part("repeat").replace("{n}", &n.to_string()));
+    }
+    out.push_str(part("suffix"));
+    Some(out)
+}
+
+/// The facts text of a vector: `facts` (any JSON value, serialised) or `factsText` (raw or
+/// generated text).
 pub fn vector_facts_text(v: &serde_json::Value) -> String {
-    match v.get("factsText").and_then(|s| s.as_str()) {
-        Some(t) => t.to_string(),
+    match v.get("factsText").and_then(vector_text) {
+        Some(t) => t,
         None => serde_json::to_string(v.get("facts").unwrap_or(&serde_json::Value::Null))
             .unwrap_or_default(),
     }
