@@ -68,6 +68,19 @@ fn a_fact_named_by_one_word_of_its_id_gets_a_suggestion() {
     let d = &e.detailed()[0];
     assert_eq!(d.code, "thr::facts::unknown_fact");
     assert_eq!(d.help.as_deref(), Some("did you mean `age_years`?"));
+    // A word or a prefix of an id: `learning` for `learning_disability`, `traffick` for
+    // `trafficking_suspected`.
+    let e = rs
+        .facts_from_json(r#"{"learning": true, "traffick": true}"#)
+        .unwrap_err();
+    let helps: Vec<Option<String>> = e.detailed().into_iter().map(|d| d.help).collect();
+    assert_eq!(
+        helps,
+        [
+            Some("did you mean `learning_disability`?".to_string()),
+            Some("did you mean `trafficking_suspected`?".to_string())
+        ]
+    );
     // A misspelling still wins over a word match, and a short word suggests nothing.
     let e = rs
         .facts_from_json(r#"{"age_yeers": 12, "no": true}"#)
