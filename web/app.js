@@ -166,25 +166,31 @@ class Checker {
     return this.levels.find((l) => l.id === levelId)?.label ?? humanize(levelId);
   }
 
-  /** The practitioner's escalation, applied only above the engine's level and with a reason. */
-  escalation(d) {
+  /** The practitioner's escalation request, when they chose a level and gave a reason. */
+  escalationRequest() {
     const level = $("escalate-level").value;
     const reason = $("escalate-reason").value.trim();
     const status = $("escalate-status");
-    if (!level) {
-      status.textContent = "";
-      return null;
-    }
+    status.textContent = "";
+    if (!level) return undefined;
     if (!reason) {
       status.textContent = "Give your reason to record the escalation.";
-      return null;
+      return undefined;
     }
-    if (d.level !== null && this.rank.get(level) <= this.rank.get(d.level)) {
+    return { escalation: { level, reason } };
+  }
+
+  /** What the engine recorded of the escalation (the engine decides; this only reports it). */
+  escalationStatus(d) {
+    const e = d.escalation;
+    if (!e) return null;
+    const status = $("escalate-status");
+    if (!e.raised) {
       status.textContent = `The checker's level is already ${this.label(d.level)}; it stays at that level.`;
       return null;
     }
-    status.textContent = `Escalation recorded: ${this.label(level)}.`;
-    return { level, reason, from: d.level };
+    status.textContent = `Escalation recorded: ${this.label(e.level)}.`;
+    return e;
   }
 
   update() {
@@ -193,14 +199,14 @@ class Checker {
     let d;
     try {
       const te = performance.now();
-      d = this.rs.evaluate(this.facts);
+      d = this.rs.evaluate(this.facts, this.escalationRequest());
       performance.measure("thresholds:engine", { start: te });
     } catch (e) {
       put($("decision-live"), el("p", { class: "error", text: `The answers could not be checked: ${e.message}` }));
       return;
     }
     this.decision = d;
-    this.escalated = this.escalation(d);
+    this.escalated = this.escalationStatus(d);
     this.render(d, this.escalated);
     $("summary-text").textContent = this.summary();
     const t1 = performance.now();
@@ -209,27 +215,23 @@ class Checker {
 
   render(d, esc) {
     const box = $("decision");
-    box.dataset.level = d.level ?? "";
+    // data-level is the rules' level; an escalation is data-escalated-level.
+    box.dataset.level = (esc ? esc.from : d.level) ?? "";
     box.dataset.status = d.status;
     box.dataset.pathways = d.pathways.join(" ");
     if (esc) box.dataset.escalatedLevel = esc.level;
     else delete box.dataset.escalatedLevel;
 
-    const shown = esc ? esc.level : d.level;
     const live = [
-      el("p", { class: "level" }, "Level: ", shown === null ? "none" : this.label(shown)),
+      el("p", { class: "level" }, "Level: ", d.level === null ? "none" : this.label(d.level)),
       d.advisory ? el("p", { class: "advisory", text: "Advisory only: the young person is an adult, so adult services decide the response." }) : null,
-      esc ? el("p", { class: "escalated", text: `Escalated by you from ${d.level === null ? "no level" : this.label(d.level)}. Your reason: ${esc.reason}` }) : null,
+      esc ? el("p", { class: "escalated", text: `Escalated by you from ${esc.from === null ? "no level" : this.label(esc.from)}. Your reason: ${esc.reason}` }) : null,
       d.status === "provisional"
         ? el("p", { class: "status-provisional", text: `Provisional: ${d.missing.length} unanswered ${d.missing.length === 1 ? "question" : "questions"} could still change this.` })
         : el("p", { text: "Complete: no unanswered question could change this." }),
       el("h3", { text: "What to do, most urgent first" }),
       el("ol", { class: "pathways" }, this.pathwayItems(d.pathways)),
     ];
-    if (esc) {
-      const extra = (this.levels.find((l) => l.id === esc.level)?.pathways ?? []).filter((p) => !d.pathways.includes(p));
-      if (extra.length) live.push(el("h3", { text: `Also, for the level you escalated to` }), el("ol", { class: "pathways" }, this.pathwayItems(extra)));
-    }
     put($("decision-live"), live);
 
     const exploitation = Object.entries(d.exploitation);
@@ -262,11 +264,11 @@ class Checker {
     const d = this.decision;
     const esc = this.escalated;
     const lines = [`Referral checker summary (${this.info.name}, version ${this.info.version}, ${this.info.hash})`, ""];
-    lines.push(`Level: ${d.level === null ? "none" : this.label(d.level)}${d.status === "provisional" ? " (provisional)" : ""}${d.advisory ? " (advisory only: adult services decide)" : ""}`);
-    if (esc) lines.push(`Escalated by the practitioner to: ${this.label(esc.level)}`, `Reason for escalating: ${esc.reason}`);
+    const ruled = esc ? esc.from : d.level;
+    lines.push(`Level: ${ruled === null ? "none" : this.label(ruled)}${d.status === "provisional" ? " (provisional)" : ""}${d.advisory ? " (advisory only: adult services decide)" : ""}`);
+    if (esc) lines.push(`Escalated by the practitioner to: ${this.label(esc.level)}, from ${esc.from === null ? "no level" : this.label(esc.from)}`, `Reason for escalating: ${esc.reason}`);
     lines.push("", "What to do:");
-    const ids = [...d.pathways];
-    if (esc) for (const p of this.levels.find((l) => l.id === esc.level)?.pathways ?? []) if (!ids.includes(p)) ids.push(p);
+    const ids = d.pathways;
     ids.forEach((id, i) => lines.push(`${i + 1}. ${this.pathways.get(id)?.label ?? id}: ${this.pathways.get(id)?.todo ?? ""}`));
     const ex = Object.entries(d.exploitation);
     if (ex.length) lines.push("", `Exploitation risk: ${ex.map(([m, c]) => `${this.matrices.get(m)?.label ?? m} ${c}`).join("; ")}`);

@@ -52,6 +52,7 @@ pub(crate) fn finish(
 pub(crate) enum Input {
     Rules,
     Facts,
+    Request,
 }
 
 impl Input {
@@ -59,6 +60,7 @@ impl Input {
         match self {
             Input::Rules => "rules",
             Input::Facts => "facts",
+            Input::Request => "request",
         }
     }
 }

@@ -26,7 +26,8 @@ pub enum thr_status {
     /// A text argument is not valid UTF-8 (error code `thr::ffi::invalid_utf8`).
     THR_INVALID_UTF8 = 2,
     /// An argument is out of its domain, e.g. a length above `PTRDIFF_MAX` or zero rule files
-    /// (error code `thr::ffi::invalid_argument`).
+    /// (error code `thr::ffi::invalid_argument`), or a malformed request to
+    /// `thr_ruleset_evaluate_json_with` (error code `thr::request::invalid`).
     THR_INVALID_ARGUMENT = 3,
     /// The rules do not parse: a `thr::parse::*` code.
     THR_RULES_SYNTAX = 100,
@@ -161,6 +162,7 @@ pub(crate) fn engine_status(e: &engine::Error) -> thr_status {
         match e.kind() {
             ErrorKind::Rules => thr_status::THR_RULES_INVALID,
             ErrorKind::Facts => thr_status::THR_FACTS_INVALID,
+            ErrorKind::Request => thr_status::THR_INVALID_ARGUMENT,
         }
     }
 }

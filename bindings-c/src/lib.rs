@@ -301,6 +301,46 @@ pub unsafe extern "C" fn thr_ruleset_evaluate_json(
     })
 }
 
+/// As `thr_ruleset_evaluate_json`, with a request: `request_len` bytes of UTF-8 JSON at
+/// `request_json`, an object with any of `"reasons"` and `"missing"` (booleans, default true)
+/// and `"escalation"`: `{"level": "<level id>", "reason": "<the practitioner's reason>"}`.
+///
+/// An escalation never lowers the level. Above the level the rules decide, the decision takes
+/// the escalated level, that level's pathways (in urgency order) and the pathways of the rules
+/// that read the level; either way the decision records it as `"escalation": {"level",
+/// "reason", "from", "raised"}`. A malformed request (unknown key, unknown level, empty reason)
+/// returns `THR_INVALID_ARGUMENT` with code `thr::request::invalid`; otherwise as
+/// `thr_ruleset_evaluate_json`.
+///
+/// # Safety
+/// As `thr_ruleset_evaluate_json`; `request_json` must be NULL or point to `request_len`
+/// readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn thr_ruleset_evaluate_json_with(
+    rs: *const thr_ruleset,
+    facts_json: *const c_char,
+    facts_len: usize,
+    request_json: *const c_char,
+    request_len: usize,
+    decision_json_out: *mut *mut c_char,
+    err: *mut *mut thr_error,
+) -> thr_status {
+    ffi_boundary!(err = err, {
+        // SAFETY: the caller guarantees a live ruleset when non-NULL.
+        let rs = unsafe { input_ref(rs, "rs") }?;
+        check_out(decision_json_out, "decision_json_out")?;
+        // SAFETY: the caller guarantees `facts_len` readable bytes at a non-NULL `facts_json`.
+        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", Input::Facts) }?;
+        // SAFETY: the caller guarantees `request_len` readable bytes at a non-NULL pointer.
+        let request =
+            unsafe { input_str(request_json, request_len, "request_json", Input::Request) }?;
+        let decision = rs.rules.evaluate_request_json(facts, request)?;
+        // SAFETY: checked non-NULL; the caller guarantees it is writable.
+        unsafe { write_out(decision_json_out, owned_string(decision)) };
+        Ok(())
+    })
+}
+
 /// The facts the rule set declares, as a JSON array: for each, `id`, `type` (`bool`, `int`,
 /// `enum`, `set`), `min`/`max` (int), `values` (enum and set codes), `question`, `help`, `domain`.
 /// Use it to build forms or to map case-system fields. On success writes the JSON to `*out`

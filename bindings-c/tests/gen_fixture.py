@@ -59,6 +59,8 @@ def main():
                             field(out, "T", f.read())
                 facts = text(v["factsText"]) if "factsText" in v else compact(v.get("facts"))
                 field(out, "X", facts)
+                if "request" in v:
+                    field(out, "Q", compact(v["request"]))
                 expect = v["expect"]
                 if "decision" in expect:
                     field(out, "D", compact(expect["decision"]))

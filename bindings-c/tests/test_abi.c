@@ -112,7 +112,7 @@ static void run_vectors(const char *fixture) {
       char *name = strndup(fields[0].data, fields[0].len);
       if (!filter || strstr(name, filter)) {
         ran++;
-        const field *src = NULL, *facts = NULL, *want = NULL;
+        const field *src = NULL, *facts = NULL, *want = NULL, *request = NULL;
         thr_source files[MAX_FIELDS];
         size_t nfiles = 0;
         int want_decision = 0;
@@ -129,6 +129,7 @@ static void run_vectors(const char *fixture) {
             nfiles++;
           }
           if (x->tag == 'X') facts = x;
+          if (x->tag == 'Q') request = x;
           if (x->tag == 'D' || x->tag == 'E') {
             want = x;
             want_decision = x->tag == 'D';
@@ -139,7 +140,10 @@ static void run_vectors(const char *fixture) {
         char *out = NULL;
         thr_status st = src ? thr_ruleset_compile(src->data, src->len, &rs, &err)
                             : thr_ruleset_compile_files(files, nfiles, NULL, &rs, &err);
-        if (st == THR_OK) st = thr_ruleset_evaluate_json(rs, facts->data, facts->len, &out, &err);
+        if (st == THR_OK)
+          st = request ? thr_ruleset_evaluate_json_with(rs, facts->data, facts->len, request->data,
+                                                        request->len, &out, &err)
+                       : thr_ruleset_evaluate_json(rs, facts->data, facts->len, &out, &err);
         if (want_decision) {
           int same = st == THR_OK && strlen(out) == want->len && memcmp(out, want->data, want->len) == 0;
           CHECK(same, "vector %s: decision differs\n  got:  %s\n  want: %.*s", name,

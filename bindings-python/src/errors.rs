@@ -1,4 +1,5 @@
-//! Engine errors as Python exceptions: `RuleError` and `FactsError`, both `ThresholdsError`.
+//! Engine errors as Python exceptions: `RuleError`, `FactsError` and `RequestError`, all
+//! `ThresholdsError`.
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -25,6 +26,13 @@ create_exception!(
     FactsError,
     ThresholdsError,
     "The facts are not valid for the rule set. `.fact` names the first fact at fault."
+);
+
+create_exception!(
+    thresholds,
+    RequestError,
+    ThresholdsError,
+    "The request is malformed: an escalation to an unknown level or without a reason."
 );
 
 /// One error or warning, with where it is.
@@ -106,6 +114,7 @@ fn build(
     let err = match kind {
         ErrorKind::Rules => RuleError::new_err(message),
         ErrorKind::Facts => FactsError::new_err(message),
+        ErrorKind::Request => RequestError::new_err(message),
     };
     let first = diagnostics.iter().find(|d| d.severity == "error");
     let code = first.map(|d| d.code.clone());
@@ -119,6 +128,7 @@ fn build(
             match kind {
                 ErrorKind::Rules => "rules",
                 ErrorKind::Facts => "facts",
+                ErrorKind::Request => "request",
             },
         )?;
         value.setattr("json", json)?;

@@ -11,7 +11,7 @@ mod convert;
 mod errors;
 mod fast;
 
-use errors::{FactsError, PyDiagnostic, RuleError, ThresholdsError};
+use errors::{FactsError, PyDiagnostic, RequestError, RuleError, ThresholdsError};
 
 /// A data-frame column as handed over: fact name, kind, values or cells, data bytes.
 type RawColumn<'py> = (
@@ -74,33 +74,51 @@ impl PyRuleset {
     }
 
     /// Evaluates one referral's facts (a dict; a missing key, None or NaN is unknown).
-    #[pyo3(signature = (facts, *, reasons = true, missing = true))]
+    /// `escalate=(level, reason)` applies a practitioner's escalation (the core's rule: it never
+    /// lowers the level); a bad one raises `RequestError`.
+    #[pyo3(signature = (facts, *, reasons = true, missing = true, escalate = None))]
     fn evaluate(
         &self,
         py: Python<'_>,
         facts: &Bound<'_, PyAny>,
         reasons: bool,
         missing: bool,
+        escalate: Option<(String, String)>,
     ) -> PyResult<PyDecision> {
         let f = facts_of(py, &self.rs, &self.cache, facts)?;
+        let options = options(reasons, missing);
+        let decision = match escalate {
+            None => self.rs.evaluate(&f, options),
+            Some((level, reason)) => self
+                .rs
+                .evaluate_escalated(&f, options, &thresholds::Escalation { level, reason })
+                .map_err(|e| errors::to_pyerr(py, &e))?,
+        };
         Ok(PyDecision {
-            decision: self.rs.evaluate(&f, options(reasons, missing)),
+            decision,
             rs: self.rs.clone(),
         })
     }
 
-    /// Facts JSON text in, decision JSON text out (byte-identical to every other host).
-    #[pyo3(signature = (facts_json, *, reasons = true, missing = true))]
+    /// Facts JSON text in, decision JSON text out (byte-identical to every other host). With
+    /// `request`, the core's request JSON (`{"reasons", "missing", "escalation": {"level",
+    /// "reason"}}`) instead of the keyword options.
+    #[pyo3(signature = (facts_json, *, reasons = true, missing = true, request = None))]
     fn evaluate_json(
         &self,
         py: Python<'_>,
         facts_json: &str,
         reasons: bool,
         missing: bool,
+        request: Option<&str>,
     ) -> PyResult<String> {
-        self.rs
-            .evaluate_json_str_with(facts_json, options(reasons, missing))
-            .map_err(|e| errors::to_pyerr(py, &e))
+        match request {
+            Some(r) => self.rs.evaluate_request_json(facts_json, r),
+            None => self
+                .rs
+                .evaluate_json_str_with(facts_json, options(reasons, missing)),
+        }
+        .map_err(|e| errors::to_pyerr(py, &e))
     }
 
     /// Evaluates many referrals (an iterable of dicts), in order, without the GIL and on
@@ -358,6 +376,12 @@ impl PyDecision {
         self.decision.could_reach.as_deref()
     }
 
+    /// The practitioner's escalation, `{level, reason, from, raised}`, or None.
+    #[getter]
+    fn escalation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::ser_to_py(py, &self.decision.escalation)
+    }
+
     /// Pathway ids, most urgent first.
     #[getter]
     fn pathways(&self) -> Vec<String> {
@@ -575,6 +599,7 @@ fn _thresholds(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ThresholdsError", py.get_type::<ThresholdsError>())?;
     m.add("RuleError", py.get_type::<RuleError>())?;
     m.add("FactsError", py.get_type::<FactsError>())?;
+    m.add("RequestError", py.get_type::<RequestError>())?;
     m.add_function(wrap_pyfunction!(builtin_sources, m)?)?;
     Ok(())
 }

@@ -64,7 +64,11 @@ def test_vector(v):
     expect = v["expect"]
     try:
         rs = thresholds.Ruleset.from_sources(_sources(v))
-        out = rs.evaluate_json(_facts_text(v))
+        if "request" in v:
+            request = json.dumps(v["request"], separators=(",", ":"), ensure_ascii=False)
+            out = rs.evaluate_json(_facts_text(v), request=request)
+        else:
+            out = rs.evaluate_json(_facts_text(v))
     except thresholds.ThresholdsError as e:
         assert "errorCodes" in expect, f"expected a decision, got {e.json}"
         got = [d.code for d in e.diagnostics if d.severity == "error"]

@@ -62,22 +62,39 @@ impl Ruleset {
     /// Evaluates facts (a plain object; absent or `null` means unknown) into a decision object
     /// of the same shape as the decision JSON.
     #[wasm_bindgen(unchecked_return_type = "Decision")]
+    ///
+    /// `request` (optional): `{reasons?, missing?, escalation?: {level, reason}}`, the core's
+    /// request; an escalation never lowers the level and is recorded in the decision.
     pub fn evaluate(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Facts")] facts: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Request | undefined")] request: JsValue,
     ) -> Result<JsValue, JsValue> {
         let text = convert::facts_to_json(&facts)?;
-        let out = self.inner.evaluate_json_str(&text).map_err(errors::to_js)?;
+        let out = if request.is_undefined() || request.is_null() {
+            self.inner.evaluate_json_str(&text)
+        } else {
+            let request = convert::facts_to_json(&request)?;
+            self.inner.evaluate_request_json(&text, &request)
+        }
+        .map_err(errors::to_js)?;
         convert::json_to_js(&out)
     }
 
     /// Facts JSON text in, decision JSON text out: byte-identical to
-    /// `thresholds eval --format json` (without its trailing newline).
+    /// `thresholds eval --format json` (without its trailing newline). With `requestJson`,
+    /// the core's request JSON (options and escalation).
     #[wasm_bindgen(js_name = evaluateJson)]
-    pub fn evaluate_json(&self, facts_json: &str) -> Result<String, JsValue> {
-        self.inner
-            .evaluate_json_str(facts_json)
-            .map_err(errors::to_js)
+    pub fn evaluate_json(
+        &self,
+        facts_json: &str,
+        request_json: Option<String>,
+    ) -> Result<String, JsValue> {
+        match request_json {
+            Some(r) => self.inner.evaluate_request_json(facts_json, &r),
+            None => self.inner.evaluate_json_str(facts_json),
+        }
+        .map_err(errors::to_js)
     }
 
     /// The declared facts: id, type, min, max, values, question, help, domain.

@@ -38,6 +38,8 @@ export interface Decision {
   could_reach?: string;
   /** Present (true) when the level is advice only (e.g. a young adult: adult services decide). */
   advisory?: boolean;
+  /** The practitioner's escalation, when one was asked for. */
+  escalation?: Escalated;
   pathways: string[];
   exploitation: Record<string, string>;
   status: "complete" | "provisional";
@@ -45,6 +47,24 @@ export interface Decision {
   missing: Missing[];
   reasons: Reason[];
   ruleset: { name: string; version: string; hash: string };
+}
+
+/** A practitioner's escalation as the decision records it. */
+export interface Escalated {
+  level: string;
+  reason: string;
+  /** The level the rules decided ("at least" on a provisional decision). */
+  from: string | null;
+  /** False when the rules' level was already as high: nothing changed. */
+  raised: boolean;
+}
+
+/** Options for one evaluation; every key is optional. */
+export interface Request {
+  reasons?: boolean;
+  missing?: boolean;
+  /** Escalate to a level, with the practitioner's reason (never lowers the level). */
+  escalation?: { level: string; reason: string } | null;
 }
 
 /** A declared fact, for building forms. */

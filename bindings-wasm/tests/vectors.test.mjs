@@ -40,7 +40,7 @@ function run(v) {
   const rs = files === null ? Ruleset.fromSource(text(v.source), "inline.thr") : Ruleset.fromSources(files);
   try {
     const factsText = v.factsText !== undefined ? text(v.factsText) : JSON.stringify(v.facts ?? null);
-    return rs.evaluateJson(factsText);
+    return v.request !== undefined ? rs.evaluateJson(factsText, JSON.stringify(v.request)) : rs.evaluateJson(factsText);
   } finally {
     rs.free();
   }

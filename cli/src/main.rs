@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use thresholds::{Decision, Options, Ruleset, Status};
+use thresholds::{Decision, Escalation, Options, Ruleset, Status};
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +45,12 @@ enum Command {
         /// `text` for practitioners, `json` for the decision JSON alone.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Escalate to this level (your professional judgement; it never lowers the level).
+        #[arg(long, value_name = "LEVEL", requires = "reason")]
+        escalate: Option<String>,
+        /// Why you escalate (required with `--escalate`).
+        #[arg(long, requires = "escalate")]
+        reason: Option<String>,
     },
     /// Run the tests written in rule files.
     Test {
@@ -243,6 +249,8 @@ fn run(cli: Cli) -> Result<u8, String> {
             rules,
             facts,
             format,
+            escalate,
+            reason,
         } => {
             let rs = load_one(rules.as_deref())?;
             let text = if facts.as_os_str() == "-" {
@@ -265,7 +273,25 @@ fn run(cli: Cli) -> Result<u8, String> {
                     return Ok(1);
                 }
             };
-            let d = rs.evaluate(&parsed, Options::default());
+            let d = match escalate.zip(reason) {
+                None => rs.evaluate(&parsed, Options::default()),
+                Some((level, reason)) => {
+                    match rs.evaluate_escalated(
+                        &parsed,
+                        Options::default(),
+                        &Escalation { level, reason },
+                    ) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            if format == Format::Json {
+                                out!("{}", e.to_json());
+                            }
+                            eprintln!("{}", e.render());
+                            return Ok(2);
+                        }
+                    }
+                }
+            };
             match format {
                 Format::Json => {
                     out!("{}", serde_json::to_string(&d).map_err(|e| e.to_string())?)
@@ -395,6 +421,24 @@ fn practitioner_text(rs: &Ruleset, d: &Decision) -> String {
     }
     if d.status == Status::Provisional {
         s.push_str("  (PROVISIONAL: some answers are missing)");
+    }
+    if let Some(e) = &d.escalation {
+        let from = e
+            .from
+            .as_deref()
+            .map_or_else(|| "no level".to_string(), label);
+        if e.raised {
+            s.push_str(&format!(
+                "\nEscalated by you from {from}. Your reason: {}",
+                e.reason
+            ));
+        } else {
+            s.push_str(&format!(
+                "\nYou asked to escalate to {}; the rules already decide {from}, so it stays. Your reason: {}",
+                label(&e.level),
+                e.reason
+            ));
+        }
     }
     s.push_str("\n\nWhat to do, most urgent first:\n");
     for (i, p) in d.pathways.iter().enumerate() {

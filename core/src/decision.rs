@@ -105,6 +105,9 @@ pub struct Decision {
     /// adult services decide); only present when true.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub advisory: bool,
+    /// The practitioner's escalation, when one was asked for; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<Escalated>,
     /// Pathway ids, most urgent first.
     pub pathways: Vec<String>,
     /// Each matrix's category.
@@ -117,6 +120,31 @@ pub struct Decision {
     pub reasons: Vec<Reason>,
     /// The rule set.
     pub ruleset: RulesetRef,
+}
+
+/// A practitioner's escalation: the level they judge right for the child, and why. Escalating
+/// never lowers a level: below or at the level the rules decide, it is recorded and changes
+/// nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalation {
+    /// A level id of the rule set.
+    pub level: String,
+    /// The practitioner's reason, in their words (required).
+    pub reason: String,
+}
+
+/// An escalation as the decision records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Escalated {
+    /// The level the practitioner escalated to.
+    pub level: String,
+    /// Their reason.
+    pub reason: String,
+    /// The level the rules decided ("at least", on a provisional decision).
+    pub from: Option<String>,
+    /// True when the escalation raised the level; false when the rules' level was already
+    /// as high, and nothing changed.
+    pub raised: bool,
 }
 
 /// What a decision includes beyond level, pathways and status.
@@ -219,9 +247,10 @@ pub(crate) fn build(
     outcome: &Outcome,
     rel: &Relevance,
     options: Options,
+    escalation: Option<(u32, &Escalation)>,
 ) -> Decision {
     // When every completion of the unknown facts agrees, that outcome is reported.
-    let (level, could_reach, pathways, provisional) = settle(program, outcome, rel);
+    let (mut level, mut could_reach, mut pathways, mut provisional) = settle(program, outcome, rel);
     let mut fired: Vec<bool> = outcome.fired.iter().map(|t| *t == Tri::True).collect();
     if let Some((_, _, settled_fired)) = &rel.settled {
         for i in settled_fired {
@@ -230,6 +259,35 @@ pub(crate) fn build(
             }
         }
     }
+    // A practitioner's escalation above the rules' level re-decides what depends on the level.
+    // `replaced`: when the rules could not take the level above the escalated one, the
+    // questions that could still change the decision are only those that could change a
+    // rule's pathways.
+    let mut replaced: Option<Vec<(u32, Vec<u32>)>> = None;
+    let mut extra_missing: Vec<(u32, Vec<u32>)> = Vec::new();
+    let escalated = escalation.map(|(rank, esc)| {
+        let from = level;
+        let raised = from.is_none_or(|l| rank > l);
+        if raised {
+            let e = escalate(program, facts, outcome, &mut fired, rank);
+            level = Some(rank);
+            pathways = e.pathways;
+            let rules_could_go_higher = provisional && could_reach.is_some_and(|c| c > rank);
+            if rules_could_go_higher {
+                extra_missing = e.unknown;
+            } else {
+                provisional = !e.unknown.is_empty();
+                could_reach = provisional.then_some(rank);
+                replaced = Some(e.unknown);
+            }
+            if provisional {
+                pathways.extend(&program.provisional);
+                pathways.sort_unstable();
+                pathways.dedup();
+            }
+        }
+        (esc, from, raised)
+    });
     let name_of = |i: &u32| {
         program
             .pathways
@@ -311,26 +369,85 @@ pub(crate) fn build(
         }
     }
 
-    let missing = rel
-        .missing
-        .iter()
-        .enumerate()
-        .filter_map(|(i, f)| Some((i, program.facts.get(*f as usize)?)))
-        .map(|(i, f)| Missing {
-            fact: f.id.clone(),
-            question: f.question.clone(),
-            changes: Changes {
-                level: rel.changes.level(i),
-                pathways: rel.changes.pathways(i).map(|p| name_of(&p)).collect(),
-            },
-        })
-        .collect();
+    let mut missing: Vec<Missing> = match replaced {
+        Some(_) => Vec::new(),
+        None => rel
+            .missing
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| Some((i, program.facts.get(*f as usize)?)))
+            .map(|(i, f)| Missing {
+                fact: f.id.clone(),
+                question: f.question.clone(),
+                changes: Changes {
+                    level: rel.changes.level(i),
+                    pathways: rel.changes.pathways(i).map(|p| name_of(&p)).collect(),
+                },
+            })
+            .collect(),
+    };
+    // Escalated, the level is at least the escalated one: pathways that only lower levels
+    // bring can no longer be added or removed.
+    if let (Some(rank), Some((_, _, true))) = (escalation.map(|(r, _)| r), &escalated) {
+        let possible = |id: &String| {
+            let Some(i) = program.pathways.iter().position(|p| p.id == *id) else {
+                return true;
+            };
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            program.provisional.contains(&i)
+                || program.rules.iter().any(|r| r.pathways.contains(&i))
+                || program
+                    .levels
+                    .iter()
+                    .skip((rank as usize).saturating_sub(1))
+                    .any(|l| l.default_pathways.contains(&i))
+        };
+        for m in &mut missing {
+            m.changes.pathways.retain(possible);
+        }
+    }
+    // At an escalated level: the unknown facts of rules that add pathways and are not decided.
+    let urgency = |id: &String| program.pathways.iter().position(|p| p.id == *id);
+    for (f, ps) in replaced
+        .unwrap_or_default()
+        .into_iter()
+        .chain(extra_missing)
+    {
+        let Some(fact) = program.facts.get(f as usize) else {
+            continue;
+        };
+        let names: Vec<String> = ps.iter().map(name_of).collect();
+        match missing.iter_mut().find(|m| m.fact == fact.id) {
+            Some(m) => {
+                for n in names {
+                    if !m.changes.pathways.contains(&n) {
+                        m.changes.pathways.push(n);
+                    }
+                }
+                m.changes.pathways.sort_by_key(urgency);
+            }
+            None => missing.push(Missing {
+                fact: fact.id.clone(),
+                question: fact.question.clone(),
+                changes: Changes {
+                    level: false,
+                    pathways: names,
+                },
+            }),
+        }
+    }
 
     let advisory = advisory(program, outcome, rel);
     Decision {
         level: level.and_then(level_id),
         could_reach: could_reach.and_then(level_id),
         advisory,
+        escalation: escalated.map(|(esc, from, raised)| Escalated {
+            level: esc.level.clone(),
+            reason: esc.reason.clone(),
+            from: from.and_then(level_id),
+            raised,
+        }),
         pathways: pathways.iter().map(name_of).collect(),
         exploitation,
         status: if provisional {
@@ -346,6 +463,85 @@ pub(crate) fn build(
             hash: program.hash.clone(),
         },
     }
+}
+
+/// The outcome at an escalated level.
+struct AtLevel {
+    /// Pathways: those of the rules that do not read the level and fired, the level's own, and
+    /// those of the rules that read the level and hold at it.
+    pathways: Vec<u32>,
+    /// Each unknown fact read by a rule that adds pathways and is not decided (directly, or
+    /// through a matrix category it reads), with the pathways it could add; in rule order.
+    unknown: Vec<(u32, Vec<u32>)>,
+}
+
+/// Re-decides what depends on the level at the escalated `rank`: the level's default pathways
+/// replace the decided level's, and the rules that read the level (`level >= complex and ...`)
+/// are run again on it. Updates `fired` for those rules.
+fn escalate(
+    program: &Program,
+    facts: &[Option<i64>],
+    outcome: &Outcome,
+    fired: &mut [bool],
+    rank: u32,
+) -> AtLevel {
+    use crate::ir::Stage;
+    let at = crate::eval::run_at_level(program, facts, Some(rank));
+    let unknown_fact = |f: &&u32| facts.get(**f as usize).copied().flatten().is_none();
+    let mut pathways = Vec::new();
+    let mut unknown: Vec<(u32, Vec<u32>)> = Vec::new();
+    let mut note = |fact: u32, ps: &[u32]| match unknown.iter_mut().find(|(u, _)| *u == fact) {
+        Some((_, have)) => have.extend(ps),
+        None => unknown.push((fact, ps.to_vec())),
+    };
+    for (i, r) in program.rules.iter().enumerate() {
+        let Some(f) = fired.get_mut(i) else {
+            continue;
+        };
+        let t = if r.stage == Stage::Post {
+            let t = at.fired.get(i).copied().unwrap_or(Tri::False);
+            *f = t == Tri::True;
+            t
+        } else if *f {
+            Tri::True
+        } else {
+            outcome.fired.get(i).copied().unwrap_or(Tri::False)
+        };
+        if *f {
+            pathways.extend(&r.pathways);
+        }
+        if t == Tri::Unknown && !r.pathways.is_empty() {
+            for fact in r.reads.iter().filter(unknown_fact) {
+                note(*fact, &r.pathways);
+            }
+            for m in &r.reads_categories {
+                let Some(mx) = program.matrices.get(*m as usize) else {
+                    continue;
+                };
+                for fact in mx.reads.iter().filter(unknown_fact) {
+                    note(*fact, &r.pathways);
+                }
+                // The category floors that may still raise it.
+                for fl in program.rules.iter().filter(|fl| {
+                    fl.stage == Stage::Floors && fl.categories.iter().any(|(fm, _)| fm == m)
+                }) {
+                    for fact in fl.reads.iter().filter(unknown_fact) {
+                        note(*fact, &r.pathways);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(l) = program.levels.get((rank as usize).wrapping_sub(1)) {
+        pathways.extend(&l.default_pathways);
+    }
+    pathways.sort_unstable();
+    pathways.dedup();
+    for (_, ps) in &mut unknown {
+        ps.sort_unstable();
+        ps.dedup();
+    }
+    AtLevel { pathways, unknown }
 }
 
 fn read_facts(

@@ -12,6 +12,8 @@ pub enum ErrorKind {
     Rules,
     /// The facts are not valid for the rule set.
     Facts,
+    /// The request (options, escalation) is malformed.
+    Request,
 }
 
 /// Rules or facts errors, all of them, with warnings alongside.
@@ -31,6 +33,7 @@ fn summary(kind: &ErrorKind, diags: &[Diagnostic]) -> String {
     let what = match kind {
         ErrorKind::Rules => "rule",
         ErrorKind::Facts => "facts",
+        ErrorKind::Request => "request",
     };
     match errors.as_slice() {
         [one] => format!("{}: {}", one.code(), one.message),
@@ -107,6 +110,14 @@ impl Error {
         Error {
             kind: ErrorKind::Facts,
             diagnostics,
+            sources: None,
+        }
+    }
+
+    pub(crate) fn request(diagnostic: Diagnostic) -> Self {
+        Error {
+            kind: ErrorKind::Request,
+            diagnostics: vec![diagnostic],
             sources: None,
         }
     }

@@ -28,7 +28,8 @@ mod default_rules {
 
 pub use batch::Columns;
 pub use decision::{
-    Changes, CompactDecision, Decision, Effects, Missing, Options, Reason, RulesetRef, Status,
+    Changes, CompactDecision, Decision, Effects, Escalated, Escalation, Missing, Options, Reason,
+    RulesetRef, Status,
 };
 pub use diag::{Code, Diagnostic, Severity};
 pub use error::{DetailedError, Error, ErrorBody, ErrorKind};

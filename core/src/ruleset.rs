@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::decision::{self, CompactDecision, Decision, Options};
+use crate::decision::{self, CompactDecision, Decision, Escalation, Options};
 use crate::diag::{Diagnostic, Severity, Sources};
 use crate::error::Error;
 use crate::facts::{self, Facts};
@@ -209,7 +209,80 @@ impl Ruleset {
     pub fn evaluate(&self, facts: &Facts, options: Options) -> Decision {
         let p = &self.inner.program;
         let (outcome, rel) = self.run(&facts.slots, options);
-        decision::build(p, &facts.slots, &outcome, &rel, options)
+        decision::build(p, &facts.slots, &outcome, &rel, options, None)
+    }
+
+    /// Evaluates converted facts, then applies a practitioner's escalation. Above the level the
+    /// rules decide, the decision takes the escalated level: its default pathways replace the
+    /// decided level's, the rules that read the level are run again on it, and pathways stay in
+    /// urgency order. At or below it, nothing changes. Either way the decision records the
+    /// escalation (`escalation: {level, reason, from, raised}`). `missing` still lists the
+    /// questions that could change the rules' assessment; once the escalated level is as high as
+    /// the rules could reach, none of them is marked as changing the level.
+    ///
+    /// An unknown level or an empty reason is a `thr::request::invalid` error.
+    pub fn evaluate_escalated(
+        &self,
+        facts: &Facts,
+        options: Options,
+        escalation: &Escalation,
+    ) -> Result<Decision, Error> {
+        let rank = self.escalation_rank(escalation)?;
+        let p = &self.inner.program;
+        let (outcome, rel) = self.run(&facts.slots, options);
+        Ok(decision::build(
+            p,
+            &facts.slots,
+            &outcome,
+            &rel,
+            options,
+            Some((rank, escalation)),
+        ))
+    }
+
+    /// The rank of an escalation's level, or the request error.
+    fn escalation_rank(&self, e: &Escalation) -> Result<u32, Error> {
+        let levels = &self.inner.program.levels;
+        let bad = |message: String, help: Option<String>| {
+            Error::request(Diagnostic::error(crate::diag::Code::BadRequest, message).help_opt(help))
+        };
+        let Some(i) = levels.iter().position(|l| l.id == e.level) else {
+            let ids: Vec<&str> = levels.iter().map(|l| l.id.as_str()).collect();
+            let help = crate::check::did_you_mean(&e.level, ids.iter().copied())
+                .or_else(|| Some(format!("the levels are: {}", ids.join(", "))));
+            return Err(bad(
+                format!(
+                    "cannot escalate to `{}`: the rule set has no such level",
+                    e.level
+                ),
+                help,
+            ));
+        };
+        if e.reason.trim().is_empty() {
+            return Err(bad(
+                "an escalation needs the practitioner's reason".to_string(),
+                Some("say why the child needs this level".to_string()),
+            ));
+        }
+        u32::try_from(i + 1).map_err(|_| bad("too many levels".to_string(), None))
+    }
+
+    /// Facts JSON text and a request JSON text in, decision JSON text out: the entry point for
+    /// hosts that pass options. The request is an object with any of `"reasons"` and
+    /// `"missing"` (booleans, default true) and `"escalation"` (`{"level": id, "reason":
+    /// text}`); anything else in it is a `thr::request::invalid` error.
+    pub fn evaluate_request_json(
+        &self,
+        facts_json: &str,
+        request_json: &str,
+    ) -> Result<String, Error> {
+        let (options, escalation) = parse_request(request_json)?;
+        let facts = self.facts_from_json(facts_json)?;
+        let d = match &escalation {
+            Some(e) => self.evaluate_escalated(&facts, options, e)?,
+            None => self.evaluate(&facts, options),
+        };
+        Ok(to_json(&d))
     }
 
     /// Evaluates converted facts into a decision made of indexes (no text, no reasons): the
@@ -528,6 +601,58 @@ fn hex(bytes: &[u8]) -> String {
         }
     }
     s
+}
+
+/// Reads an evaluation request: `{"reasons": bool, "missing": bool, "escalation": {"level":
+/// id, "reason": text}}`, every key optional.
+fn parse_request(text: &str) -> Result<(Options, Option<Escalation>), Error> {
+    let bad = |message: String| {
+        Error::request(
+            Diagnostic::error(crate::diag::Code::BadRequest, message).help(
+                "a request is {\"reasons\": true, \"missing\": true, \
+                 \"escalation\": {\"level\": \"<level>\", \"reason\": \"...\"}}, each key optional",
+            ),
+        )
+    };
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| bad(format!("the request is not valid JSON: {e}")))?;
+    let serde_json::Value::Object(m) = v else {
+        return Err(bad("the request is not a JSON object".to_string()));
+    };
+    let mut options = Options::default();
+    let mut escalation = None;
+    for (k, v) in &m {
+        match (k.as_str(), v) {
+            ("reasons", serde_json::Value::Bool(b)) => options.reasons = *b,
+            ("missing", serde_json::Value::Bool(b)) => options.missing = *b,
+            ("escalation", serde_json::Value::Null) => {}
+            ("escalation", serde_json::Value::Object(e)) => {
+                let text = |key: &str| e.get(key).and_then(serde_json::Value::as_str);
+                if let Some(other) = e.keys().find(|k| !matches!(k.as_str(), "level" | "reason")) {
+                    return Err(bad(format!("unknown key `{other}` in the escalation")));
+                }
+                match (text("level"), text("reason")) {
+                    (Some(level), Some(reason)) => {
+                        escalation = Some(Escalation {
+                            level: level.to_string(),
+                            reason: reason.to_string(),
+                        });
+                    }
+                    _ => {
+                        return Err(bad(
+                            "an escalation has a `level` and a `reason`, both strings".to_string(),
+                        ))
+                    }
+                }
+            }
+            ("reasons" | "missing", _) => return Err(bad(format!("`{k}` is true or false"))),
+            ("escalation", _) => {
+                return Err(bad("`escalation` is an object {level, reason}".to_string()))
+            }
+            _ => return Err(bad(format!("unknown request key `{k}`"))),
+        }
+    }
+    Ok((options, escalation))
 }
 
 /// Formats rule-file text canonically, keeping comments. Errors if the text does not parse.

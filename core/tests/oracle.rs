@@ -432,3 +432,111 @@ pub fn check(src: &str, known: &[Option<usize>]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A practitioner's escalation to level `l1`, `l2` or `l3` (`e` = 0, 1, 2) on the partial
+/// referral: the level is the higher of the rules' and the escalated one, and `missing` is a
+/// superset of the facts that change the escalated outcome on some completion; with none
+/// missing, every completion gives the same escalated outcome.
+pub fn check_escalation(src: &str, known: &[Option<usize>], e: usize) -> Result<(), String> {
+    let Ok(rs) = Ruleset::from_source("gen.thr", src) else {
+        return Ok(());
+    };
+    let level = ["l1", "l2", "l3"][e].to_string();
+    let esc = thresholds::Escalation {
+        level: level.clone(),
+        reason: "generated".to_string(),
+    };
+    let doms = domains();
+    let facts_of = |assignment: &[Option<usize>]| {
+        let mut m = serde_json::Map::new();
+        for (i, (name, vals)) in doms.iter().enumerate() {
+            if let Some(k) = assignment[i] {
+                m.insert(name.to_string(), vals[k].clone());
+            }
+        }
+        rs.facts_from_value(&Value::Object(m))
+            .map_err(|e| e.to_json())
+    };
+    let escalated = |assignment: &[Option<usize>]| -> Result<thresholds::Decision, String> {
+        rs.evaluate_escalated(&facts_of(assignment)?, Options::default(), &esc)
+            .map_err(|e| e.to_json())
+    };
+    let ctx = format!("escalated to {level}, facts {known:?}\nrules:\n{src}");
+    let plain = rs.evaluate(&facts_of(known)?, Options::default());
+    let d = escalated(known)?;
+    let want = rank(&plain.level).map_or(e, |r| r.max(e));
+    ensure!(rank(&d.level) == Some(want), "level {:?}\n{ctx}", d.level);
+    let rec = d
+        .escalation
+        .as_ref()
+        .ok_or(format!("no escalation recorded\n{ctx}"))?;
+    ensure!(
+        rec.raised == rank(&plain.level).is_none_or(|r| e > r),
+        "raised\n{ctx}"
+    );
+    if !rec.raised {
+        ensure!(
+            (d.level.clone(), d.pathways.clone(), d.status)
+                == (plain.level.clone(), plain.pathways.clone(), plain.status),
+            "an escalation that does not raise changes nothing\n{ctx}"
+        );
+    }
+    // Every completion's escalated outcome.
+    let unknown: Vec<usize> = (0..doms.len()).filter(|i| known[*i].is_none()).collect();
+    let mut table = BTreeMap::new();
+    let mut assignment: Vec<usize> = known.iter().map(|k| k.unwrap_or(0)).collect();
+    loop {
+        let full: Vec<Option<usize>> = assignment.iter().map(|a| Some(*a)).collect();
+        let c = escalated(&full)?;
+        ensure!(
+            c.status == Status::Complete,
+            "a complete referral is complete\n{ctx}"
+        );
+        table.insert(assignment.clone(), (c.level, c.pathways));
+        let mut carry = true;
+        for &u in &unknown {
+            if !carry {
+                break;
+            }
+            assignment[u] += 1;
+            if assignment[u] == doms[u].1.len() {
+                assignment[u] = 0;
+            } else {
+                carry = false;
+            }
+        }
+        if carry {
+            break;
+        }
+    }
+    let listed: BTreeSet<String> = d.missing.iter().map(|m| m.fact.clone()).collect();
+    for &u in &unknown {
+        let matters = table.iter().any(|(a, out)| {
+            (0..doms[u].1.len()).any(|v| {
+                let mut b = a.clone();
+                b[u] = v;
+                table.get(&b) != Some(out)
+            })
+        });
+        ensure!(
+            !matters || listed.contains(doms[u].0),
+            "{} changes the escalated decision but is not missing\n{ctx}",
+            doms[u].0
+        );
+    }
+    if d.status == Status::Complete {
+        let outs: BTreeSet<_> = table.values().collect();
+        ensure!(outs.len() == 1, "complete, but completions disagree\n{ctx}");
+        ensure!(
+            outs.into_iter().next() == Some(&(d.level.clone(), d.pathways.clone())),
+            "complete, but not what every completion decides\n{ctx}"
+        );
+    } else {
+        let top = table.values().filter_map(|(l, _)| rank(l)).max();
+        ensure!(
+            rank(&d.could_reach) >= top,
+            "could_reach below a completion\n{ctx}"
+        );
+    }
+    Ok(())
+}

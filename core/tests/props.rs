@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 use thresholds::{Options, Ruleset, Status};
 
-use crate::oracle::{check, partial_facts, ruleset_src, Bytes, HEADER};
+use crate::oracle::{check, check_escalation, partial_facts, ruleset_src, Bytes, HEADER};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
@@ -16,6 +16,10 @@ proptest! {
         let src = ruleset_src(&mut c);
         let known = partial_facts(&mut c);
         if let Err(e) = check(&src, &known) {
+            prop_assert!(false, "{}", e);
+        }
+        let level = choices.first().map_or(0, |b| usize::from(*b) % 3);
+        if let Err(e) = check_escalation(&src, &known, level) {
             prop_assert!(false, "{}", e);
         }
     }

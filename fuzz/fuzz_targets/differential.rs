@@ -16,4 +16,8 @@ fuzz_target!(|data: &[u8]| {
     if let Err(e) = oracle::check(&src, &known) {
         panic!("{e}");
     }
+    let level = data.first().map_or(0, |b| usize::from(*b) % 3);
+    if let Err(e) = oracle::check_escalation(&src, &known, level) {
+        panic!("{e}");
+    }
 });

@@ -41,8 +41,11 @@ fn vectors() {
 fn run_one(v: &serde_json::Value) -> Result<(), String> {
     let expect = v.get("expect").ok_or("no `expect`")?;
     let files = vector_sources(v)?;
-    let result =
-        Ruleset::from_sources(files).and_then(|rs| rs.evaluate_json_str(&vector_facts_text(v)));
+    let facts = vector_facts_text(v);
+    let result = Ruleset::from_sources(files).and_then(|rs| match v.get("request") {
+        Some(r) => rs.evaluate_request_json(&facts, &r.to_string()),
+        None => rs.evaluate_json_str(&facts),
+    });
     match (result, expect.get("decision"), expect.get("errorCodes")) {
         (Ok(out), Some(want), _) => {
             let want = serde_json::to_string(want).map_err(|e| e.to_string())?;

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ._thresholds import Decision, Diagnostic, FactsError, RuleError, ThresholdsError
+from ._thresholds import Decision, Diagnostic, FactsError, RequestError, RuleError, ThresholdsError
 from ._thresholds import Ruleset as _NativeRuleset
 from ._thresholds import builtin_sources as _builtin_sources
 
@@ -30,6 +30,7 @@ __all__ = [
     "Decision",
     "Diagnostic",
     "FactsError",
+    "RequestError",
     "RuleError",
     "Ruleset",
     "TestReport",
