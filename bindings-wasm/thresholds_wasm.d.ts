@@ -40,6 +40,8 @@ export interface Decision {
     could_reach?: string;
     /** Present (true) when the level is advice only (e.g. a young adult: adult services decide). */
     advisory?: boolean;
+    /** The practitioner's escalation, when one was asked for. */
+    escalation?: Escalated;
     pathways: string[];
     exploitation: Record<string, string>;
     status: "complete" | "provisional";
@@ -47,6 +49,24 @@ export interface Decision {
     missing: Missing[];
     reasons: Reason[];
     ruleset: { name: string; version: string; hash: string };
+}
+
+/** A practitioner's escalation as the decision records it. */
+export interface Escalated {
+    level: string;
+    reason: string;
+    /** The level the rules decided ("at least" on a provisional decision). */
+    from: string | null;
+    /** False when the rules' level was already as high: nothing changed. */
+    raised: boolean;
+}
+
+/** Options for one evaluation; every key is optional. */
+export interface Request {
+    reasons?: boolean;
+    missing?: boolean;
+    /** Escalate to a level, with the practitioner's reason (never lowers the level). */
+    escalation?: { level: string; reason: string } | null;
 }
 
 /** A declared fact, for building forms. */
@@ -112,14 +132,18 @@ export class Ruleset {
     static default(): Ruleset;
     /**
      * Facts JSON text in, decision JSON text out: byte-identical to
-     * `thresholds eval --format json` (without its trailing newline).
+     * `thresholds eval --format json` (without its trailing newline). With `requestJson`,
+     * the core's request JSON (options and escalation).
      */
-    evaluateJson(facts_json: string): string;
+    evaluateJson(facts_json: string, request_json?: string | null): string;
     /**
      * Evaluates facts (a plain object; absent or `null` means unknown) into a decision object
      * of the same shape as the decision JSON.
+     *
+     * `request` (optional): `{reasons?, missing?, escalation?: {level, reason}}`, the core's
+     * request; an escalation never lowers the level and is recorded in the decision.
      */
-    evaluate(facts: Facts): Decision;
+    evaluate(facts: Facts, request?: object | null): Decision;
     /**
      * The declared facts: id, type, min, max, values, question, help, domain.
      */
@@ -162,8 +186,8 @@ export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly __wbg_ruleset_free: (a: number, b: number) => void;
     readonly ruleset_default: () => [number, number, number];
-    readonly ruleset_evaluate: (a: number, b: any) => [number, number, number];
-    readonly ruleset_evaluateJson: (a: number, b: number, c: number) => [number, number, number, number];
+    readonly ruleset_evaluate: (a: number, b: any, c: number) => [number, number, number];
+    readonly ruleset_evaluateJson: (a: number, b: number, c: number, d: number, e: number) => [number, number, number, number];
     readonly ruleset_facts: (a: number) => [number, number, number];
     readonly ruleset_fromSource: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly ruleset_fromSources: (a: any) => [number, number, number];

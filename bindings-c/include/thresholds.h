@@ -108,7 +108,8 @@ typedef enum thr_status {
   THR_INVALID_UTF8 = 2,
   /**
    * An argument is out of its domain, e.g. a length above `PTRDIFF_MAX` or zero rule files
-   * (error code `thr::ffi::invalid_argument`).
+   * (error code `thr::ffi::invalid_argument`), or a malformed request to
+   * `thr_ruleset_evaluate_json_with` (error code `thr::request::invalid`).
    */
   THR_INVALID_ARGUMENT = 3,
   /**
@@ -325,6 +326,30 @@ enum thr_status thr_ruleset_evaluate_json(const struct thr_ruleset *rs,
                                           size_t facts_len,
                                           char **decision_json_out,
                                           struct thr_error **err);
+
+/**
+ * As `thr_ruleset_evaluate_json`, with a request: `request_len` bytes of UTF-8 JSON at
+ * `request_json`, an object with any of `"reasons"` and `"missing"` (booleans, default true)
+ * and `"escalation"`: `{"level": "<level id>", "reason": "<the practitioner's reason>"}`.
+ *
+ * An escalation never lowers the level. Above the level the rules decide, the decision takes
+ * the escalated level, that level's pathways (in urgency order) and the pathways of the rules
+ * that read the level; either way the decision records it as `"escalation": {"level",
+ * "reason", "from", "raised"}`. A malformed request (unknown key, unknown level, empty reason)
+ * returns `THR_INVALID_ARGUMENT` with code `thr::request::invalid`; otherwise as
+ * `thr_ruleset_evaluate_json`.
+ *
+ * # Safety
+ * As `thr_ruleset_evaluate_json`; `request_json` must be NULL or point to `request_len`
+ * readable bytes.
+ */
+enum thr_status thr_ruleset_evaluate_json_with(const struct thr_ruleset *rs,
+                                               const char *facts_json,
+                                               size_t facts_len,
+                                               const char *request_json,
+                                               size_t request_len,
+                                               char **decision_json_out,
+                                               struct thr_error **err);
 
 /**
  * The facts the rule set declares, as a JSON array: for each, `id`, `type` (`bool`, `int`,

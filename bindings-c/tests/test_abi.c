@@ -538,6 +538,41 @@ static void test_evaluate_errors(void) {
   thr_ruleset_free(rs);
 }
 
+static void test_requests(void) {
+  thr_ruleset *rs = small_ruleset();
+  char *out = SENTINEL;
+  thr_error *err = NULL;
+  const char *req = "{\"escalation\":{\"level\":\"high\",\"reason\":\"Seen today\"}}";
+  thr_status st = thr_ruleset_evaluate_json_with(rs, "{\"flag\":false,\"n\":1}", 20, req, strlen(req), &out, &err);
+  CHECK(st == THR_OK, "escalation: %s", st == THR_OK ? "" : thr_error_json(err));
+  if (st == THR_OK) {
+    CHECK(strstr(out, "\"level\":\"high\",\"escalation\":{\"level\":\"high\",\"reason\":\"Seen today\",\"from\":\"low\",\"raised\":true}") != NULL,
+          "escalated decision: %s", out);
+    thr_string_free(out);
+  }
+  out = SENTINEL;
+  err = NULL;
+  const char *bad = "{\"escalation\":{\"level\":\"higher\",\"reason\":\"x\"}}";
+  st = thr_ruleset_evaluate_json_with(rs, "{}", 2, bad, strlen(bad), &out, &err);
+  expect_failure("escalation to an unknown level", st, err, THR_INVALID_ARGUMENT, "thr::request::invalid");
+  thr_error_free(err);
+  err = NULL;
+  st = thr_ruleset_evaluate_json_with(rs, "{}", 2, "[", 1, &out, &err);
+  expect_failure("a request that is not JSON", st, err, THR_INVALID_ARGUMENT, "thr::request::invalid");
+  thr_error_free(err);
+  err = NULL;
+  st = thr_ruleset_evaluate_json_with(rs, "{}", 2, NULL, 0, &out, &err);
+  expect_failure("a NULL request", st, err, THR_NULL_ARGUMENT, "thr::ffi::null_argument");
+  thr_error_free(err);
+  err = NULL;
+  const char invalid[] = "{\"reasons\":\xff}";
+  st = thr_ruleset_evaluate_json_with(rs, "{}", 2, invalid, sizeof invalid - 1, &out, &err);
+  expect_failure("a request that is not UTF-8", st, err, THR_INVALID_UTF8, "thr::ffi::invalid_utf8");
+  thr_error_free(err);
+  CHECK(out == SENTINEL, "failed requests wrote no decision");
+  thr_ruleset_free(rs);
+}
+
 static void test_default_ruleset(void) {
   thr_ruleset *rs = NULL;
   thr_error *err = NULL;
@@ -657,6 +692,7 @@ int main(int argc, char **argv) {
     test_compile_errors();
     test_compile_files();
     test_evaluate_errors();
+    test_requests();
     test_default_ruleset();
     test_threads(argv[2]);
   }

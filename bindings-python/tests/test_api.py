@@ -177,3 +177,27 @@ def test_bad_arguments_are_type_errors_not_crashes(tour):
     with pytest.raises(TypeError):
         thresholds.Ruleset([("a.thr", 3)])  # type: ignore[list-item]
     assert math.isfinite(len(tour.files))
+
+
+def test_an_escalation_is_decided_by_the_engine(tour):
+    plain = tour.evaluate({"age_years": 9})
+    d = tour.evaluate({"age_years": 9}, escalate=("acute", "Disclosure on the phone"))
+    assert d.level == "acute" and plain.level != "acute"
+    assert d.escalation == {
+        "level": "acute",
+        "reason": "Disclosure on the phone",
+        "from": plain.level,
+        "raised": True,
+    }
+    # The JSON route with the same request gives the same bytes.
+    request = json.dumps({"escalation": {"level": "acute", "reason": "Disclosure on the phone"}})
+    assert tour.evaluate_json('{"age_years": 9}', request=request) == d.to_json()
+    assert plain.escalation is None
+    # Never lowered: recorded, nothing changes.
+    down = tour.evaluate(DANGER, escalate=("universal", "I disagree"))
+    assert down.level == "acute" and down.escalation["raised"] is False
+    with pytest.raises(thresholds.RequestError) as e:
+        tour.evaluate({}, escalate=("acutee", "x"))
+    assert e.value.code == "thr::request::invalid" and e.value.kind == "request"
+    with pytest.raises(thresholds.RequestError):
+        tour.evaluate({}, escalate=("acute", "   "))

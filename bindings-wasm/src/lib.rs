@@ -68,14 +68,15 @@ impl Ruleset {
     pub fn evaluate(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Facts")] facts: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Request | undefined")] request: JsValue,
+        request: Option<js_sys::Object>,
     ) -> Result<JsValue, JsValue> {
         let text = convert::facts_to_json(&facts)?;
-        let out = if request.is_undefined() || request.is_null() {
-            self.inner.evaluate_json_str(&text)
-        } else {
-            let request = convert::facts_to_json(&request)?;
-            self.inner.evaluate_request_json(&text, &request)
+        let out = match request {
+            None => self.inner.evaluate_json_str(&text),
+            Some(request) => {
+                let request = convert::facts_to_json(&request.into())?;
+                self.inner.evaluate_request_json(&text, &request)
+            }
         }
         .map_err(errors::to_js)?;
         convert::json_to_js(&out)

@@ -311,7 +311,13 @@ test("a referral can be completed with the keyboard alone, escalated and copied"
   const clip = await page.evaluate(() => navigator.clipboard.readText());
   const info = Ruleset.default().info();
   assert.match(clip, new RegExp(`^Level: ${info.levels[engineRank].label.replace(/[()/]/g, "\\$&")}`, "m"));
-  for (const p of want.pathways) assert.ok(clip.includes(info.pathways.find((x) => x.id === p).todo), `summary has what to do for ${p}`);
+  // What to do is the engine's decision, escalated when the practitioner escalated.
+  const escalatedTo = engineRank < levels.length - 1
+    ? { escalation: { level: levels[levels.length - 1], reason: "Sibling disclosed more on the phone." } }
+    : undefined;
+  const told = Ruleset.default().evaluate(c.facts, escalatedTo);
+  if (escalatedTo) assert.equal(told.escalation.raised, true);
+  for (const p of told.pathways) assert.ok(clip.includes(info.pathways.find((x) => x.id === p).todo), `summary has what to do for ${p}`);
   for (const r of want.reasons) if (r.citation) assert.ok(clip.includes(r.citation));
   if (engineRank < levels.length - 1) assert.match(clip, /Reason for escalating: Sibling disclosed more on the phone\./);
 
