@@ -214,9 +214,24 @@ impl PyRuleset {
                     &format!("{} values for {rows} rows", col.codes.len()),
                 ));
             }
-            let table = rs
-                .encode_values(fact, &col.distinct)
-                .map_err(|e| errors::to_pyerr(py, &e))?;
+            let table = rs.encode_values(fact, &col.distinct).map_err(|e| {
+                // The first row holding a value that does not convert: `FactsError.row`.
+                let bad = col
+                    .distinct
+                    .iter()
+                    .position(|v| rs.encode_values(fact, std::slice::from_ref(v)).is_err());
+                let row = bad.and_then(|k| {
+                    col.codes
+                        .iter()
+                        .position(|c| usize::try_from(*c).is_ok_and(|c| c == k))
+                });
+                let err = errors::to_pyerr(py, &e);
+                if let Some(row) = row {
+                    // Best effort: the row helps find the record; the error stands anyway.
+                    let _ = err.value(py).setattr("row", row);
+                }
+                err
+            })?;
             cols.set(fact, &table, &col.codes)
                 .map_err(|e| errors::to_pyerr(py, &e))?;
         }

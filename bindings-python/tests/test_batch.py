@@ -47,6 +47,22 @@ def test_evaluate_many_reports_the_bad_row(tour):
     assert e.value.row == 2 and e.value.fact == "age_years" and e.value.code == "thr::facts::wrong_type"
 
 
+def test_evaluate_frame_reports_the_bad_row(tour):
+    # Issue #12: evaluate_frame's errors did not say which row was bad. Rows are positions.
+    df = pd.DataFrame(
+        {"age_years": [9, 10, 11, 12], "consent": ["given", "refused", "nope", "nope"]},
+        index=[40, 41, 42, 43],
+    )
+    with pytest.raises(thresholds.FactsError) as e:
+        tour.evaluate_frame(df)
+    assert e.value.row == 2 and e.value.fact == "consent" and e.value.code == "thr::facts::unknown_code"
+    # A numeric column: a value out of range.
+    df = pd.DataFrame({"age_years": [9, 99, 11]})
+    with pytest.raises(thresholds.FactsError) as e:
+        tour.evaluate_frame(df)
+    assert e.value.row == 1 and e.value.code == "thr::facts::out_of_range"
+
+
 def test_evaluate_frame_matches_evaluate_row_by_row(tour):
     recs = random_records(tour, 3000)
     df = pd.DataFrame(recs, index=pd.RangeIndex(100, 3100))

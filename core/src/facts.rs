@@ -82,6 +82,18 @@ fn code_index(fact: &Fact, codes: &[String], code: &str) -> Result<usize, Diagno
     })
 }
 
+/// The integer a float stands for, when it has a whole value within ±2^53 (where every
+/// integer is exact).
+fn whole(f: f64) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if f.fract() == 0.0 && f.abs() <= EXACT {
+        #[expect(clippy::cast_possible_truncation, reason = "whole and within ±2^53")]
+        Some(f as i64)
+    } else {
+        None
+    }
+}
+
 /// Converts one JSON value for `fact`.
 pub(crate) fn value_from_json(
     fact: &Fact,
@@ -94,9 +106,10 @@ pub(crate) fn value_from_json(
     match (&fact.ty, v) {
         (FactTy::Bool, J::Bool(b)) => Ok(Some(i64::from(*b))),
         (FactTy::Int { lo, hi }, J::Number(n)) => {
-            // JSON `-0` is the integer 0; the JSON reader gives it as the float -0.0.
-            let minus_zero = n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative());
-            let Some(n) = n.as_i64().or(minus_zero.then_some(0)) else {
+            // The one rule every host follows: a number with a whole value is that integer
+            // (`9`, `9.0`, `9e0`, `-0`), so a case system or a spreadsheet that writes whole
+            // numbers as decimals gives the same decision; `9.5` is a wrong type.
+            let Some(n) = n.as_i64().or_else(|| n.as_f64().and_then(whole)) else {
                 return Err(wrong_type(fact, &format!("`{n}`")));
             };
             if n < *lo || n > *hi {
