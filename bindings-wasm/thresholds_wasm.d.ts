@@ -127,6 +127,12 @@ export class Ruleset {
     free(): void;
     [Symbol.dispose](): void;
     /**
+     * Impact analysis: what changes when `newer` replaces this rule set, over referrals (a
+     * JSON array of facts objects, or JSON lines). Returns the comparison JSON text: `total`,
+     * `changed`, `transitions`, `pathways` and `changes` (each with both decisions).
+     */
+    compareJson(newer: Ruleset, referrals: string): string;
+    /**
      * The shipped rule set (the partnership's threshold of need), embedded in the module.
      */
     static default(): Ruleset;
@@ -185,6 +191,7 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly __wbg_ruleset_free: (a: number, b: number) => void;
+    readonly ruleset_compareJson: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly ruleset_default: () => [number, number, number];
     readonly ruleset_evaluate: (a: number, b: any, c: number) => [number, number, number];
     readonly ruleset_evaluateJson: (a: number, b: number, c: number, d: number, e: number) => [number, number, number, number];

@@ -352,6 +352,28 @@ enum thr_status thr_ruleset_evaluate_json_with(const struct thr_ruleset *rs,
                                                struct thr_error **err);
 
 /**
+ * Impact analysis: evaluates every referral under `old` and `new` and writes the comparison
+ * JSON to `*out` (free it with `thr_string_free`): `total`, `changed`, `transitions` (`from`,
+ * `to`, `count` per pair of levels), `pathways` (`pathway`, `added`, `removed`) and `changes`
+ * (each changed referral's `index`, `facts` and both decisions, `old` and `new`). The referrals
+ * are `referrals_len` bytes of UTF-8: a JSON array of facts objects, or JSON lines.
+ *
+ * A referral that does not fit either rule set returns `THR_FACTS_INVALID` naming it
+ * (`referral 3 (under the new rules): ...`); text that is not JSON `THR_FACTS_INVALID_JSON`.
+ *
+ * # Safety
+ * `old` and `new` must be NULL or live rulesets; `referrals_json` must be NULL or point to
+ * `referrals_len` readable bytes; `out` must point to writable storage for one pointer; `err`
+ * must be NULL or the same.
+ */
+enum thr_status thr_ruleset_compare_json(const struct thr_ruleset *old,
+                                         const struct thr_ruleset *new_,
+                                         const char *referrals_json,
+                                         size_t referrals_len,
+                                         char **out,
+                                         struct thr_error **err);
+
+/**
  * The facts the rule set declares, as a JSON array: for each, `id`, `type` (`bool`, `int`,
  * `enum`, `set`), `min`/`max` (int), `values` (enum and set codes), `question`, `help`, `domain`.
  * Use it to build forms or to map case-system fields. On success writes the JSON to `*out`

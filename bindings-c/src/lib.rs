@@ -341,6 +341,50 @@ pub unsafe extern "C" fn thr_ruleset_evaluate_json_with(
     })
 }
 
+/// Impact analysis: evaluates every referral under `old` and `new` and writes the comparison
+/// JSON to `*out` (free it with `thr_string_free`): `total`, `changed`, `transitions` (`from`,
+/// `to`, `count` per pair of levels), `pathways` (`pathway`, `added`, `removed`) and `changes`
+/// (each changed referral's `index`, `facts` and both decisions, `old` and `new`). The referrals
+/// are `referrals_len` bytes of UTF-8: a JSON array of facts objects, or JSON lines.
+///
+/// A referral that does not fit either rule set returns `THR_FACTS_INVALID` naming it
+/// (`referral 3 (under the new rules): ...`); text that is not JSON `THR_FACTS_INVALID_JSON`.
+///
+/// # Safety
+/// `old` and `new` must be NULL or live rulesets; `referrals_json` must be NULL or point to
+/// `referrals_len` readable bytes; `out` must point to writable storage for one pointer; `err`
+/// must be NULL or the same.
+#[no_mangle]
+pub unsafe extern "C" fn thr_ruleset_compare_json(
+    old: *const thr_ruleset,
+    new: *const thr_ruleset,
+    referrals_json: *const c_char,
+    referrals_len: usize,
+    out: *mut *mut c_char,
+    err: *mut *mut thr_error,
+) -> thr_status {
+    ffi_boundary!(err = err, {
+        // SAFETY: the caller guarantees live rulesets when non-NULL.
+        let old = unsafe { input_ref(old, "old") }?;
+        // SAFETY: as above.
+        let new = unsafe { input_ref(new, "new") }?;
+        check_out(out, "out")?;
+        // SAFETY: the caller guarantees `referrals_len` readable bytes at a non-NULL pointer.
+        let text = unsafe {
+            input_str(
+                referrals_json,
+                referrals_len,
+                "referrals_json",
+                Input::Facts,
+            )
+        }?;
+        let json = engine::compare_json(&old.rules, &new.rules, text)?;
+        // SAFETY: checked non-NULL; the caller guarantees it is writable.
+        unsafe { write_out(out, owned_string(json)) };
+        Ok(())
+    })
+}
+
 /// The facts the rule set declares, as a JSON array: for each, `id`, `type` (`bool`, `int`,
 /// `enum`, `set`), `min`/`max` (int), `values` (enum and set codes), `question`, `help`, `domain`.
 /// Use it to build forms or to map case-system fields. On success writes the JSON to `*out`

@@ -570,6 +570,37 @@ static void test_requests(void) {
   expect_failure("a request that is not UTF-8", st, err, THR_INVALID_UTF8, "thr::ffi::invalid_utf8");
   thr_error_free(err);
   CHECK(out == SENTINEL, "failed requests wrote no decision");
+
+  /* Impact analysis: r2 now needs n > 2 instead of n > 5. */
+  char edited[sizeof SMALL + 8];
+  const char *at = strstr(SMALL, "n > 5");
+  size_t head = (size_t)(at - SMALL);
+  memcpy(edited, SMALL, head);
+  memcpy(edited + head, "n > 2", 5);
+  strcpy(edited + head + 5, at + 5);
+  thr_ruleset *newer = NULL;
+  CHECK(thr_ruleset_compile(edited, strlen(edited), &newer, NULL) == THR_OK, "edited rules compile");
+  const char *refs = "[{\"n\": 3}, {\"n\": 1}]";
+  err = NULL;
+  st = thr_ruleset_compare_json(rs, newer, refs, strlen(refs), &out, &err);
+  CHECK(st == THR_OK, "compare: %s", st == THR_OK ? "" : thr_error_json(err));
+  if (st == THR_OK) {
+    const char *head_want = "{\"total\":2,\"changed\":1,";
+    CHECK(strncmp(out, head_want, strlen(head_want)) == 0, "comparison: %s", out);
+    CHECK(strstr(out, "{\"from\":\"low\",\"to\":\"high\",\"count\":1}") != NULL, "transition: %s", out);
+    thr_string_free(out);
+  }
+  out = SENTINEL;
+  err = NULL;
+  st = thr_ruleset_compare_json(rs, NULL, refs, strlen(refs), &out, &err);
+  expect_failure("compare with a NULL rule set", st, err, THR_NULL_ARGUMENT, "thr::ffi::null_argument");
+  thr_error_free(err);
+  err = NULL;
+  st = thr_ruleset_compare_json(rs, newer, "[{\"m\": 1}]", 10, &out, &err);
+  expect_failure("compare with a bad referral", st, err, THR_FACTS_INVALID, "thr::facts::unknown_fact");
+  thr_error_free(err);
+  CHECK(out == SENTINEL, "failed comparisons wrote nothing");
+  thr_ruleset_free(newer);
   thr_ruleset_free(rs);
 }
 

@@ -98,6 +98,14 @@ impl Ruleset {
         .map_err(errors::to_js)
     }
 
+    /// Impact analysis: what changes when `newer` replaces this rule set, over referrals (a
+    /// JSON array of facts objects, or JSON lines). Returns the comparison JSON text: `total`,
+    /// `changed`, `transitions`, `pathways` and `changes` (each with both decisions).
+    #[wasm_bindgen(js_name = compareJson)]
+    pub fn compare_json(&self, newer: &Ruleset, referrals: &str) -> Result<String, JsValue> {
+        thresholds::compare_json(&self.inner, &newer.inner, referrals).map_err(errors::to_js)
+    }
+
     /// The declared facts: id, type, min, max, values, question, help, domain.
     #[wasm_bindgen(unchecked_return_type = "FactInfo[]")]
     pub fn facts(&self) -> Result<JsValue, JsValue> {

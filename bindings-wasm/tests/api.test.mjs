@@ -121,3 +121,26 @@ test("the default rule set evaluates every example referral", () => {
     assert.equal(d.ruleset.hash, rs.hash);
   }
 });
+
+test("an escalation and a comparison are the core's, through the JS API", () => {
+  const rs = Ruleset.fromSource(tour, "rules/examples/tour/tour.thr");
+  const d = rs.evaluate({ age_years: 9 }, { escalation: { level: "acute", reason: "Disclosure" } });
+  assert.equal(d.level, "acute");
+  assert.deepEqual(d.escalation, { level: "acute", reason: "Disclosure", from: rs.evaluate({ age_years: 9 }).level, raised: true });
+  assert.equal(JSON.stringify(d), rs.evaluateJson('{"age_years":9}', JSON.stringify({ escalation: { level: "acute", reason: "Disclosure" } })));
+  const e = thrown(() => rs.evaluate({}, { escalation: { level: "acutee", reason: "x" } }));
+  assert.equal(e.code, "thr::request::invalid");
+  assert.equal(e.kind, "request");
+
+  const edited = tour.replace("  when school_attendance == some_absence\n  then level early_help", "  when school_attendance == some_absence\n  then level complex");
+  assert.notEqual(edited, tour);
+  const newer = Ruleset.fromSource(edited, "tour-new.thr");
+  const c = JSON.parse(rs.compareJson(newer, '[{"school_attendance": "some_absence"}, {"immediate_danger": true}]'));
+  assert.equal(c.total, 2);
+  assert.equal(c.changed, 1);
+  assert.equal(c.changes[0].index, 0);
+  assert.equal(c.changes[0].new.level, "complex");
+  assert.equal(thrown(() => rs.compareJson(newer, '[{"age": 3}]')).code, "thr::facts::unknown_fact");
+  rs.free();
+  newer.free();
+});

@@ -69,6 +69,22 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// What changes when a new version of the rules replaces the old, over a set of referrals:
+    /// level transitions, pathways gained and lost, and each changed referral.
+    Compare {
+        /// The rules in use now (file or directory).
+        #[arg(long)]
+        old: PathBuf,
+        /// The proposed rules (file or directory).
+        #[arg(long)]
+        new: PathBuf,
+        /// Referrals: a JSON array of facts objects, or JSON lines; `-` for standard input.
+        #[arg(long)]
+        facts: PathBuf,
+        /// `text` for a summary, `json` for the whole comparison.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Print the declared facts (JSON): ids, types, values, questions.
     Facts {
         /// Rule set to use; the shipped rules by default.
@@ -377,6 +393,34 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(u8::from(bad > 0))
         }
+        Command::Compare {
+            old,
+            new,
+            facts,
+            format,
+        } => {
+            let (old, new) = (load_one(Some(&old))?, load_one(Some(&new))?);
+            let text = read_input(&facts)?;
+            let result = thresholds::referrals_from_text(&text)
+                .and_then(|r| thresholds::compare(&old, &new, &r));
+            let c = match result {
+                Ok(c) => c,
+                Err(e) => {
+                    if format == Format::Json {
+                        out!("{}", e.to_json());
+                    }
+                    eprintln!("{}", e.render());
+                    return Ok(1);
+                }
+            };
+            match format {
+                Format::Json => {
+                    out!("{}", serde_json::to_string(&c).map_err(|e| e.to_string())?)
+                }
+                Format::Text => out_raw!("{}", comparison_text(&old, &new, &c)),
+            }
+            Ok(0)
+        }
         Command::Facts { rules } => {
             out!("{}", load_one(rules.as_deref())?.facts_json());
             Ok(0)
@@ -389,6 +433,62 @@ fn run(cli: Cli) -> Result<u8, String> {
 }
 
 /// The decision as a practitioner reads it: level, what to do, why, what is still unknown.
+/// Standard input for `-`, otherwise the file.
+fn read_input(path: &Path) -> Result<String, String> {
+    if path.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    }
+}
+
+/// The comparison for a rule author: counts first, then each changed referral.
+fn comparison_text(old: &Ruleset, new: &Ruleset, c: &thresholds::Comparison) -> String {
+    let level = |l: &Option<String>| l.clone().unwrap_or_else(|| "(no level)".to_string());
+    let mut s = format!(
+        "{} of {} referrals change level or pathways ({} {} → {} {}).\n\nLevels (old → new: referrals):\n",
+        c.changed,
+        c.total,
+        old.name(),
+        old.version(),
+        new.name(),
+        new.version()
+    );
+    for t in &c.transitions {
+        let mark = if t.from == t.to { "" } else { "  *" };
+        s.push_str(&format!(
+            "  {} → {}: {}{mark}\n",
+            level(&t.from),
+            level(&t.to),
+            t.count
+        ));
+    }
+    if !c.pathways.is_empty() {
+        s.push_str("\nPathways (gained / lost):\n");
+        for p in &c.pathways {
+            s.push_str(&format!("  {}: +{} / -{}\n", p.pathway, p.added, p.removed));
+        }
+    }
+    if !c.changes.is_empty() {
+        s.push_str("\nChanged referrals:\n");
+        for ch in &c.changes {
+            s.push_str(&format!(
+                "  #{}: {} → {}; pathways [{}] → [{}]\n",
+                ch.index,
+                level(&ch.old.level),
+                level(&ch.new.level),
+                ch.old.pathways.join(", "),
+                ch.new.pathways.join(", ")
+            ));
+        }
+    }
+    s
+}
+
 fn practitioner_text(rs: &Ruleset, d: &Decision) -> String {
     let info = rs.info();
     let mut s = String::new();

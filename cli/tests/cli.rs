@@ -178,3 +178,70 @@ fn a_reader_that_goes_away_ends_the_command_quietly() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn compare_reports_transitions_pathway_changes_and_each_changed_referral() {
+    // Issue #12: impact analysis in core, from the command line. A real edit: attendance
+    // problems now need a social-work assessment instead of early help.
+    let old =
+        std::fs::read_to_string(format!("{ROOT}/rules/examples/tour/tour.thr")).expect("tour");
+    let new = old.replacen(
+        "  when school_attendance == some_absence\n  then level early_help",
+        "  when school_attendance == some_absence\n  then level complex",
+        1,
+    );
+    assert_ne!(old, new, "the edit applies");
+    let dir = std::env::temp_dir().join(format!("thr-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let new_path = dir.join("tour-new.thr");
+    std::fs::write(&new_path, new).expect("write");
+    let facts = "{\"school_attendance\": \"some_absence\", \"immediate_danger\": false}\n\n{\"immediate_danger\": true, \"age_years\": 9}\n";
+    let (code, out, err) = run(
+        &[
+            "compare",
+            "--old",
+            "rules/examples/tour",
+            "--new",
+            new_path.to_str().expect("utf-8 path"),
+            "--facts",
+            "-",
+            "--format",
+            "json",
+        ],
+        facts,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["total"], 2);
+    assert_eq!(v["changed"], 1);
+    assert_eq!(v["changes"][0]["index"], 0);
+    assert_eq!(v["changes"][0]["new"]["level"], "complex");
+    assert!(v["transitions"]
+        .as_array()
+        .expect("transitions")
+        .iter()
+        .any(|t| t["to"] == "complex" && t["count"] == 1 && t["from"] != "complex"));
+    assert!(v["pathways"]
+        .as_array()
+        .expect("pathways")
+        .iter()
+        .any(|p| p["pathway"] == "irh_marf" && p["added"] == 1));
+    // A referral that does not fit is an error naming it.
+    let (code, out, _) = run(
+        &[
+            "compare",
+            "--old",
+            "rules/examples/tour",
+            "--new",
+            new_path.to_str().expect("path"),
+            "--facts",
+            "-",
+            "--format",
+            "json",
+        ],
+        "[{}, {\"age\": 3}]",
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("referral 1 (under the old rules)"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

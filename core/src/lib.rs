@@ -4,6 +4,7 @@
 mod ast;
 mod batch;
 mod check;
+mod compare;
 mod decision;
 mod diag;
 mod diagram;
@@ -27,6 +28,9 @@ mod default_rules {
 }
 
 pub use batch::Columns;
+pub use compare::{
+    compare, compare_json, referrals_from_text, Change, Comparison, PathwayChange, Transition,
+};
 pub use decision::{
     Changes, CompactDecision, Decision, Effects, Escalated, Escalation, Missing, Options, Reason,
     RulesetRef, Status,
