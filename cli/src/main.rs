@@ -282,11 +282,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             let parsed = match rs.facts_from_json(&text) {
                 Ok(f) => f,
                 Err(e) => {
-                    if format == Format::Json {
-                        out!("{}", e.to_json());
-                    }
-                    eprintln!("{}", e.render());
-                    return Ok(1);
+                    return report(&e, format, 1);
                 }
             };
             let d = match escalate.zip(reason) {
@@ -299,11 +295,7 @@ fn run(cli: Cli) -> Result<u8, String> {
                     ) {
                         Ok(d) => d,
                         Err(e) => {
-                            if format == Format::Json {
-                                out!("{}", e.to_json());
-                            }
-                            eprintln!("{}", e.render());
-                            return Ok(2);
+                            return report(&e, format, 2);
                         }
                     }
                 }
@@ -406,11 +398,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             let c = match result {
                 Ok(c) => c,
                 Err(e) => {
-                    if format == Format::Json {
-                        out!("{}", e.to_json());
-                    }
-                    eprintln!("{}", e.render());
-                    return Ok(1);
+                    return report(&e, format, 1);
                 }
             };
             match format {
@@ -433,6 +421,16 @@ fn run(cli: Cli) -> Result<u8, String> {
 }
 
 /// The decision as a practitioner reads it: level, what to do, why, what is still unknown.
+/// Reports an error: its JSON on standard output for `--format json`, rendered on standard
+/// error always; `code` is the exit code.
+fn report(e: &thresholds::Error, format: Format, code: u8) -> Result<u8, String> {
+    if format == Format::Json {
+        out!("{}", e.to_json());
+    }
+    eprintln!("{}", e.render());
+    Ok(code)
+}
+
 /// Standard input for `-`, otherwise the file.
 fn read_input(path: &Path) -> Result<String, String> {
     if path.as_os_str() == "-" {

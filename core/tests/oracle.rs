@@ -241,18 +241,15 @@ fn rank(level: &Option<String>) -> Option<usize> {
         .position(|l| Some(*l) == level.as_deref())
 }
 
-fn brute_force(rs: &Ruleset, known: &[Option<usize>]) -> Result<Truth, String> {
+/// Every completion of the unknown facts of `known`, as value indexes (an odometer over the
+/// unknown facts).
+fn completions(known: &[Option<usize>]) -> Vec<Vec<usize>> {
     let doms = domains();
     let unknown: Vec<usize> = (0..doms.len()).filter(|i| known[*i].is_none()).collect();
     let mut assignment: Vec<usize> = known.iter().map(|k| k.unwrap_or(0)).collect();
-    let mut table = BTreeMap::new();
+    let mut out = Vec::new();
     loop {
-        let mut m = serde_json::Map::new();
-        for (i, (name, vals)) in doms.iter().enumerate() {
-            m.insert(name.to_string(), vals[assignment[i]].clone());
-        }
-        table.insert(assignment.clone(), outcome(rs, &m)?);
-        // Next completion (odometer over the unknown facts).
+        out.push(assignment.clone());
         let mut carry = true;
         for &u in &unknown {
             if !carry {
@@ -266,8 +263,22 @@ fn brute_force(rs: &Ruleset, known: &[Option<usize>]) -> Result<Truth, String> {
             }
         }
         if carry {
-            break;
+            return out;
         }
+    }
+}
+
+fn brute_force(rs: &Ruleset, known: &[Option<usize>]) -> Result<Truth, String> {
+    let doms = domains();
+    let unknown: Vec<usize> = (0..doms.len()).filter(|i| known[*i].is_none()).collect();
+    let mut table = BTreeMap::new();
+    for assignment in completions(known) {
+        let mut m = serde_json::Map::new();
+        for (i, (name, vals)) in doms.iter().enumerate() {
+            m.insert(name.to_string(), vals[assignment[i]].clone());
+        }
+        let out = outcome(rs, &m)?;
+        table.insert(assignment, out);
     }
     let mut relevant = BTreeSet::new();
     let mut changes = BTreeMap::new();
@@ -484,30 +495,14 @@ pub fn check_escalation(src: &str, known: &[Option<usize>], e: usize) -> Result<
     // Every completion's escalated outcome.
     let unknown: Vec<usize> = (0..doms.len()).filter(|i| known[*i].is_none()).collect();
     let mut table = BTreeMap::new();
-    let mut assignment: Vec<usize> = known.iter().map(|k| k.unwrap_or(0)).collect();
-    loop {
+    for assignment in completions(known) {
         let full: Vec<Option<usize>> = assignment.iter().map(|a| Some(*a)).collect();
         let c = escalated(&full)?;
         ensure!(
             c.status == Status::Complete,
             "a complete referral is complete\n{ctx}"
         );
-        table.insert(assignment.clone(), (c.level, c.pathways));
-        let mut carry = true;
-        for &u in &unknown {
-            if !carry {
-                break;
-            }
-            assignment[u] += 1;
-            if assignment[u] == doms[u].1.len() {
-                assignment[u] = 0;
-            } else {
-                carry = false;
-            }
-        }
-        if carry {
-            break;
-        }
+        table.insert(assignment, (c.level, c.pathways));
     }
     let listed: BTreeSet<String> = d.missing.iter().map(|m| m.fact.clone()).collect();
     for &u in &unknown {
