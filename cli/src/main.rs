@@ -269,16 +269,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             reason,
         } => {
             let rs = load_one(rules.as_deref())?;
-            let text = if facts.as_os_str() == "-" {
-                let mut s = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut s)
-                    .map_err(|e| format!("cannot read standard input: {e}"))?;
-                s
-            } else {
-                std::fs::read_to_string(&facts)
-                    .map_err(|e| format!("cannot read {}: {e}", facts.display()))?
-            };
+            let text = read_input(&facts)?;
             let parsed = match rs.facts_from_json(&text) {
                 Ok(f) => f,
                 Err(e) => {
