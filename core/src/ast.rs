@@ -56,6 +56,12 @@ pub(crate) enum Item {
     Domains(Vec<Ident>, Span),
     Provisional(Vec<Ident>, Span),
     Fact(FactDecl),
+    /// `area id "Label" { facts }`
+    Area(Group),
+    /// `checklist id "Question" { facts }`
+    Checklist(Group),
+    /// `triage "Question" { areas }` (its id is `triage`)
+    Triage(Group),
     Matrix(MatrixDecl),
     Rule(RuleDecl),
     Test(TestDecl),
@@ -73,6 +79,7 @@ impl Item {
             | Item::Domains(_, s)
             | Item::Provisional(_, s) => *s,
             Item::Fact(f) => f.span,
+            Item::Area(g) | Item::Checklist(g) | Item::Triage(g) => g.span,
             Item::Matrix(m) => m.span,
             Item::Rule(r) => r.span,
             Item::Test(t) => t.span,
@@ -114,8 +121,23 @@ pub(crate) struct FactDecl {
     pub(crate) id: Ident,
     pub(crate) ty: FactType,
     pub(crate) question: Option<Str>,
+    /// `question when cond "..."`, in order.
+    pub(crate) questions_when: Vec<(Expr, Str)>,
     pub(crate) help: Option<Str>,
     pub(crate) domain: Option<Ident>,
+    /// `asked when cond otherwise value`
+    pub(crate) asked: Option<(Expr, Value)>,
+    /// `benign value`
+    pub(crate) benign: Option<Value>,
+    pub(crate) span: Span,
+}
+
+/// An area, a checklist or the triage question: an id, its text and the names it groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Group {
+    pub(crate) id: Ident,
+    pub(crate) text: Str,
+    pub(crate) items: Vec<Ident>,
     pub(crate) span: Span,
 }
 

@@ -141,6 +141,9 @@ pub(crate) fn check(
     let mut matrix_decls = Vec::new();
     let mut rule_decls = Vec::new();
     let mut raw_tests = Vec::new();
+    let mut area_decls: Vec<&ast::Group> = Vec::new();
+    let mut checklist_decls: Vec<&ast::Group> = Vec::new();
+    let mut triage_decls: Vec<&ast::Group> = Vec::new();
     let mut first_span: BTreeMap<(&str, &str), Span> = BTreeMap::new();
     let mut levels_block: Option<Span> = None;
     let mut pathways_block: Option<Span> = None;
@@ -263,6 +266,9 @@ pub(crate) fn check(
                     rule_decls.push(r);
                 }
             }
+            ast::Item::Area(g) => area_decls.push(g),
+            ast::Item::Checklist(g) => checklist_decls.push(g),
+            ast::Item::Triage(g) => triage_decls.push(g),
             ast::Item::RawTest(span) => raw_tests.push(*span),
             // Tests are checked on first use (`check_tests`), against the compiled program, however
             // the file was parsed.
@@ -388,8 +394,17 @@ pub(crate) fn check(
                 .unwrap_or_else(|| f.id.name.replace('_', " ")),
             help: f.help.as_ref().map(|h| h.value.clone()),
             domain,
+            benign: None,
+            asked: None,
+            questions_when: Vec::new(),
         });
     }
+    for (fi, f) in fact_decls.iter().enumerate() {
+        ck.fact_asking(fi, f);
+    }
+    let asked_order = ck.asked_order(&fact_decls);
+    let (areas, checklists, triage) =
+        ck.question_groups(&fact_decls, &area_decls, &checklist_decls, &triage_decls);
 
     // Levels and pathways.
     let pathways: Vec<ir::Pathway> = pathway_decls
@@ -464,6 +479,10 @@ pub(crate) fn check(
             matrices,
             rules,
             raw_tests,
+            asked_order,
+            areas,
+            checklists,
+            triage,
         }
     });
     (program, ck.diags)
@@ -697,6 +716,276 @@ impl<'a> Checker<'a> {
             }
             _ => {}
         });
+    }
+
+    /// A condition about when a fact is asked or how: it reads facts only.
+    fn asking_cond(&mut self, e: &'a ast::Expr, place: &str) -> Option<Expr> {
+        self.no_stage_reads(e, place);
+        let cond = self.lower_typed(
+            e,
+            Ctx {
+                matrix: None,
+                allow_score: false,
+            },
+            Ty::Bool,
+        )?;
+        let mut cats = Vec::new();
+        cond.categories_read(&mut cats);
+        if !cats.is_empty() {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::Misplaced,
+                    format!("{place} cannot read a matrix category"),
+                )
+                .at(e.span, "read the facts the category comes from instead"),
+            );
+            return None;
+        }
+        Some(cond)
+    }
+
+    /// A fact's value in its own type, for `benign` and `otherwise`; null is not a value here.
+    fn fact_value(&mut self, fi: usize, v: &ast::Value, attr: &str) -> Option<i64> {
+        let fact = self.facts.get(fi)?;
+        match crate::facts::value_from_ast(fact, v) {
+            Ok(Some(x)) => Some(x),
+            Ok(None) => {
+                let message = format!("`{attr}` of `{}` needs a value", fact.id);
+                self.diags.push(
+                    Diagnostic::error(Code::Type, message).at(v.span(), "null is not an answer"),
+                );
+                None
+            }
+            Err(d) => {
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    /// `benign`, `asked when ... otherwise` and `question when` of one fact.
+    fn fact_asking(&mut self, fi: usize, f: &'a ast::FactDecl) {
+        let benign = match &f.benign {
+            Some(v) => self.fact_value(fi, v, "benign"),
+            None => match self.facts.get(fi).map(|x| &x.ty) {
+                Some(ir::FactTy::Bool | ir::FactTy::Set(_)) => Some(0),
+                _ => None,
+            },
+        };
+        let mut asked = None;
+        if let Some((c, v)) = &f.asked {
+            let cond = self.asking_cond(c, "an `asked when` condition");
+            let otherwise = self.fact_value(fi, v, "otherwise");
+            asked = cond.zip(otherwise);
+        }
+        let mut variants = Vec::new();
+        for (c, text) in &f.questions_when {
+            if let Some(cond) = self.asking_cond(c, "a `question when` condition") {
+                variants.push((cond, text.value.clone()));
+            }
+        }
+        if let Some(x) = self.facts.get_mut(fi) {
+            x.benign = benign;
+            x.asked = asked;
+            x.questions_when = variants;
+        }
+    }
+
+    /// The facts with an `asked when`, each after those its condition reads; a cycle is an error.
+    fn asked_order(&mut self, decls: &[&ast::FactDecl]) -> Vec<ir::FactIdx> {
+        let n = self.facts.len();
+        let deps: Vec<Vec<usize>> = self
+            .facts
+            .iter()
+            .map(|f| {
+                let mut d = Vec::new();
+                if let Some((c, _)) = &f.asked {
+                    c.visit_facts(&mut |x| d.push(x as usize));
+                }
+                d.retain(|x| *x < n);
+                d
+            })
+            .collect();
+        let has_asked: Vec<bool> = self.facts.iter().map(|f| f.asked.is_some()).collect();
+        let id = |f: usize| self.facts.get(f).map_or("", |x| x.id.as_str()).to_string();
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            New,
+            OnPath,
+            Done,
+        }
+        let mut mark = vec![Mark::New; n];
+        let mut order = Vec::new();
+        let mut cycle = None;
+        for start in 0..n {
+            if mark.get(start) != Some(&Mark::New) || has_asked.get(start) != Some(&true) {
+                continue;
+            }
+            // Iterative depth-first search: (fact, next dependency to visit).
+            let mut stack = vec![(start, 0usize)];
+            if let Some(m) = mark.get_mut(start) {
+                *m = Mark::OnPath;
+            }
+            while let Some(&mut (f, ref mut next)) = stack.last_mut() {
+                let dep = deps.get(f).and_then(|d| d.get(*next)).copied();
+                let Some(d) = dep else {
+                    if let Some(m) = mark.get_mut(f) {
+                        *m = Mark::Done;
+                    }
+                    order.push(u32::try_from(f).unwrap_or(u32::MAX));
+                    stack.pop();
+                    continue;
+                };
+                *next += 1;
+                match mark.get(d) {
+                    Some(Mark::New) if has_asked.get(d) == Some(&true) => {
+                        if let Some(m) = mark.get_mut(d) {
+                            *m = Mark::OnPath;
+                        }
+                        stack.push((d, 0));
+                    }
+                    Some(Mark::OnPath) if cycle.is_none() => cycle = Some((f, d)),
+                    _ => {}
+                }
+            }
+        }
+        if let Some((f, d)) = cycle {
+            let span = decls
+                .get(f)
+                .and_then(|x| x.asked.as_ref())
+                .map(|(c, _)| c.span)
+                .unwrap_or_default();
+            self.diags.push(
+                Diagnostic::error(
+                    Code::Misplaced,
+                    format!("whether `{}` is asked depends on itself", id(f)),
+                )
+                .at(span, format!("reads `{}`", id(d)))
+                .help("the `asked when` conditions must not go round in a circle"),
+            );
+        }
+        order
+    }
+
+    /// Areas, checklists and the triage question.
+    #[allow(
+        clippy::type_complexity,
+        reason = "areas, checklists and triage, built together because they share one namespace"
+    )]
+    fn question_groups(
+        &mut self,
+        facts: &[&ast::FactDecl],
+        areas: &[&'a ast::Group],
+        checklists: &[&'a ast::Group],
+        triage: &[&'a ast::Group],
+    ) -> (Vec<ir::Group>, Vec<ir::Group>, Option<(String, Vec<u32>)>) {
+        // Question ids share one namespace with facts: a fact on its own is a question.
+        let mut ids: BTreeMap<&str, Span> = facts
+            .iter()
+            .map(|f| (f.id.name.as_str(), f.id.span))
+            .collect();
+        let mut group = |ck: &mut Self,
+                         g: &'a ast::Group,
+                         kind: &str,
+                         owner: &mut BTreeMap<u32, &'a str>| {
+            if let Some(first) = ids.get(g.id.name.as_str()) {
+                ck.diags.push(duplicate(kind, &g.id, *first));
+                return None;
+            }
+            ids.insert(&g.id.name, g.id.span);
+            let mut members = Vec::new();
+            for m in &g.items {
+                let Some(fi) = ck.fact_idx(m) else { continue };
+                if let Some(other) = owner.get(&fi) {
+                    ck.diags.push(
+                        Diagnostic::error(
+                            Code::Duplicate,
+                            format!("fact `{}` is in {kind} `{other}` already", m.name),
+                        )
+                        .at(m.span, format!("a fact belongs to one {kind}")),
+                    );
+                    continue;
+                }
+                let Some(f) = ck.facts.get(fi as usize) else {
+                    continue;
+                };
+                if kind == "checklist"
+                    && !(matches!(f.ty, ir::FactTy::Bool | ir::FactTy::Set(_))
+                        && f.benign == Some(0))
+                {
+                    ck.diags.push(
+                        Diagnostic::error(
+                            Code::Type,
+                            format!("checklist item `{}` is not a yes/no or set fact whose benign answer is no or none", m.name),
+                        )
+                        .at(m.span, "ticked or not: a checklist asks yes/no facts and set codes"),
+                    );
+                    continue;
+                }
+                if f.benign.is_none() {
+                    ck.diags.push(
+                        Diagnostic::error(
+                            Code::Misplaced,
+                            format!(
+                                "fact `{}` is in {kind} `{}` but has no benign answer",
+                                m.name, g.id.name
+                            ),
+                        )
+                        .at(
+                            m.span,
+                            "an unticked area gives each of its facts its benign answer",
+                        )
+                        .help("add `benign <value>` to the fact"),
+                    );
+                    continue;
+                }
+                owner.insert(fi, &g.id.name);
+                members.push(fi);
+            }
+            Some(ir::Group {
+                id: g.id.name.clone(),
+                text: g.text.value.clone(),
+                facts: members,
+            })
+        };
+        let mut owner = BTreeMap::new();
+        let areas_ir: Vec<ir::Group> = areas
+            .iter()
+            .filter_map(|g| group(self, g, "area", &mut owner))
+            .collect();
+        let mut owner = BTreeMap::new();
+        let checklists_ir: Vec<ir::Group> = checklists
+            .iter()
+            .filter_map(|g| group(self, g, "checklist", &mut owner))
+            .collect();
+        let mut triage_ir = None;
+        for t in triage {
+            if let Some(first) = triage.first().filter(|f| f.id.span != t.id.span) {
+                self.diags.push(
+                    Diagnostic::error(Code::Duplicate, "a rule set has one `triage` question")
+                        .at(t.id.span, "second triage")
+                        .at(first.id.span, "first triage"),
+                );
+                continue;
+            }
+            let mut offered = Vec::new();
+            for a in &t.items {
+                match areas_ir.iter().position(|x| x.id == a.name) {
+                    Some(k) => {
+                        let k = u32::try_from(k).unwrap_or(u32::MAX);
+                        if !offered.contains(&k) {
+                            offered.push(k);
+                        }
+                    }
+                    None => {
+                        let cands = areas_ir.iter().map(|x| x.id.as_str()).collect();
+                        self.unknown("area", a, cands);
+                    }
+                }
+            }
+            triage_ir = Some((t.text.value.clone(), offered));
+        }
+        (areas_ir, checklists_ir, triage_ir)
     }
 
     fn rule(&mut self, r: &'a ast::RuleDecl) -> Option<ir::Rule> {

@@ -118,6 +118,10 @@ pub struct Decision {
     pub missing: Vec<Missing>,
     /// Fired rules, in rule-set order.
     pub reasons: Vec<Reason>,
+    /// When asked for (`"questions": true` in a request): the unanswered questions that could
+    /// still change the decision, best first; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub questions: Option<Vec<crate::questions::Question>>,
     /// The rule set.
     pub ruleset: RulesetRef,
 }
@@ -375,10 +379,10 @@ pub(crate) fn build(
             .missing
             .iter()
             .enumerate()
-            .filter_map(|(i, f)| Some((i, program.facts.get(*f as usize)?)))
-            .map(|(i, f)| Missing {
+            .filter_map(|(i, f)| Some((i, *f, program.facts.get(*f as usize)?)))
+            .map(|(i, fi, f)| Missing {
                 fact: f.id.clone(),
-                question: f.question.clone(),
+                question: crate::eval::question_text(program, facts, fi).to_string(),
                 changes: Changes {
                     level: rel.changes.level(i),
                     pathways: rel.changes.pathways(i).map(|p| name_of(&p)).collect(),
@@ -457,6 +461,7 @@ pub(crate) fn build(
         },
         missing,
         reasons,
+        questions: None,
         ruleset: RulesetRef {
             name: program.name.clone(),
             version: program.version.clone(),

@@ -518,6 +518,10 @@ impl Linter {
             matrices: Vec::new(),
             rules: Vec::new(),
             raw_tests: Vec::new(),
+            asked_order: Vec::new(),
+            areas: Vec::new(),
+            checklists: Vec::new(),
+            triage: None,
         };
         Linter {
             program,

@@ -100,6 +100,19 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// An environment for conditions that read facts only (`asked when`, `question when`).
+    fn facts_only(program: &'a Program, facts: &'a [Option<i64>]) -> Self {
+        Env {
+            program,
+            facts,
+            categories: Vec::new(),
+            level: Iv::point(0),
+            indicators: Vec::new(),
+            domains: Vec::new(),
+            score: Iv::point(0),
+        }
+    }
+
     fn fact(&self, i: u32) -> Option<i64> {
         self.facts.get(i as usize).copied().flatten()
     }
@@ -304,6 +317,48 @@ fn cmp_iv(op: Cmp, a: Iv, b: Iv) -> Tri {
         Cmp::Gt => cmp_iv(Cmp::Lt, b, a),
         Cmp::Ge => cmp_iv(Cmp::Le, b, a),
     }
+}
+
+/// Whether a condition over facts alone certainly holds, certainly does not, or may.
+pub(crate) fn truth_on(program: &Program, facts: &[Option<i64>], cond: &Expr) -> Tri {
+    Env::facts_only(program, facts).truth(cond)
+}
+
+/// The facts as the rules see them: each unanswered fact whose `asked when` condition
+/// certainly does not hold takes its declared value (in dependency order, so a fact that is
+/// not asked can make another not asked). An answer given explicitly always stands.
+pub(crate) fn applied<'a>(
+    program: &Program,
+    facts: &'a [Option<i64>],
+) -> std::borrow::Cow<'a, [Option<i64>]> {
+    let mut out = std::borrow::Cow::Borrowed(facts);
+    for &f in &program.asked_order {
+        let i = f as usize;
+        if out.get(i).copied().flatten().is_some() {
+            continue;
+        }
+        let Some((cond, otherwise)) = program.facts.get(i).and_then(|x| x.asked.as_ref()) else {
+            continue;
+        };
+        if truth_on(program, &out, cond) == Tri::False {
+            if let Some(slot) = out.to_mut().get_mut(i) {
+                *slot = Some(*otherwise);
+            }
+        }
+    }
+    out
+}
+
+/// The question to put for a fact: the first `question when` variant whose condition
+/// certainly holds, else its question.
+pub(crate) fn question_text<'p>(program: &'p Program, facts: &[Option<i64>], fact: u32) -> &'p str {
+    let Some(f) = program.facts.get(fact as usize) else {
+        return "";
+    };
+    f.questions_when
+        .iter()
+        .find(|(c, _)| truth_on(program, facts, c) == Tri::True)
+        .map_or(f.question.as_str(), |(_, t)| t.as_str())
 }
 
 /// Evaluates the program on fact slots.

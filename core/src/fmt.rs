@@ -71,10 +71,27 @@ fn kind_of(item: &ast::Item) -> &'static str {
         ast::Item::Domains(..) => "domains",
         ast::Item::Provisional(..) => "provisional",
         ast::Item::Fact(_) => "fact",
+        ast::Item::Area(_) => "area",
+        ast::Item::Checklist(_) => "checklist",
+        ast::Item::Triage(_) => "triage",
         ast::Item::Matrix(_) => "matrix",
         ast::Item::Rule(_) => "rule",
         ast::Item::Test(_) | ast::Item::RawTest(_) => "test",
     }
+}
+
+/// The names of an area, checklist or triage, one per line, then the closing brace.
+fn group_items(out: &mut String, items: &[ast::Ident]) {
+    if items.is_empty() {
+        out.push('}');
+        return;
+    }
+    out.push('\n');
+    for (i, n) in items.iter().enumerate() {
+        let sep = if i + 1 < items.len() { "," } else { "" };
+        let _ = writeln!(out, "  {}{sep}", n.name);
+    }
+    out.push('}');
 }
 
 fn q(s: &str) -> String {
@@ -151,10 +168,19 @@ fn item_to(out: &mut String, item: &ast::Item) {
                 ast::FactType::Set(c) => format!("set {{ {} }}", names(c)),
             };
             let _ = write!(out, "fact {}: {ty}", f.id.name);
-            if f.question.is_some() || f.help.is_some() || f.domain.is_some() {
+            if f.question.is_some()
+                || !f.questions_when.is_empty()
+                || f.help.is_some()
+                || f.domain.is_some()
+                || f.asked.is_some()
+                || f.benign.is_some()
+            {
                 out.push_str(" {\n");
                 if let Some(x) = &f.question {
                     let _ = writeln!(out, "  question {}", q(&x.value));
+                }
+                for (c, x) in &f.questions_when {
+                    let _ = writeln!(out, "  question when {} {}", expr(c), q(&x.value));
                 }
                 if let Some(x) = &f.help {
                     let _ = writeln!(out, "  help {}", q(&x.value));
@@ -162,8 +188,27 @@ fn item_to(out: &mut String, item: &ast::Item) {
                 if let Some(x) = &f.domain {
                     let _ = writeln!(out, "  domain {}", x.name);
                 }
+                if let Some((c, v)) = &f.asked {
+                    let _ = writeln!(out, "  asked when {} otherwise {}", expr(c), value(v));
+                }
+                if let Some(v) = &f.benign {
+                    let _ = writeln!(out, "  benign {}", value(v));
+                }
                 out.push('}');
             }
+        }
+        ast::Item::Area(g) | ast::Item::Checklist(g) => {
+            let kw = if matches!(item, ast::Item::Area(_)) {
+                "area"
+            } else {
+                "checklist"
+            };
+            let _ = write!(out, "{kw} {} {} {{", g.id.name, q(&g.text.value));
+            group_items(out, &g.items);
+        }
+        ast::Item::Triage(g) => {
+            let _ = write!(out, "triage {} {{", q(&g.text.value));
+            group_items(out, &g.items);
         }
         ast::Item::Matrix(m) => {
             let _ = writeln!(out, "matrix {} {} {{", m.id.name, q(&m.label.value));

@@ -19,6 +19,14 @@ pub(crate) struct Fact {
     pub(crate) question: String,
     pub(crate) help: Option<String>,
     pub(crate) domain: Option<String>,
+    /// The answer that raises no concern (what "none of these" and an unticked area mean).
+    /// Bool facts default to `false` and set facts to the empty set.
+    pub(crate) benign: Option<i64>,
+    /// `asked when cond otherwise value`: where the condition certainly does not hold, the
+    /// unknown fact takes the value.
+    pub(crate) asked: Option<(Expr, i64)>,
+    /// `question when cond "..."`: the question put differently while the condition holds.
+    pub(crate) questions_when: Vec<(Expr, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -237,4 +245,20 @@ pub(crate) struct Program {
     pub(crate) rules: Vec<Rule>,
     /// Tests kept as text, parsed when they are run.
     pub(crate) raw_tests: Vec<crate::diag::Span>,
+    /// Facts with an `asked when` condition, each after every such fact its condition reads.
+    pub(crate) asked_order: Vec<FactIdx>,
+    /// `area` groups, for the triage question.
+    pub(crate) areas: Vec<Group>,
+    /// `checklist` questions.
+    pub(crate) checklists: Vec<Group>,
+    /// The triage question: its text and the areas it offers (indexes into `areas`).
+    pub(crate) triage: Option<(String, Vec<u32>)>,
+}
+
+/// An area or a checklist: facts asked about together.
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    pub(crate) id: String,
+    pub(crate) text: String,
+    pub(crate) facts: Vec<FactIdx>,
 }

@@ -16,6 +16,7 @@ mod grammar;
 mod ir;
 mod limits;
 mod parse;
+mod questions;
 mod relevance;
 #[cfg(feature = "render")]
 mod render;
@@ -39,6 +40,7 @@ pub use diag::{Code, Diagnostic, Severity};
 pub use error::{DetailedError, Error, ErrorBody, ErrorKind};
 pub use facts::Facts;
 pub use limits::Limits;
+pub use questions::{InterviewRun, Question, QuestionItem, QuestionKind, BENIGN};
 pub use ruleset::{
     format_source, FactInfo, GuidanceInfo, LevelInfo, MatrixInfo, PathwayInfo, Ruleset, RulesetInfo,
 };

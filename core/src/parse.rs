@@ -169,13 +169,16 @@ const ITEM_KEYWORDS: &[&str] = &[
     "domains",
     "provisional",
     "fact",
+    "area",
+    "checklist",
+    "triage",
     "matrix",
     "rule",
     "test",
 ];
 
 /// The items whose second word is the name they declare.
-const DECLARES_NAME: &[&str] = &["guidance", "fact", "matrix", "rule"];
+const DECLARES_NAME: &[&str] = &["guidance", "fact", "area", "checklist", "matrix", "rule"];
 
 /// Finds the first bracket nested deeper than `max`, ignoring strings and comments.
 fn too_deep(text: &str, max: usize) -> Option<usize> {
@@ -642,6 +645,38 @@ impl Lower<'_> {
                 ast::Item::Provisional(names, span)
             }
             Rule::fact => ast::Item::Fact(self.fact(it, span)?),
+            Rule::area | Rule::checklist => {
+                let _kw = self.next(&mut it, span)?;
+                let id = self.ident(self.next(&mut it, span)?);
+                let text = self.string(self.next(&mut it, span)?)?;
+                let items = it.next().map(|p| self.names(p)).unwrap_or_default();
+                let g = ast::Group {
+                    id,
+                    text,
+                    items,
+                    span,
+                };
+                if kind == Rule::area {
+                    ast::Item::Area(g)
+                } else {
+                    ast::Item::Checklist(g)
+                }
+            }
+            Rule::triage => {
+                let kw = self.next(&mut it, span)?;
+                let id = ast::Ident {
+                    name: "triage".to_string(),
+                    span: self.span(&kw),
+                };
+                let text = self.string(self.next(&mut it, span)?)?;
+                let items = it.next().map(|p| self.names(p)).unwrap_or_default();
+                ast::Item::Triage(ast::Group {
+                    id,
+                    text,
+                    items,
+                    span,
+                })
+            }
             Rule::matrix => ast::Item::Matrix(self.matrix(it, span)?),
             Rule::rule => ast::Item::Rule(self.rule(it, span)?),
             Rule::test => ast::Item::Test(self.test(it, span)?),
@@ -686,8 +721,11 @@ impl Lower<'_> {
             id,
             ty,
             question: None,
+            questions_when: Vec::new(),
             help: None,
             domain: None,
+            asked: None,
+            benign: None,
             span,
         };
         for attr in it {
@@ -695,11 +733,28 @@ impl Lower<'_> {
             let kind = attr.as_rule();
             let mut i = attr.into_inner();
             let _kw = self.next(&mut i, s)?;
+            match kind {
+                Rule::attr_question_when | Rule::attr_asked => {
+                    let _when = self.next(&mut i, s)?;
+                    let cond = self.expr(self.next(&mut i, s)?)?;
+                    if kind == Rule::attr_asked {
+                        let _otherwise = self.next(&mut i, s)?;
+                        let v = self.value(self.next(&mut i, s)?)?;
+                        fact.asked = Some((cond, v));
+                    } else {
+                        let text = self.string(self.next(&mut i, s)?)?;
+                        fact.questions_when.push((cond, text));
+                    }
+                    continue;
+                }
+                _ => {}
+            }
             let v = self.next(&mut i, s)?;
             match kind {
                 Rule::attr_question => fact.question = Some(self.string(v)?),
                 Rule::attr_help => fact.help = Some(self.string(v)?),
                 Rule::attr_domain => fact.domain = Some(self.ident(v)),
+                Rule::attr_benign => fact.benign = Some(self.value(v)?),
                 _ => return Err(unexpected(self.source, &v)),
             }
         }

@@ -89,12 +89,22 @@ impl Ruleset {
         }
         match program {
             Some(program) => {
-                let exprs = program.rules.iter().map(|r| &r.cond).chain(
-                    program
-                        .matrices
-                        .iter()
-                        .flat_map(|m| m.bands.iter().map(|(_, c)| c).chain(m.score.iter())),
-                );
+                let exprs = program
+                    .rules
+                    .iter()
+                    .map(|r| &r.cond)
+                    .chain(
+                        program
+                            .matrices
+                            .iter()
+                            .flat_map(|m| m.bands.iter().map(|(_, c)| c).chain(m.score.iter())),
+                    )
+                    .chain(
+                        program
+                            .facts
+                            .iter()
+                            .filter_map(|f| f.asked.as_ref().map(|a| &a.0)),
+                    );
                 let layout = Layout::new(&program.facts, exprs);
                 Ok(Ruleset {
                     inner: Arc::new(Inner {
@@ -208,8 +218,9 @@ impl Ruleset {
     /// Evaluates converted facts into a decision.
     pub fn evaluate(&self, facts: &Facts, options: Options) -> Decision {
         let p = &self.inner.program;
-        let (outcome, rel) = self.run(&facts.slots, options);
-        decision::build(p, &facts.slots, &outcome, &rel, options, None)
+        let slots = eval::applied(p, &facts.slots);
+        let (outcome, rel) = self.run(&slots, options);
+        decision::build(p, &slots, &outcome, &rel, options, None)
     }
 
     /// Evaluates converted facts, then applies a practitioner's escalation. Above the level the
@@ -229,10 +240,11 @@ impl Ruleset {
     ) -> Result<Decision, Error> {
         let rank = self.escalation_rank(escalation)?;
         let p = &self.inner.program;
-        let (outcome, rel) = self.run(&facts.slots, options);
+        let slots = eval::applied(p, &facts.slots);
+        let (outcome, rel) = self.run(&slots, options);
         Ok(decision::build(
             p,
-            &facts.slots,
+            &slots,
             &outcome,
             &rel,
             options,
@@ -276,12 +288,15 @@ impl Ruleset {
         facts_json: &str,
         request_json: &str,
     ) -> Result<String, Error> {
-        let (options, escalation) = parse_request(request_json)?;
+        let req = parse_request(request_json)?;
         let facts = self.facts_from_json(facts_json)?;
-        let d = match &escalation {
-            Some(e) => self.evaluate_escalated(&facts, options, e)?,
-            None => self.evaluate(&facts, options),
+        let mut d = match &req.escalation {
+            Some(e) => self.evaluate_escalated(&facts, req.options, e)?,
+            None => self.evaluate(&facts, req.options),
         };
+        if req.questions {
+            d.questions = Some(self.questions_of(&facts, &req.answered, &d));
+        }
         Ok(to_json(&d))
     }
 
@@ -290,8 +305,9 @@ impl Ruleset {
     /// exactly (otherwise a decision with undecided rules is provisional with no list).
     pub fn evaluate_compact(&self, facts: &Facts, missing: bool) -> CompactDecision {
         let p = &self.inner.program;
+        let slots = eval::applied(p, &facts.slots);
         let (outcome, rel) = self.run(
-            &facts.slots,
+            &slots,
             Options {
                 reasons: false,
                 missing,
@@ -303,7 +319,11 @@ impl Ruleset {
     /// Interval evaluation, then (when asked) the compiled diagrams' query. The level reported
     /// is the lowest over every completion of the unknown facts; when that is not the level
     /// interval evaluation decided, the rules that read the level are run again on it.
-    fn run(&self, slots: &[Option<i64>], options: Options) -> (eval::Outcome, Relevance) {
+    pub(crate) fn run(
+        &self,
+        slots: &[Option<i64>],
+        options: Options,
+    ) -> (eval::Outcome, Relevance) {
         let p = &self.inner.program;
         let outcome = eval::run(p, slots);
         let rel = self.relevance(slots, &outcome, options);
@@ -603,14 +623,25 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// An evaluation request, read.
+struct Request {
+    options: Options,
+    escalation: Option<Escalation>,
+    /// Rank the unanswered questions into the decision's `questions`.
+    questions: bool,
+    /// Question ids already answered (`"triage"`).
+    answered: Vec<String>,
+}
+
 /// Reads an evaluation request: `{"reasons": bool, "missing": bool, "escalation": {"level":
-/// id, "reason": text}}`, every key optional.
-fn parse_request(text: &str) -> Result<(Options, Option<Escalation>), Error> {
+/// id, "reason": text}, "questions": bool, "answered": [question id]}`, every key optional.
+fn parse_request(text: &str) -> Result<Request, Error> {
     let bad = |message: String| {
         Error::request(
             Diagnostic::error(crate::diag::Code::BadRequest, message).help(
                 "a request is {\"reasons\": true, \"missing\": true, \
-                 \"escalation\": {\"level\": \"<level>\", \"reason\": \"...\"}}, each key optional",
+                 \"escalation\": {\"level\": \"<level>\", \"reason\": \"...\"}, \
+                 \"questions\": false, \"answered\": [\"triage\"]}, each key optional",
             ),
         )
     };
@@ -621,8 +652,22 @@ fn parse_request(text: &str) -> Result<(Options, Option<Escalation>), Error> {
     };
     let mut options = Options::default();
     let mut escalation = None;
+    let mut questions = false;
+    let mut answered = Vec::new();
     for (k, v) in &m {
         match (k.as_str(), v) {
+            ("questions", serde_json::Value::Bool(b)) => questions = *b,
+            ("answered", serde_json::Value::Array(ids)) => {
+                for id in ids {
+                    match id.as_str() {
+                        Some(s) => answered.push(s.to_string()),
+                        None => {
+                            return Err(bad("`answered` is a list of question ids".to_string()))
+                        }
+                    }
+                }
+            }
+            ("answered", _) => return Err(bad("`answered` is a list of question ids".to_string())),
             ("reasons", serde_json::Value::Bool(b)) => options.reasons = *b,
             ("missing", serde_json::Value::Bool(b)) => options.missing = *b,
             ("escalation", serde_json::Value::Null) => {}
@@ -645,14 +690,21 @@ fn parse_request(text: &str) -> Result<(Options, Option<Escalation>), Error> {
                     }
                 }
             }
-            ("reasons" | "missing", _) => return Err(bad(format!("`{k}` is true or false"))),
+            ("reasons" | "missing" | "questions", _) => {
+                return Err(bad(format!("`{k}` is true or false")))
+            }
             ("escalation", _) => {
                 return Err(bad("`escalation` is an object {level, reason}".to_string()))
             }
             _ => return Err(bad(format!("unknown request key `{k}`"))),
         }
     }
-    Ok((options, escalation))
+    Ok(Request {
+        options,
+        escalation,
+        questions: questions && options.missing,
+        answered,
+    })
 }
 
 /// Formats rule-file text canonically, keeping comments. Errors if the text does not parse.

@@ -1,0 +1,680 @@
+//! Questions, not facts: what to ask next, and the simulated practitioner that measures it.
+//!
+//! A question is one control a practitioner fills in at once: a fact on its own (yes/no, a
+//! choice, a number, or a tick-list for a set fact), a `checklist` of yes/no facts and set
+//! codes, or the `triage` question over `area`s. The unanswered questions that could still
+//! change a decision are those covering a fact in its `missing` list.
+//!
+//! **Ranking** is a greedy one-step lookahead (the expected-cost policy of Cicalese, Laber &
+//! Saettler for the evaluation of discrete functions): for each question, every answer it could
+//! get is weighed by a prior, the decision is worked out as if it had been given, and the
+//! question is scored by the expected number of questions then still able to change the
+//! **level**, and after that of questions still able to change anything. The prior: each
+//! fact is at its benign answer with probability [`BENIGN`], and otherwise takes its other
+//! values evenly; a checklist is answered "none of these" or with one item ticked; facts
+//! without a benign answer (an age) are spread evenly over the values the rules tell apart.
+//!
+//! **The protocol** ([`Ruleset::interview`]) is the measure of a ranking: a practitioner who
+//! knows the child's whole truth answers the top-ranked question truthfully until nothing is
+//! left to ask, and the count is taken of answers until the level shown is the final one and
+//! until the decision is complete.
+
+use serde::Serialize;
+
+use crate::decision::{Changes, Decision, Options};
+use crate::eval;
+use crate::facts::Facts;
+use crate::ir::{FactIdx, FactTy, Program};
+use crate::ruleset::Ruleset;
+
+/// The probability that a fact has its benign answer, in the ranking's prior.
+pub const BENIGN: f64 = 0.85;
+
+/// What kind of control a question is answered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionKind {
+    /// A yes/no fact.
+    YesNo,
+    /// One code of an enum fact.
+    Choice,
+    /// An int fact.
+    Number,
+    /// Tick all that apply: yes/no facts and set codes; "none of these" answers every item.
+    Checklist,
+    /// The triage question: tick the areas of concern; an unticked area is answered benign.
+    Areas,
+}
+
+/// One item of a checklist or the triage question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuestionItem {
+    /// The fact id, `fact:code` for a set code, or the area id.
+    pub id: String,
+    /// What the practitioner reads.
+    pub text: String,
+    /// The facts the item answers (one, or an area's unanswered facts).
+    pub facts: Vec<String>,
+    /// For a set code: the code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// An unanswered question that could still change the decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Question {
+    /// The fact id (a fact on its own), the checklist id, or `triage`.
+    pub id: String,
+    /// The question, as put for this child (a `question when` variant where one holds).
+    pub text: String,
+    /// The control it is answered with.
+    pub kind: QuestionKind,
+    /// The unanswered facts it answers.
+    pub facts: Vec<String>,
+    /// The items of a checklist or of the triage question, in declaration order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<QuestionItem>,
+    /// What answering it could change: the union over its facts in `missing`.
+    pub changes: Changes,
+}
+
+/// One referral through the interview protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InterviewRun {
+    /// Answers until the level shown is the final one (0: it was from the start).
+    pub answers_to_level: usize,
+    /// Answers until the decision was complete.
+    pub answers_to_complete: usize,
+    /// The question ids answered, in order.
+    pub asked: Vec<String>,
+    /// The final level.
+    pub level: Option<String>,
+    /// The final pathways.
+    pub pathways: Vec<String>,
+}
+
+/// A question in the internal form: its id and the facts (or areas) it covers.
+#[derive(Debug, Clone)]
+enum Q {
+    Fact(FactIdx),
+    Checklist(u32),
+    /// The areas offered (every fact of each unanswered).
+    Triage(Vec<u32>),
+}
+
+/// One possible answer: the facts it sets, with its prior weight.
+struct Answer {
+    weight: f64,
+    sets: Vec<(FactIdx, i64)>,
+}
+
+/// The state of an interview: the facts answered so far, and whether triage was answered.
+#[derive(Clone)]
+struct State {
+    slots: Vec<Option<i64>>,
+    triage_answered: bool,
+    /// Facts the practitioner cannot answer: never asked again.
+    declined: Vec<bool>,
+}
+
+/// What the decision in a state still needs.
+struct Open {
+    /// Missing facts, with whether each could change the level.
+    missing: Vec<(FactIdx, bool)>,
+}
+
+impl Ruleset {
+    /// The unanswered questions that could still change the decision on these facts, best
+    /// first. `answered` lists question ids already answered whose facts may still be unknown
+    /// (the triage question: `"triage"`).
+    pub fn questions(&self, facts: &Facts, answered: &[String]) -> Vec<Question> {
+        let state = State {
+            slots: facts.slots.clone(),
+            triage_answered: answered.iter().any(|a| a == "triage"),
+            declined: vec![false; facts.slots.len()],
+        };
+        let d = self.evaluate(
+            facts,
+            Options {
+                reasons: false,
+                missing: true,
+            },
+        );
+        self.questions_for(&state, &d)
+    }
+
+    /// The questions of a decision already made on these facts (with `missing` worked out).
+    pub(crate) fn questions_of(
+        &self,
+        facts: &Facts,
+        answered: &[String],
+        d: &Decision,
+    ) -> Vec<Question> {
+        let state = State {
+            slots: facts.slots.clone(),
+            triage_answered: answered.iter().any(|a| a == "triage"),
+            declined: vec![false; facts.slots.len()],
+        };
+        self.questions_for(&state, d)
+    }
+
+    /// The questions of a decision made on `state`'s facts.
+    fn questions_for(&self, state: &State, d: &Decision) -> Vec<Question> {
+        let p = self.program();
+        let slots = eval::applied(p, &state.slots);
+        let missing: Vec<(FactIdx, &crate::decision::Missing)> = d
+            .missing
+            .iter()
+            .filter_map(|m| Some((*p.fact_index.get(&m.fact)?, m)))
+            .collect();
+        let open = Open {
+            missing: missing.iter().map(|(f, m)| (*f, m.changes.level)).collect(),
+        };
+        let qs = candidates(p, state, &slots, &open);
+        let ranked = self.rank(state, qs);
+        ranked
+            .into_iter()
+            .map(|q| describe(p, &slots, &q, &missing))
+            .collect()
+    }
+
+    /// Runs the interview protocol on one child's truth: the facts given, and the benign
+    /// answer to every fact they are silent on (a fact without one is one the practitioner
+    /// cannot answer, and is never asked).
+    pub fn interview(&self, truth: &Facts) -> InterviewRun {
+        let p = self.program();
+        let truth: Vec<Option<i64>> = truth
+            .slots
+            .iter()
+            .zip(&p.facts)
+            .map(|(v, f)| v.or(f.benign))
+            .collect();
+        let final_d = self.evaluate(
+            &Facts {
+                slots: truth.clone(),
+            },
+            Options {
+                reasons: false,
+                missing: true,
+            },
+        );
+        let mut state = State {
+            slots: vec![None; p.facts.len()],
+            triage_answered: false,
+            declined: truth.iter().map(Option::is_none).collect(),
+        };
+        let mut asked = Vec::new();
+        let mut level_at = 0;
+        let mut complete_at = None;
+        // Every answer settles at least one fact or the triage question, so this ends.
+        for n in 0..=p.facts.len() + 1 {
+            let d = self.decide(&state.slots);
+            if d.level != final_d.level {
+                level_at = n + 1;
+            }
+            if d.status == crate::decision::Status::Complete && complete_at.is_none() {
+                complete_at = Some(n);
+            }
+            let qs = self.questions_for(&state, &d);
+            let Some(q) = qs.first() else {
+                complete_at.get_or_insert(n);
+                break;
+            };
+            asked.push(q.id.clone());
+            answer_truthfully(p, &mut state, q, &truth);
+        }
+        InterviewRun {
+            answers_to_level: level_at,
+            answers_to_complete: complete_at.unwrap_or(asked.len()),
+            asked,
+            level: final_d.level,
+            pathways: final_d.pathways,
+        }
+    }
+
+    fn decide(&self, slots: &[Option<i64>]) -> Decision {
+        self.evaluate(
+            &Facts {
+                slots: slots.to_vec(),
+            },
+            Options {
+                reasons: false,
+                missing: true,
+            },
+        )
+    }
+
+    /// What the decision on these facts still needs, from the engine's query.
+    fn open(&self, slots: &[Option<i64>]) -> Open {
+        let p = self.program();
+        let slots = eval::applied(p, slots);
+        let (outcome, rel) = self.run(
+            &slots,
+            Options {
+                reasons: false,
+                missing: true,
+            },
+        );
+        let _ = outcome;
+        Open {
+            missing: rel
+                .missing
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (*f, rel.changes.level(i)))
+                .collect(),
+        }
+    }
+
+    /// Orders questions by the expected number of questions left after answering them:
+    /// first those that could change the level, then all.
+    fn rank(&self, state: &State, qs: Vec<Q>) -> Vec<Q> {
+        if qs.len() <= 1 {
+            return qs;
+        }
+        let p = self.program();
+        let mut scored: Vec<(f64, f64, usize, Q)> = Vec::with_capacity(qs.len());
+        for (i, q) in qs.into_iter().enumerate() {
+            let (mut level_left, mut all_left) = (0.0, 0.0);
+            let mut total = 0.0;
+            for a in answers(p, state, &q) {
+                let mut next = state.clone();
+                for (f, v) in &a.sets {
+                    if let Some(s) = next.slots.get_mut(*f as usize) {
+                        *s = Some(*v);
+                    }
+                }
+                if matches!(q, Q::Triage(_)) {
+                    next.triage_answered = true;
+                }
+                let open = self.open(&next.slots);
+                let applied = eval::applied(p, &next.slots);
+                let left = candidates(p, &next, &applied, &open);
+                let count = |level_only: bool| {
+                    left.iter()
+                        .filter(|c| !matches!(c, Q::Triage(_)))
+                        .filter(|c| {
+                            !level_only || covers(p, c).any(|f| open.missing.contains(&(f, true)))
+                        })
+                        .count() as f64
+                };
+                level_left += a.weight * count(true);
+                all_left += a.weight * count(false);
+                total += a.weight;
+            }
+            if total > 0.0 {
+                level_left /= total;
+                all_left /= total;
+            }
+            scored.push((level_left, all_left, i, q));
+        }
+        scored.sort_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then(a.1.total_cmp(&b.1))
+                .then(a.2.cmp(&b.2))
+        });
+        scored.into_iter().map(|s| s.3).collect()
+    }
+}
+
+/// The facts a question covers (for triage: every fact of the areas offered).
+fn covers<'p>(p: &'p Program, q: &'p Q) -> Box<dyn Iterator<Item = FactIdx> + 'p> {
+    match q {
+        Q::Fact(f) => Box::new(std::iter::once(*f)),
+        Q::Checklist(c) => Box::new(
+            p.checklists
+                .get(*c as usize)
+                .into_iter()
+                .flat_map(|g| g.facts.iter().copied()),
+        ),
+        Q::Triage(areas) => Box::new(
+            areas
+                .iter()
+                .filter_map(|a| p.areas.get(*a as usize))
+                .flat_map(|g| g.facts.iter().copied()),
+        ),
+    }
+}
+
+/// The questions offered in a state: each covers an unanswered fact that could still change
+/// the decision, in declaration order (triage, then checklists and facts by first fact).
+fn candidates(p: &Program, state: &State, slots: &[Option<i64>], open: &Open) -> Vec<Q> {
+    let unknown = |f: FactIdx| {
+        slots.get(f as usize).copied().flatten().is_none()
+            && !state.declined.get(f as usize).copied().unwrap_or(true)
+    };
+    let relevant = |f: FactIdx| unknown(f) && open.missing.iter().any(|(m, _)| *m == f);
+    let mut out = Vec::new();
+    if let Some((_, offered)) = &p.triage {
+        if !state.triage_answered {
+            let areas: Vec<u32> = offered
+                .iter()
+                .copied()
+                .filter(|a| {
+                    p.areas.get(*a as usize).is_some_and(|g| {
+                        g.facts.iter().all(|f| unknown(*f)) && g.facts.iter().any(|f| relevant(*f))
+                    })
+                })
+                .collect();
+            if !areas.is_empty() {
+                out.push(Q::Triage(areas));
+            }
+        }
+    }
+    let in_checklist = |f: FactIdx| p.checklists.iter().any(|c| c.facts.contains(&f));
+    let mut keyed: Vec<(FactIdx, Q)> = Vec::new();
+    for (ci, c) in p.checklists.iter().enumerate() {
+        if c.facts.iter().any(|f| relevant(*f)) {
+            let first = c.facts.iter().copied().min().unwrap_or(0);
+            keyed.push((first, Q::Checklist(u32::try_from(ci).unwrap_or(u32::MAX))));
+        }
+    }
+    for (f, _) in &open.missing {
+        if relevant(*f) && !in_checklist(*f) {
+            keyed.push((*f, Q::Fact(*f)));
+        }
+    }
+    keyed.sort_by_key(|(f, _)| *f);
+    out.extend(keyed.into_iter().map(|(_, q)| q));
+    out
+}
+
+/// The answers a question could get, with their prior weights.
+fn answers(p: &Program, state: &State, q: &Q) -> Vec<Answer> {
+    let slots = eval::applied(p, &state.slots);
+    let unknown = |f: &FactIdx| slots.get(*f as usize).copied().flatten().is_none();
+    let benign_of = |f: FactIdx| p.facts.get(f as usize).and_then(|x| x.benign);
+    // "None of these", or one item ticked: items are facts (bool: true; set: one code).
+    let checklist = |items: Vec<(FactIdx, Option<i64>)>, facts: &[FactIdx]| {
+        let n = items.len().max(1) as f64;
+        let none_w = BENIGN.powf(n);
+        let none: Vec<(FactIdx, i64)> = facts
+            .iter()
+            .filter_map(|f| Some((*f, benign_of(*f)?)))
+            .collect();
+        let mut out = vec![Answer {
+            weight: none_w,
+            sets: none.clone(),
+        }];
+        for (f, v) in items {
+            let mut sets = none.clone();
+            match v {
+                // A bool fact ticked.
+                None => {
+                    if let Some(s) = sets.iter_mut().find(|(x, _)| *x == f) {
+                        s.1 = 1;
+                    }
+                }
+                // A set code ticked.
+                Some(code) => {
+                    if let Some(s) = sets.iter_mut().find(|(x, _)| *x == f) {
+                        s.1 = code;
+                    }
+                }
+            }
+            out.push(Answer {
+                weight: (1.0 - none_w) / n,
+                sets,
+            });
+        }
+        out
+    };
+    let items_of = |facts: &[FactIdx]| {
+        let mut items = Vec::new();
+        for f in facts {
+            match p.facts.get(*f as usize).map(|x| &x.ty) {
+                Some(FactTy::Set(codes)) => {
+                    for b in 0..codes.len().min(63) {
+                        items.push((*f, Some(1i64 << b)));
+                    }
+                }
+                Some(_) => items.push((*f, None)),
+                None => {}
+            }
+        }
+        items
+    };
+    match q {
+        Q::Fact(f) => {
+            let Some(fact) = p.facts.get(*f as usize) else {
+                return Vec::new();
+            };
+            let values: Vec<i64> = match &fact.ty {
+                FactTy::Bool => vec![0, 1],
+                FactTy::Enum(codes) => (0..codes.len() as i64).collect(),
+                FactTy::Int { lo, hi } => int_values(p, *f, *lo, *hi),
+                FactTy::Set(_) => return checklist(items_of(&[*f]), &[*f]),
+            };
+            let n = values.len().max(1) as f64;
+            values
+                .iter()
+                .map(|v| Answer {
+                    weight: match fact.benign {
+                        Some(b) if b == *v => BENIGN,
+                        Some(_) => (1.0 - BENIGN) / (n - 1.0).max(1.0),
+                        None => 1.0 / n,
+                    },
+                    sets: vec![(*f, *v)],
+                })
+                .collect()
+        }
+        Q::Checklist(c) => {
+            let Some(g) = p.checklists.get(*c as usize) else {
+                return Vec::new();
+            };
+            let facts: Vec<FactIdx> = g.facts.iter().copied().filter(unknown).collect();
+            checklist(items_of(&facts), &facts)
+        }
+        Q::Triage(areas) => {
+            // Unticked areas are benign; the one ticked keeps its facts open.
+            let n = areas.len().max(1) as f64;
+            let none_w = BENIGN.powf(n);
+            let benign_area = |a: u32| -> Vec<(FactIdx, i64)> {
+                p.areas
+                    .get(a as usize)
+                    .into_iter()
+                    .flat_map(|g| g.facts.iter())
+                    .filter_map(|f| Some((*f, benign_of(*f)?)))
+                    .collect()
+            };
+            let mut out = vec![Answer {
+                weight: none_w,
+                sets: areas.iter().flat_map(|a| benign_area(*a)).collect(),
+            }];
+            for a in areas {
+                out.push(Answer {
+                    weight: (1.0 - none_w) / n,
+                    sets: areas
+                        .iter()
+                        .filter(|x| *x != a)
+                        .flat_map(|x| benign_area(*x))
+                        .collect(),
+                });
+            }
+            out
+        }
+    }
+}
+
+/// Values of an int fact that the rules and `asked when` conditions tell apart: one per class
+/// between the constants they compare it with.
+fn int_values(p: &Program, f: FactIdx, lo: i64, hi: i64) -> Vec<i64> {
+    let mut cuts = std::collections::BTreeSet::from([lo]);
+    let mut add = |e: &crate::ir::Expr| {
+        let mut consts = vec![std::collections::BTreeSet::new(); p.facts.len()];
+        let mut complex = vec![false; p.facts.len()];
+        crate::diagram::collect_int_usage(e, &mut consts, &mut complex);
+        for c in consts.get(f as usize).into_iter().flatten() {
+            // Each constant starts a class (`x < c` and `x >= c` differ at c) and ends one
+            // (`x <= c` and `x > c` differ at c + 1).
+            for v in [*c, c.saturating_add(1)] {
+                if v > lo && v <= hi {
+                    cuts.insert(v);
+                }
+            }
+        }
+    };
+    for r in &p.rules {
+        add(&r.cond);
+    }
+    for m in &p.matrices {
+        for (_, b) in &m.bands {
+            add(b);
+        }
+    }
+    for x in &p.facts {
+        if let Some((c, _)) = &x.asked {
+            add(c);
+        }
+    }
+    cuts.into_iter().take(64).collect()
+}
+
+/// A question as the decision reports it.
+fn describe(
+    p: &Program,
+    slots: &[Option<i64>],
+    q: &Q,
+    missing: &[(FactIdx, &crate::decision::Missing)],
+) -> Question {
+    let unknown = |f: &FactIdx| slots.get(*f as usize).copied().flatten().is_none();
+    let id_of = |f: FactIdx| p.facts.get(f as usize).map_or("", |x| x.id.as_str());
+    let mut changes = Changes::default();
+    let mut union = |facts: &mut dyn Iterator<Item = FactIdx>| {
+        for f in facts {
+            if let Some((_, m)) = missing.iter().find(|(x, _)| *x == f) {
+                changes.level |= m.changes.level;
+                for pw in &m.changes.pathways {
+                    if !changes.pathways.contains(pw) {
+                        changes.pathways.push(pw.clone());
+                    }
+                }
+            }
+        }
+    };
+    union(&mut covers(p, q));
+    changes
+        .pathways
+        .sort_by_key(|id| p.pathways.iter().position(|x| x.id == *id));
+    let fact_items = |facts: &[FactIdx]| -> Vec<QuestionItem> {
+        let mut items = Vec::new();
+        for f in facts.iter().filter(|f| unknown(f)) {
+            let Some(fact) = p.facts.get(*f as usize) else {
+                continue;
+            };
+            match &fact.ty {
+                FactTy::Set(codes) => {
+                    for c in codes {
+                        items.push(QuestionItem {
+                            id: format!("{}:{c}", fact.id),
+                            text: c.replace('_', " "),
+                            facts: vec![fact.id.clone()],
+                            code: Some(c.clone()),
+                        });
+                    }
+                }
+                _ => items.push(QuestionItem {
+                    id: fact.id.clone(),
+                    text: eval::question_text(p, slots, *f).to_string(),
+                    facts: vec![fact.id.clone()],
+                    code: None,
+                }),
+            }
+        }
+        items
+    };
+    match q {
+        Q::Fact(f) => {
+            let fact = p.facts.get(*f as usize);
+            let kind = match fact.map(|x| &x.ty) {
+                Some(FactTy::Bool) | None => QuestionKind::YesNo,
+                Some(FactTy::Enum(_)) => QuestionKind::Choice,
+                Some(FactTy::Int { .. }) => QuestionKind::Number,
+                Some(FactTy::Set(_)) => QuestionKind::Checklist,
+            };
+            Question {
+                id: id_of(*f).to_string(),
+                text: eval::question_text(p, slots, *f).to_string(),
+                kind,
+                facts: vec![id_of(*f).to_string()],
+                items: if kind == QuestionKind::Checklist {
+                    fact_items(&[*f])
+                } else {
+                    Vec::new()
+                },
+                changes,
+            }
+        }
+        Q::Checklist(c) => {
+            let g = p.checklists.get(*c as usize);
+            let facts: Vec<FactIdx> = g
+                .map(|g| g.facts.iter().copied().filter(unknown).collect())
+                .unwrap_or_default();
+            Question {
+                id: g.map(|g| g.id.clone()).unwrap_or_default(),
+                text: g.map(|g| g.text.clone()).unwrap_or_default(),
+                kind: QuestionKind::Checklist,
+                facts: facts.iter().map(|f| id_of(*f).to_string()).collect(),
+                items: fact_items(&facts),
+                changes,
+            }
+        }
+        Q::Triage(areas) => {
+            let items: Vec<QuestionItem> = areas
+                .iter()
+                .filter_map(|a| p.areas.get(*a as usize))
+                .map(|g| QuestionItem {
+                    id: g.id.clone(),
+                    text: g.text.clone(),
+                    facts: g.facts.iter().map(|f| id_of(*f).to_string()).collect(),
+                    code: None,
+                })
+                .collect();
+            Question {
+                id: "triage".to_string(),
+                text: p.triage.as_ref().map(|t| t.0.clone()).unwrap_or_default(),
+                kind: QuestionKind::Areas,
+                facts: items.iter().flat_map(|i| i.facts.iter().cloned()).collect(),
+                items,
+                changes,
+            }
+        }
+    }
+}
+
+/// The protocol's practitioner answers a question from the truth: a fact or a checklist with
+/// the true values, the triage question by leaving unticked every area whose facts are all
+/// benign in the truth (answering them benign).
+fn answer_truthfully(p: &Program, state: &mut State, q: &Question, truth: &[Option<i64>]) {
+    let set = |state: &mut State, id: &str| {
+        if let Some(&f) = p.fact_index.get(id) {
+            let i = f as usize;
+            if let (Some(slot), Some(v)) = (state.slots.get_mut(i), truth.get(i)) {
+                *slot = *v;
+            }
+        }
+    };
+    match q.kind {
+        QuestionKind::Areas => {
+            state.triage_answered = true;
+            for item in &q.items {
+                let benign = item.facts.iter().all(|id| {
+                    p.fact_index.get(id).is_some_and(|&f| {
+                        let f = f as usize;
+                        truth.get(f).copied().flatten() == p.facts.get(f).and_then(|x| x.benign)
+                    })
+                });
+                if benign {
+                    for id in &item.facts {
+                        set(state, id);
+                    }
+                }
+            }
+        }
+        _ => {
+            for id in &q.facts {
+                set(state, id);
+            }
+        }
+    }
+}
