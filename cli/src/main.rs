@@ -85,6 +85,22 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Run the interview protocol over cases: a practitioner who knows each child's whole
+    /// truth answers the top-ranked question until nothing is left to ask. Prints the number
+    /// of answers until the level shown is final and until the decision is complete, then the
+    /// medians and maxima.
+    Interview {
+        /// Rule set to use; the shipped rules by default.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Cases: a JSON array of `{"id": ..., "facts": {...}}` (facts left out are benign in
+        /// the truth); `-` for standard input.
+        #[arg(long)]
+        cases: PathBuf,
+        /// `text` for a table, `json` for every case with the questions it was asked.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Print the declared facts (JSON): ids, types, values, questions.
     Facts {
         /// Rule set to use; the shipped rules by default.
@@ -400,6 +416,11 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(0)
         }
+        Command::Interview {
+            rules,
+            cases,
+            format,
+        } => interview(&load_one(rules.as_deref())?, &read_input(&cases)?, format),
         Command::Facts { rules } => {
             out!("{}", load_one(rules.as_deref())?.facts_json());
             Ok(0)
@@ -412,6 +433,87 @@ fn run(cli: Cli) -> Result<u8, String> {
 }
 
 /// The decision as a practitioner reads it: level, what to do, why, what is still unknown.
+/// The interview protocol over a list of cases, with medians and maxima.
+fn interview(rs: &Ruleset, text: &str, format: Format) -> Result<u8, String> {
+    let cases: Vec<serde_json::Value> = match serde_json::from_str(text) {
+        Ok(serde_json::Value::Array(a)) => a,
+        Ok(_) => return Err("cases are a JSON array of {\"id\", \"facts\"}".to_string()),
+        Err(e) => return Err(format!("cases are not valid JSON: {e}")),
+    };
+    let mut runs = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        let id = c
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .map_or_else(|| format!("#{i}"), str::to_string);
+        let Some(facts) = c.get("facts") else {
+            return Err(format!("case {id} has no `facts`"));
+        };
+        let facts = match rs.facts_from_value(facts) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("case {id}:");
+                return report(&e, format, 1);
+            }
+        };
+        runs.push((id, rs.interview(&facts)));
+    }
+    let median = |mut v: Vec<usize>| -> f64 {
+        v.sort_unstable();
+        match v.len() {
+            0 => 0.0,
+            n if n % 2 == 1 => v[n / 2] as f64,
+            n => (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0,
+        }
+    };
+    let to_level: Vec<usize> = runs.iter().map(|(_, r)| r.answers_to_level).collect();
+    let to_complete: Vec<usize> = runs.iter().map(|(_, r)| r.answers_to_complete).collect();
+    let summary = serde_json::json!({
+        "cases": runs.len(),
+        "median_to_level": median(to_level.clone()),
+        "median_to_complete": median(to_complete.clone()),
+        "max_to_level": to_level.iter().max().copied().unwrap_or(0),
+        "max_to_complete": to_complete.iter().max().copied().unwrap_or(0),
+    });
+    match format {
+        Format::Json => {
+            let cases: Vec<serde_json::Value> = runs
+                .iter()
+                .map(|(id, r)| {
+                    let mut v = serde_json::to_value(r).unwrap_or_default();
+                    if let Some(m) = v.as_object_mut() {
+                        m.insert("id".to_string(), serde_json::Value::String(id.clone()));
+                    }
+                    v
+                })
+                .collect();
+            out!("{}", serde_json::json!({"summary": summary, "runs": cases}));
+        }
+        Format::Text => {
+            let w = runs.iter().map(|(id, _)| id.len()).max().unwrap_or(4).max(4);
+            out!("{:<w$}  {:>5}  {:>8}  level", "case", "level", "complete");
+            for (id, r) in &runs {
+                out!(
+                    "{id:<w$}  {:>5}  {:>8}  {}",
+                    r.answers_to_level,
+                    r.answers_to_complete,
+                    r.level.as_deref().unwrap_or("-")
+                );
+            }
+            out!(
+                "\n{} cases: median {} answers until the level shown is final, {} until complete; \
+                 at most {} and {}",
+                runs.len(),
+                summary["median_to_level"],
+                summary["median_to_complete"],
+                summary["max_to_level"],
+                summary["max_to_complete"]
+            );
+        }
+    }
+    Ok(0)
+}
+
 /// Reports an error: its JSON on standard output for `--format json`, rendered on standard
 /// error always; `code` is the exit code.
 fn report(e: &thresholds::Error, format: Format, code: u8) -> Result<u8, String> {
