@@ -490,7 +490,12 @@ fn interview(rs: &Ruleset, text: &str, format: Format) -> Result<u8, String> {
             out!("{}", serde_json::json!({"summary": summary, "runs": cases}));
         }
         Format::Text => {
-            let w = runs.iter().map(|(id, _)| id.len()).max().unwrap_or(4).max(4);
+            let w = runs
+                .iter()
+                .map(|(id, _)| id.len())
+                .max()
+                .unwrap_or(4)
+                .max(4);
             out!("{:<w$}  {:>5}  {:>8}  level", "case", "level", "complete");
             for (id, r) in &runs {
                 out!(

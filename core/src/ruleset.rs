@@ -417,6 +417,7 @@ impl Ruleset {
                     question: f.question.clone(),
                     help: f.help.clone(),
                     domain: f.domain.clone(),
+                    benign: f.benign.map(|b| facts::value_to_json(f, Some(b))),
                 }
             })
             .collect()
@@ -540,6 +541,10 @@ pub struct FactInfo {
     /// Domain of need.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// The answer that raises no concern (`benign`; `false` and `[]` for yes/no and set facts
+    /// unless declared), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub benign: Option<serde_json::Value>,
 }
 
 /// A level.

@@ -8,6 +8,7 @@
     reason = "test helpers fail by panicking"
 )]
 
+mod asking;
 mod completions;
 mod corpus;
 mod diagnostics;
