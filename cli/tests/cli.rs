@@ -245,3 +245,77 @@ fn compare_reports_transitions_pathway_changes_and_each_changed_referral() {
     assert!(out.contains("referral 1 (under the old rules)"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The interview protocol's targets: a median of at most 4 answers until the level shown is
+/// final and 8 until the decision is complete, and no case over 15 answers.
+fn assert_interview_targets(cases: &str, at_least: usize) -> serde_json::Value {
+    let (code, out, err) = run(&["interview", "--cases", "-", "--format", "json"], cases);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let s = &v["summary"];
+    assert!(
+        s["cases"].as_u64().expect("count") >= at_least as u64,
+        "{s}"
+    );
+    assert!(s["median_to_level"].as_f64().expect("median") <= 4.0, "{s}");
+    assert!(
+        s["median_to_complete"].as_f64().expect("median") <= 8.0,
+        "{s}"
+    );
+    assert!(s["max_to_complete"].as_u64().expect("max") <= 15, "{s}");
+    for r in v["runs"].as_array().expect("runs") {
+        let asked = r["asked"].as_array().expect("asked");
+        assert!(
+            r["answers_to_complete"].as_u64() <= Some(asked.len() as u64),
+            "{r}"
+        );
+    }
+    v
+}
+
+#[test]
+fn interview_meets_its_targets_on_the_committed_cases() {
+    let text =
+        std::fs::read_to_string(format!("{ROOT}/tests/interview/cases.json")).expect("cases");
+    let v = assert_interview_targets(&text, 30);
+    // Each case ends on the level written beside it.
+    let cases: Vec<serde_json::Value> = serde_json::from_str(&text).expect("cases JSON");
+    for (c, r) in cases.iter().zip(v["runs"].as_array().expect("runs")) {
+        assert_eq!(c["id"], r["id"]);
+        assert_eq!(c["level"], r["level"], "{}", c["id"]);
+    }
+    // The text form ends with the medians.
+    let (code, out, _) = run(&["interview", "--cases", "tests/interview/cases.json"], "");
+    assert_eq!(code, 0);
+    assert!(out.contains("cases: median"), "{out}");
+}
+
+#[test]
+fn interview_meets_its_targets_on_the_example_referrals() {
+    let mut cases = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(format!("{ROOT}/examples/referrals"))
+        .expect("examples")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    paths.sort();
+    for p in paths {
+        let facts: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&p).expect("read")).expect("JSON");
+        cases.push(serde_json::json!({"id": p.display().to_string(), "facts": facts}));
+    }
+    assert_interview_targets(&serde_json::Value::Array(cases).to_string(), 10);
+}
+
+#[test]
+fn interview_rejects_bad_cases_with_a_coded_error() {
+    let (code, out, _) = run(
+        &["interview", "--cases", "-", "--format", "json"],
+        r#"[{"id": "x", "facts": {"age_years": "ten"}}]"#,
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("thr::facts::wrong_type"), "{out}");
+    let (code, _, err) = run(&["interview", "--cases", "-"], "{}");
+    assert_eq!(code, 1);
+    assert!(err.contains("JSON array"), "{err}");
+}
