@@ -51,6 +51,12 @@ enum Command {
         /// Why you escalate (required with `--escalate`).
         #[arg(long, requires = "escalate")]
         reason: Option<String>,
+        /// Add the unanswered questions that could still change the decision, best first.
+        #[arg(long)]
+        questions: bool,
+        /// A question already answered whose facts may still be unknown (`triage`); repeat.
+        #[arg(long, value_name = "QUESTION", requires = "questions")]
+        answered: Vec<String>,
     },
     /// Run the tests written in rule files.
     Test {
@@ -283,6 +289,8 @@ fn run(cli: Cli) -> Result<u8, String> {
             format,
             escalate,
             reason,
+            questions,
+            answered,
         } => {
             let rs = load_one(rules.as_deref())?;
             let text = read_input(&facts)?;
@@ -307,6 +315,10 @@ fn run(cli: Cli) -> Result<u8, String> {
                     }
                 }
             };
+            let mut d = d;
+            if questions {
+                d.questions = Some(rs.questions_of(&parsed, &answered, &d));
+            }
             match format {
                 Format::Json => {
                     out!("{}", serde_json::to_string(&d).map_err(|e| e.to_string())?)
@@ -674,6 +686,23 @@ fn practitioner_text(rs: &Ruleset, d: &Decision) -> String {
                 format!("could change: {}", m.changes.pathways.join(", "))
             };
             s.push_str(&format!("  - {} ({}; {what})\n", m.question, m.fact));
+        }
+    }
+    if let Some(qs) = d.questions.as_ref().filter(|q| !q.is_empty()) {
+        s.push_str("\nAsk next (best first):\n");
+        for (i, q) in qs.iter().enumerate() {
+            let what = if q.changes.level {
+                "could change the level"
+            } else {
+                "could change what to do"
+            };
+            s.push_str(&format!("  {}. {} [{}; {what}]\n", i + 1, q.text, q.id));
+            // The first question in full, as the checker would show it.
+            if i == 0 {
+                for item in &q.items {
+                    s.push_str(&format!("       [ ] {}\n", item.text));
+                }
+            }
         }
     }
     s.push_str(&format!(

@@ -11,8 +11,10 @@
 //! question is scored by the expected number of questions then still able to change the
 //! **level**, and after that of questions still able to change anything. The prior: each
 //! fact is at its benign answer with probability [`BENIGN`], and otherwise takes its other
-//! values evenly; a checklist is answered "none of these" or with one item ticked; facts
-//! without a benign answer (an age) are spread evenly over the values the rules tell apart.
+//! values evenly; a checklist (and the triage question) is answered "none of these" with
+//! probability [`BENIGN`] too, concerns being rare and going together, and otherwise with one
+//! item ticked, evenly; facts without a benign answer (an age) are spread evenly over the
+//! values the rules tell apart.
 //!
 //! **The protocol** ([`Ruleset::interview`]) is the measure of a ranking: a practitioner who
 //! knows the child's whole truth answers the top-ranked question truthfully until nothing is
@@ -143,13 +145,9 @@ impl Ruleset {
         self.questions_for(&state, &d)
     }
 
-    /// The questions of a decision already made on these facts (with `missing` worked out).
-    pub(crate) fn questions_of(
-        &self,
-        facts: &Facts,
-        answered: &[String],
-        d: &Decision,
-    ) -> Vec<Question> {
+    /// As [`Ruleset::questions`], for a decision already made on these facts (with `missing`
+    /// worked out, and any escalation applied).
+    pub fn questions_of(&self, facts: &Facts, answered: &[String], d: &Decision) -> Vec<Question> {
         let state = State {
             slots: facts.slots.clone(),
             triage_answered: answered.iter().any(|a| a == "triage"),
@@ -387,7 +385,7 @@ fn answers(p: &Program, state: &State, q: &Q) -> Vec<Answer> {
     // "None of these", or one item ticked: items are facts (bool: true; set: one code).
     let checklist = |items: Vec<(FactIdx, Option<i64>)>, facts: &[FactIdx]| {
         let n = items.len().max(1) as f64;
-        let none_w = BENIGN.powf(n);
+        let none_w = BENIGN;
         let none: Vec<(FactIdx, i64)> = facts
             .iter()
             .filter_map(|f| Some((*f, benign_of(*f)?)))
@@ -468,7 +466,7 @@ fn answers(p: &Program, state: &State, q: &Q) -> Vec<Answer> {
         Q::Triage(areas) => {
             // Unticked areas are benign; the one ticked keeps its facts open.
             let n = areas.len().max(1) as f64;
-            let none_w = BENIGN.powf(n);
+            let none_w = BENIGN;
             let benign_area = |a: u32| -> Vec<(FactIdx, i64)> {
                 p.areas
                     .get(a as usize)
