@@ -472,10 +472,12 @@ fn interview(rs: &Ruleset, text: &str, format: Format) -> Result<u8, String> {
     }
     let median = |mut v: Vec<usize>| -> f64 {
         v.sort_unstable();
-        match v.len() {
-            0 => 0.0,
-            n if n % 2 == 1 => v[n / 2] as f64,
-            n => (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0,
+        let n = v.len();
+        let at = |i: usize| v.get(i).copied().unwrap_or(0) as f64;
+        if n % 2 == 1 {
+            at(n / 2)
+        } else {
+            (at((n / 2).saturating_sub(1)) + at(n / 2)) / 2.0
         }
     };
     let to_level: Vec<usize> = runs.iter().map(|(_, r)| r.answers_to_level).collect();
