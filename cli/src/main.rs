@@ -482,12 +482,15 @@ fn interview(rs: &Ruleset, text: &str, format: Format) -> Result<u8, String> {
     };
     let to_level: Vec<usize> = runs.iter().map(|(_, r)| r.answers_to_level).collect();
     let to_complete: Vec<usize> = runs.iter().map(|(_, r)| r.answers_to_complete).collect();
+    let (med_level, med_complete) = (median(to_level.clone()), median(to_complete.clone()));
+    let max_level = to_level.iter().max().copied().unwrap_or(0);
+    let max_complete = to_complete.iter().max().copied().unwrap_or(0);
     let summary = serde_json::json!({
         "cases": runs.len(),
-        "median_to_level": median(to_level.clone()),
-        "median_to_complete": median(to_complete.clone()),
-        "max_to_level": to_level.iter().max().copied().unwrap_or(0),
-        "max_to_complete": to_complete.iter().max().copied().unwrap_or(0),
+        "median_to_level": med_level,
+        "median_to_complete": med_complete,
+        "max_to_level": max_level,
+        "max_to_complete": max_complete,
     });
     match format {
         Format::Json => {
@@ -523,10 +526,10 @@ fn interview(rs: &Ruleset, text: &str, format: Format) -> Result<u8, String> {
                 "\n{} cases: median {} answers until the level shown is final, {} until complete; \
                  at most {} and {}",
                 runs.len(),
-                summary["median_to_level"],
-                summary["median_to_complete"],
-                summary["max_to_level"],
-                summary["max_to_complete"]
+                med_level,
+                med_complete,
+                max_level,
+                max_complete
             );
         }
     }
