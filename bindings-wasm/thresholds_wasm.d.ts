@@ -48,7 +48,34 @@ export interface Decision {
     /** Most decisive first. */
     missing: Missing[];
     reasons: Reason[];
+    /** With `questions: true` in the request: the unanswered questions that could still change this, best first. */
+    questions?: Question[];
     ruleset: { name: string; version: string; hash: string };
+}
+
+/** One item of a checklist or of the triage question. */
+export interface QuestionItem {
+    /** The fact id, `fact:code` for a set code, or the area id. */
+    id: string;
+    text: string;
+    /** The facts it answers (one, or an area's facts). */
+    facts: string[];
+    /** For a set code: the code. */
+    code?: string;
+}
+
+/** An unanswered question: one control a practitioner fills in at once. */
+export interface Question {
+    /** The fact id (a fact on its own), the checklist id, or `triage`. */
+    id: string;
+    /** As put for this child (a `question when` variant where one holds). */
+    text: string;
+    kind: "yes_no" | "choice" | "number" | "checklist" | "areas";
+    /** The unanswered facts it answers. */
+    facts: string[];
+    /** The items of a checklist or of the triage question. */
+    items?: QuestionItem[];
+    changes: MissingChanges;
 }
 
 /** A practitioner's escalation as the decision records it. */
@@ -67,6 +94,10 @@ export interface Request {
     missing?: boolean;
     /** Escalate to a level, with the practitioner's reason (never lowers the level). */
     escalation?: { level: string; reason: string } | null;
+    /** Add the ranked `questions` to the decision. */
+    questions?: boolean;
+    /** Question ids already answered whose facts may still be unknown (`"triage"`). */
+    answered?: string[];
 }
 
 /** A declared fact, for building forms. */
@@ -79,6 +110,8 @@ export interface FactInfo {
     question: string;
     help?: string;
     domain?: string;
+    /** The answer that raises no concern, when there is one. */
+    benign?: FactValue;
 }
 
 /** What a rule set contains. */
@@ -89,7 +122,8 @@ export interface RulesetInfo {
     levels: { id: string; label: string; pathways: string[] }[];
     /** Most urgent first. */
     pathways: { id: string; label: string; todo: string }[];
-    matrices: { id: string; label: string; categories: string[] }[];
+    /** `facts`: what the category depends on (while one is unknown, the category is not yet known). */
+    matrices: { id: string; label: string; categories: string[]; facts: string[] }[];
     guidance: { id: string; title: string }[];
     rules: number;
 }
@@ -127,6 +161,13 @@ export class Ruleset {
     free(): void;
     [Symbol.dispose](): void;
     /**
+     * Answers one of the decision's open `questions`: returns the facts with the answer
+     * applied. `answer` is the value for a question about one fact, or the ids ticked for a
+     * checklist or the triage question (each area left unticked answers its facts benign).
+     * `answered`: question ids answered before (`"triage"`).
+     */
+    answer(facts: Facts, question: string, answer: FactValue | string[], answered?: string[] | null): Facts;
+    /**
      * Impact analysis: what changes when `newer` replaces this rule set, over referrals (a
      * JSON array of facts objects, or JSON lines). Returns the comparison JSON text: `total`,
      * `changed`, `transitions`, `pathways` and `changes` (each with both decisions).
@@ -146,8 +187,9 @@ export class Ruleset {
      * Evaluates facts (a plain object; absent or `null` means unknown) into a decision object
      * of the same shape as the decision JSON.
      *
-     * `request` (optional): `{reasons?, missing?, escalation?: {level, reason}}`, the core's
-     * request; an escalation never lowers the level and is recorded in the decision.
+     * `request` (optional): `{reasons?, missing?, escalation?: {level, reason}, questions?,
+     * answered?}`, the core's request; an escalation never lowers the level and is recorded
+     * in the decision; `questions: true` adds the ranked open questions.
      */
     evaluate(facts: Facts, request?: object | null): Decision;
     /**
@@ -191,6 +233,7 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly __wbg_ruleset_free: (a: number, b: number) => void;
+    readonly ruleset_answer: (a: number, b: any, c: number, d: number, e: any, f: number, g: number) => [number, number, number];
     readonly ruleset_compareJson: (a: number, b: number, c: number, d: number) => [number, number, number, number];
     readonly ruleset_default: () => [number, number, number];
     readonly ruleset_evaluate: (a: number, b: any, c: number) => [number, number, number];
@@ -209,6 +252,7 @@ export interface InitOutput {
     readonly __wbindgen_exn_store: (a: number) => void;
     readonly __externref_table_alloc: () => number;
     readonly __wbindgen_externrefs: WebAssembly.Table;
+    readonly __externref_drop_slice: (a: number, b: number) => void;
     readonly __externref_table_dealloc: (a: number) => void;
     readonly __wbindgen_start: () => void;
 }

@@ -63,8 +63,9 @@ impl Ruleset {
     /// of the same shape as the decision JSON.
     #[wasm_bindgen(unchecked_return_type = "Decision")]
     ///
-    /// `request` (optional): `{reasons?, missing?, escalation?: {level, reason}}`, the core's
-    /// request; an escalation never lowers the level and is recorded in the decision.
+    /// `request` (optional): `{reasons?, missing?, escalation?: {level, reason}, questions?,
+    /// answered?}`, the core's request; an escalation never lowers the level and is recorded
+    /// in the decision; `questions: true` adds the ranked open questions.
     pub fn evaluate(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Facts")] facts: JsValue,
@@ -96,6 +97,27 @@ impl Ruleset {
             None => self.inner.evaluate_json_str(facts_json),
         }
         .map_err(errors::to_js)
+    }
+
+    /// Answers one of the decision's open `questions`: returns the facts with the answer
+    /// applied. `answer` is the value for a question about one fact, or the ids ticked for a
+    /// checklist or the triage question (each area left unticked answers its facts benign).
+    /// `answered`: question ids answered before (`"triage"`).
+    #[wasm_bindgen(unchecked_return_type = "Facts")]
+    pub fn answer(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Facts")] facts: JsValue,
+        question: &str,
+        #[wasm_bindgen(unchecked_param_type = "FactValue | string[]")] answer: JsValue,
+        answered: Option<Vec<String>>,
+    ) -> Result<JsValue, JsValue> {
+        let text = convert::facts_to_json(&facts)?;
+        let answer = convert::facts_to_json(&answer)?;
+        let out = self
+            .inner
+            .answer_json(&text, &answered.unwrap_or_default(), question, &answer)
+            .map_err(errors::to_js)?;
+        convert::json_to_js(&out)
     }
 
     /// Impact analysis: what changes when `newer` replaces this rule set, over referrals (a

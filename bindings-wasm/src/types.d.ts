@@ -46,7 +46,34 @@ export interface Decision {
   /** Most decisive first. */
   missing: Missing[];
   reasons: Reason[];
+  /** With `questions: true` in the request: the unanswered questions that could still change this, best first. */
+  questions?: Question[];
   ruleset: { name: string; version: string; hash: string };
+}
+
+/** One item of a checklist or of the triage question. */
+export interface QuestionItem {
+  /** The fact id, `fact:code` for a set code, or the area id. */
+  id: string;
+  text: string;
+  /** The facts it answers (one, or an area's facts). */
+  facts: string[];
+  /** For a set code: the code. */
+  code?: string;
+}
+
+/** An unanswered question: one control a practitioner fills in at once. */
+export interface Question {
+  /** The fact id (a fact on its own), the checklist id, or `triage`. */
+  id: string;
+  /** As put for this child (a `question when` variant where one holds). */
+  text: string;
+  kind: "yes_no" | "choice" | "number" | "checklist" | "areas";
+  /** The unanswered facts it answers. */
+  facts: string[];
+  /** The items of a checklist or of the triage question. */
+  items?: QuestionItem[];
+  changes: MissingChanges;
 }
 
 /** A practitioner's escalation as the decision records it. */
@@ -65,6 +92,10 @@ export interface Request {
   missing?: boolean;
   /** Escalate to a level, with the practitioner's reason (never lowers the level). */
   escalation?: { level: string; reason: string } | null;
+  /** Add the ranked `questions` to the decision. */
+  questions?: boolean;
+  /** Question ids already answered whose facts may still be unknown (`"triage"`). */
+  answered?: string[];
 }
 
 /** A declared fact, for building forms. */
@@ -77,6 +108,8 @@ export interface FactInfo {
   question: string;
   help?: string;
   domain?: string;
+  /** The answer that raises no concern, when there is one. */
+  benign?: FactValue;
 }
 
 /** What a rule set contains. */
@@ -87,7 +120,8 @@ export interface RulesetInfo {
   levels: { id: string; label: string; pathways: string[] }[];
   /** Most urgent first. */
   pathways: { id: string; label: string; todo: string }[];
-  matrices: { id: string; label: string; categories: string[] }[];
+  /** `facts`: what the category depends on (while one is unknown, the category is not yet known). */
+  matrices: { id: string; label: string; categories: string[]; facts: string[] }[];
   guidance: { id: string; title: string }[];
   rules: number;
 }

@@ -105,7 +105,7 @@ enum Q {
 }
 
 /// One possible answer: the facts it sets, with its prior weight.
-struct Answer {
+struct Weighed {
     weight: f64,
     sets: Vec<(FactIdx, i64)>,
 }
@@ -174,6 +174,86 @@ impl Ruleset {
             .into_iter()
             .map(|q| describe(p, &slots, &q, &missing))
             .collect()
+    }
+
+    /// Answers one open question: the facts with that answer applied, as JSON (facts object
+    /// text in, facts object text out, ids in declaration order). `answer` is the value for a
+    /// question about one fact (`null`: not known, nothing changes), or the list of item ids
+    /// ticked for a checklist (`"fact"` or `"fact:code"`) or the triage question (area ids;
+    /// every area left unticked gives its facts their benign answer). A question that is not
+    /// open for these facts, or an answer of the wrong shape, is a `thr::request::invalid`
+    /// error; a wrong value is a facts error, as in evaluation.
+    pub fn answer_json(
+        &self,
+        facts_json: &str,
+        answered: &[String],
+        question: &str,
+        answer_json: &str,
+    ) -> Result<String, crate::Error> {
+        let p = self.program();
+        let bad = |m: String| {
+            crate::Error::request(crate::Diagnostic::error(crate::Code::BadRequest, m).help(
+                "answer a question of the decision's `questions`: a value, or the ids ticked",
+            ))
+        };
+        let facts = self.facts_from_json(facts_json)?;
+        let answer: serde_json::Value = serde_json::from_str(answer_json)
+            .map_err(|e| bad(format!("the answer is not valid JSON: {e}")))?;
+        let d = self.decide(&facts.slots);
+        let state = State {
+            slots: facts.slots.clone(),
+            triage_answered: answered.iter().any(|a| a == "triage"),
+            declined: vec![false; facts.slots.len()],
+        };
+        let slots = eval::applied(p, &state.slots);
+        let missing: Vec<(FactIdx, &crate::decision::Missing)> = d
+            .missing
+            .iter()
+            .filter_map(|m| Some((*p.fact_index.get(&m.fact)?, m)))
+            .collect();
+        let open = Open {
+            missing: missing.iter().map(|(f, m)| (*f, m.changes.level)).collect(),
+        };
+        let q = candidates(p, &state, &slots, &open)
+            .into_iter()
+            .map(|q| describe(p, &slots, &q, &missing))
+            .find(|q| q.id == question)
+            .ok_or_else(|| bad(format!("question `{question}` is not open for these facts")))?;
+        let answer = match (&answer, q.kind) {
+            (serde_json::Value::Array(items), QuestionKind::Checklist | QuestionKind::Areas) => {
+                let mut ticked = Vec::new();
+                for i in items {
+                    match i.as_str() {
+                        Some(s) => ticked.push(s.to_string()),
+                        None => return Err(bad("ticked items are ids (strings)".to_string())),
+                    }
+                }
+                Answer::Ticked(ticked)
+            }
+            (_, QuestionKind::Checklist | QuestionKind::Areas) => {
+                return Err(bad(format!(
+                    "question `{question}` is answered with the list of item ids ticked"
+                )))
+            }
+            (v, _) => {
+                let id = q.facts.first().cloned().unwrap_or_default();
+                let one = self.facts_from_value(&serde_json::json!({ id.clone(): v }))?;
+                Answer::Value(
+                    p.fact_index
+                        .get(&id)
+                        .and_then(|f| one.slots.get(*f as usize).copied().flatten()),
+                )
+            }
+        };
+        let mut out = facts.slots.clone();
+        apply(p, &mut out, &q, &answer).map_err(bad)?;
+        let mut m = serde_json::Map::new();
+        for (f, v) in p.facts.iter().zip(&out) {
+            if v.is_some() {
+                m.insert(f.id.clone(), crate::facts::value_to_json(f, *v));
+            }
+        }
+        Ok(serde_json::Value::Object(m).to_string())
     }
 
     /// Runs the interview protocol on one child's truth: the facts given, and the benign
@@ -378,7 +458,7 @@ fn candidates(p: &Program, state: &State, slots: &[Option<i64>], open: &Open) ->
 }
 
 /// The answers a question could get, with their prior weights.
-fn answers(p: &Program, state: &State, q: &Q) -> Vec<Answer> {
+fn answers(p: &Program, state: &State, q: &Q) -> Vec<Weighed> {
     let slots = eval::applied(p, &state.slots);
     let unknown = |f: &FactIdx| slots.get(*f as usize).copied().flatten().is_none();
     let benign_of = |f: FactIdx| p.facts.get(f as usize).and_then(|x| x.benign);
@@ -390,7 +470,7 @@ fn answers(p: &Program, state: &State, q: &Q) -> Vec<Answer> {
             .iter()
             .filter_map(|f| Some((*f, benign_of(*f)?)))
             .collect();
-        let mut out = vec![Answer {
+        let mut out = vec![Weighed {
             weight: none_w,
             sets: none.clone(),
         }];
@@ -410,7 +490,7 @@ fn answers(p: &Program, state: &State, q: &Q) -> Vec<Answer> {
                     }
                 }
             }
-            out.push(Answer {
+            out.push(Weighed {
                 weight: (1.0 - none_w) / n,
                 sets,
             });
@@ -446,7 +526,7 @@ fn answers(p: &Program, state: &State, q: &Q) -> Vec<Answer> {
             let n = values.len().max(1) as f64;
             values
                 .iter()
-                .map(|v| Answer {
+                .map(|v| Weighed {
                     weight: match fact.benign {
                         Some(b) if b == *v => BENIGN,
                         Some(_) => (1.0 - BENIGN) / (n - 1.0).max(1.0),
@@ -475,12 +555,12 @@ fn answers(p: &Program, state: &State, q: &Q) -> Vec<Answer> {
                     .filter_map(|f| Some((*f, benign_of(*f)?)))
                     .collect()
             };
-            let mut out = vec![Answer {
+            let mut out = vec![Weighed {
                 weight: none_w,
                 sets: areas.iter().flat_map(|a| benign_area(*a)).collect(),
             }];
             for a in areas {
-                out.push(Answer {
+                out.push(Weighed {
                     weight: (1.0 - none_w) / n,
                     sets: areas
                         .iter()
@@ -640,38 +720,153 @@ fn describe(
     }
 }
 
-/// The protocol's practitioner answers a question from the truth: a fact or a checklist with
-/// the true values, the triage question by leaving unticked every area whose facts are all
-/// benign in the truth (answering them benign).
-fn answer_truthfully(p: &Program, state: &mut State, q: &Question, truth: &[Option<i64>]) {
-    let set = |state: &mut State, id: &str| {
-        if let Some(&f) = p.fact_index.get(id) {
-            let i = f as usize;
-            if let (Some(slot), Some(v)) = (state.slots.get_mut(i), truth.get(i)) {
-                *slot = *v;
+/// One answer, as a host collects it from a question's control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// A fact on its own: its value (`None`: the practitioner does not know).
+    Value(Option<i64>),
+    /// A checklist or the triage question: the ids of the items ticked.
+    Ticked(Vec<String>),
+}
+
+/// Applies an answer to the facts: a fact takes its value; a checklist answers each of its
+/// items (ticked: yes, or the code; not ticked: no, or not that code); the triage question
+/// answers every fact of each area left unticked with its benign answer. Facts already known
+/// stay as they are.
+fn apply(
+    p: &Program,
+    slots: &mut [Option<i64>],
+    q: &Question,
+    answer: &Answer,
+) -> Result<(), String> {
+    let fact_of = |id: &str| p.fact_index.get(id).copied();
+    let set = |slots: &mut [Option<i64>], f: FactIdx, v: i64| {
+        if let Some(slot) = slots.get_mut(f as usize) {
+            if slot.is_none() {
+                *slot = Some(v);
             }
         }
     };
-    match q.kind {
-        QuestionKind::Areas => {
-            state.triage_answered = true;
-            for item in &q.items {
-                let benign = item.facts.iter().all(|id| {
-                    p.fact_index.get(id).is_some_and(|&f| {
-                        let f = f as usize;
-                        truth.get(f).copied().flatten() == p.facts.get(f).and_then(|x| x.benign)
-                    })
-                });
-                if benign {
-                    for id in &item.facts {
-                        set(state, id);
+    match (q.kind, answer) {
+        (QuestionKind::YesNo | QuestionKind::Choice | QuestionKind::Number, Answer::Value(v)) => {
+            if let (Some(f), Some(v)) = (q.facts.first().and_then(|id| fact_of(id)), v) {
+                set(slots, f, *v);
+            }
+            Ok(())
+        }
+        (QuestionKind::Checklist, Answer::Ticked(ticked)) => {
+            if let Some(bad) = ticked.iter().find(|t| !q.items.iter().any(|i| i.id == **t)) {
+                return Err(format!("`{bad}` is not an item of question `{}`", q.id));
+            }
+            for id in &q.facts {
+                let Some(f) = fact_of(id) else { continue };
+                let mut value = 0i64;
+                for item in q.items.iter().filter(|i| i.facts.first() == Some(id)) {
+                    if !ticked.contains(&item.id) {
+                        continue;
+                    }
+                    value |= match (&item.code, p.facts.get(f as usize).map(|x| &x.ty)) {
+                        (Some(code), Some(FactTy::Set(codes))) => codes
+                            .iter()
+                            .position(|c| c == code)
+                            .filter(|b| *b < 63)
+                            .map_or(0, |b| 1i64 << b),
+                        _ => 1,
+                    };
+                }
+                set(slots, f, value);
+            }
+            Ok(())
+        }
+        (QuestionKind::Areas, Answer::Ticked(ticked)) => {
+            if let Some(bad) = ticked.iter().find(|t| !q.items.iter().any(|i| i.id == **t)) {
+                return Err(format!("`{bad}` is not an area of the triage question"));
+            }
+            for item in q.items.iter().filter(|i| !ticked.contains(&i.id)) {
+                for id in &item.facts {
+                    if let Some(f) = fact_of(id) {
+                        if let Some(b) = p.facts.get(f as usize).and_then(|x| x.benign) {
+                            set(slots, f, b);
+                        }
                     }
                 }
             }
+            Ok(())
         }
-        _ => {
-            for id in &q.facts {
-                set(state, id);
+        (QuestionKind::Checklist | QuestionKind::Areas, Answer::Value(_)) => Err(format!(
+            "question `{}` is answered with the list of item ids ticked",
+            q.id
+        )),
+        (_, Answer::Ticked(_)) => Err(format!("question `{}` is answered with one value", q.id)),
+    }
+}
+
+/// The protocol's practitioner answers a question from the truth: a fact or a checklist with
+/// the true values, the triage question by ticking every area with a fact that is not benign
+/// in the truth.
+fn answer_truthfully(p: &Program, state: &mut State, q: &Question, truth: &[Option<i64>]) {
+    let value = |id: &str| {
+        p.fact_index
+            .get(id)
+            .and_then(|f| truth.get(*f as usize).copied().flatten())
+    };
+    let benign = |id: &str| {
+        p.fact_index
+            .get(id)
+            .and_then(|f| p.facts.get(*f as usize))
+            .and_then(|f| f.benign)
+    };
+    let answer = match q.kind {
+        QuestionKind::YesNo | QuestionKind::Choice | QuestionKind::Number => {
+            Answer::Value(q.facts.first().and_then(|id| value(id)))
+        }
+        QuestionKind::Checklist => Answer::Ticked(
+            q.items
+                .iter()
+                .filter(|i| {
+                    let Some(id) = i.facts.first() else {
+                        return false;
+                    };
+                    let v = value(id).unwrap_or(0);
+                    match &i.code {
+                        None => v != 0,
+                        Some(code) => p
+                            .fact_index
+                            .get(id)
+                            .and_then(|f| p.facts.get(*f as usize))
+                            .and_then(|f| match &f.ty {
+                                FactTy::Set(codes) => codes.iter().position(|c| c == code),
+                                _ => None,
+                            })
+                            .is_some_and(|b| b < 63 && v & (1i64 << b) != 0),
+                    }
+                })
+                .map(|i| i.id.clone())
+                .collect(),
+        ),
+        QuestionKind::Areas => {
+            state.triage_answered = true;
+            Answer::Ticked(
+                q.items
+                    .iter()
+                    .filter(|i| i.facts.iter().any(|id| value(id) != benign(id)))
+                    .map(|i| i.id.clone())
+                    .collect(),
+            )
+        }
+    };
+    // The question came from this state, so its answer applies.
+    let _ = apply(p, &mut state.slots, q, &answer);
+    // A fact the practitioner cannot answer is not asked again.
+    if matches!(q.kind, QuestionKind::Checklist | QuestionKind::Areas) {
+        return;
+    }
+    for id in &q.facts {
+        if let Some(&f) = p.fact_index.get(id) {
+            if state.slots.get(f as usize).copied().flatten().is_none() {
+                if let Some(d) = state.declined.get_mut(f as usize) {
+                    *d = true;
+                }
             }
         }
     }

@@ -461,10 +461,28 @@ impl Ruleset {
             matrices: p
                 .matrices
                 .iter()
-                .map(|m| MatrixInfo {
-                    id: m.id.clone(),
-                    label: m.label.clone(),
-                    categories: m.categories.clone(),
+                .enumerate()
+                .map(|(mi, m)| {
+                    // The facts its bands and score read, then those of the rules raising it.
+                    let mut reads = m.reads.clone();
+                    for r in &p.rules {
+                        if r.categories.iter().any(|(x, _)| *x as usize == mi) {
+                            for f in &r.reads {
+                                if !reads.contains(f) {
+                                    reads.push(*f);
+                                }
+                            }
+                        }
+                    }
+                    MatrixInfo {
+                        id: m.id.clone(),
+                        label: m.label.clone(),
+                        categories: m.categories.clone(),
+                        facts: reads
+                            .iter()
+                            .filter_map(|f| p.facts.get(*f as usize).map(|x| x.id.clone()))
+                            .collect(),
+                    }
                 })
                 .collect(),
             guidance: p
@@ -578,6 +596,9 @@ pub struct MatrixInfo {
     pub label: String,
     /// Categories, lowest first.
     pub categories: Vec<String>,
+    /// The facts its category depends on (its bands and score, and the rules that raise it):
+    /// while one is unknown, a host shows the category as not yet known.
+    pub facts: Vec<String>,
 }
 
 /// A guidance document.

@@ -509,3 +509,36 @@ fn the_greedy_ranking_is_close_to_the_optimum() {
         assert!(max <= 1.35, "max ratio {max}");
     }
 }
+
+#[test]
+fn answering_a_question_applies_it_to_the_facts() {
+    let rs = rs("area harm \"Harm\" { baby, hurt }\narea sex \"Sexual\" { active, gap, signs }\nchecklist now \"Any of these?\" { hurt, signs }\ntriage \"What worries you?\" { harm, sex }\n");
+    let answer = |facts: &str, answered: &[&str], q: &str, a: &str| {
+        let answered: Vec<String> = answered.iter().map(|s| s.to_string()).collect();
+        rs.answer_json(facts, &answered, q, a)
+    };
+    // Triage: the area left unticked is answered benign; the ticked one stays open.
+    let out = answer("{}", &[], "triage", r#"["harm"]"#).unwrap();
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v, json!({"active": "none", "gap": 0, "signs": []}));
+    // A checklist: ticked items are yes (or the code), the rest no.
+    let out = answer(r#"{"age": 1}"#, &["triage"], "now", r#"["signs:b"]"#).unwrap();
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v, json!({"age": 1, "hurt": false, "signs": ["b"]}));
+    // One fact: its value, checked as facts are.
+    let out = answer(r#"{"age": 1}"#, &[], "baby", "true").unwrap();
+    assert_eq!(out, r#"{"age":1,"baby":true}"#);
+    let e = answer(r#"{"age": 1}"#, &[], "baby", "3").unwrap_err();
+    assert_eq!(e.code(), "thr::facts::wrong_type");
+    // Not open, or of the wrong shape: a request error.
+    for (q, a) in [
+        ("age", "3"),
+        ("nope", "true"),
+        ("now", "true"),
+        ("now", r#"["zz"]"#),
+        ("baby", "["),
+    ] {
+        let e = answer(r#"{"age": 1, "active": "none"}"#, &[], q, a).unwrap_err();
+        assert_eq!(e.code(), "thr::request::invalid", "{q} {a}");
+    }
+}
