@@ -1,7 +1,16 @@
 // The referral checker: a form built from the rule set's declared facts, and a decision that is
 // re-evaluated in this browser (WebAssembly) on every answer. Nothing is sent anywhere.
 //
+// Two modes share one set of answers: the guided interview (the default) asks the engine's
+// top-ranked question, one control at a time; "Show all questions" is the whole form.
+//
 // Stable hooks (for tests and partner sites):
+//   - #current-question carries data-question (the engine's question id; "" when nothing is
+//     left to ask). Its controls: radios name="answer" (yes/no: "true"/"false"; a choice: the
+//     code), an <input type=number name=answer>, or checkboxes name="answer-item" (value = item
+//     id) with #answer-none for "None of these"; #answer-next submits, #answer-skip is
+//     "Don't know". #answers lists the answers, each with a "Change" button (data-change).
+//   - #mode-toggle switches between the guided interview and all questions.
 //   - each question's control has name = fact id. bool and enum: <select> whose values are as in
 //     the facts JSON ("true"/"false" for bool) plus "" for "Don't know"; int: <input type=number>
 //     (empty = don't know); set: checkboxes with value = code, plus a "None of these" checkbox
@@ -102,6 +111,26 @@ function readFacts(form, declared) {
   return facts;
 }
 
+/** Sets the all-questions form's controls from facts (switching from the guided mode). */
+function writeForm(form, declared, facts) {
+  for (const f of declared) {
+    const v = facts[f.id];
+    if (f.type === "set") {
+      for (const b of form.querySelectorAll(`input[type=checkbox][name="${CSS.escape(f.id)}"]`)) b.checked = Array.isArray(v) && v.includes(b.value);
+      const none = form.querySelector(`input[data-none-of="${CSS.escape(f.id)}"]`);
+      if (none) none.checked = Array.isArray(v) && v.length === 0;
+      continue;
+    }
+    const c = form.elements.namedItem(f.id);
+    if (c) c.value = v === undefined || v === null ? "" : String(v);
+  }
+}
+
+/** The kind of question a fact on its own is asked with. */
+function kindOf(f) {
+  return { bool: "yes_no", enum: "choice", int: "number", set: "checklist" }[f.type];
+}
+
 /** Replaces a container's content only when it changed (keeps live-region announcements quiet). */
 function put(container, nodes) {
   const next = el("div", {}, nodes);
@@ -128,6 +157,14 @@ class Checker {
     this.form = $("questions");
     this.decision = null;
     this.facts = {};
+    // The guided interview: answers in order ({question, answer, facts it set, skipped}),
+    // questions answered "Don't know", a question being changed, the question shown.
+    this.guided = true;
+    this.records = [];
+    this.skipped = new Set();
+    this.forced = null;
+    this.current = null;
+    this.shownKey = null;
   }
 
   start() {
@@ -146,8 +183,206 @@ class Checker {
     esc.addEventListener("input", update);
     $("escalate-reason").addEventListener("input", update);
     $("copy-summary").addEventListener("click", () => this.copy());
+    $("mode-toggle").addEventListener("click", () => this.toggleMode());
+    const current = $("current-question");
+    current.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.submitAnswer();
+    });
+    current.addEventListener("click", (e) => {
+      if (e.target instanceof HTMLElement && e.target.id === "answer-skip") this.skip();
+    });
+    current.addEventListener("input", (e) => this.exclusiveAnswer(e.target));
+    $("answers").addEventListener("click", (e) => {
+      const i = e.target instanceof HTMLElement ? e.target.dataset.change : undefined;
+      if (i !== undefined) this.change(Number(i));
+    });
     this.update();
     performance.mark("thresholds:first-decision");
+  }
+
+  /** The facts the guided answers have set. */
+  guidedFacts() {
+    return Object.assign({}, ...this.records.map((r) => r.facts));
+  }
+
+  /** Question ids answered whose facts may still be unknown. */
+  answeredIds() {
+    return this.records.some((r) => r.question.kind === "areas" && !r.skipped) ? ["triage"] : [];
+  }
+
+  toggleMode() {
+    if (this.guided) {
+      writeForm(this.form, this.declared, this.guidedFacts());
+    } else {
+      // The form's answers become one answer per fact; a triage answer is kept.
+      const facts = readFacts(this.form, this.declared);
+      const triage = this.records.filter((r) => r.question.kind === "areas" && !r.skipped)
+        .filter((r) => Object.entries(r.facts).every(([k, v]) => JSON.stringify(facts[k]) === JSON.stringify(v)));
+      const covered = new Set(triage.flatMap((r) => Object.keys(r.facts)));
+      this.records = [...triage, ...this.declared.filter((f) => f.id in facts && !covered.has(f.id)).map((f) => ({
+        question: { id: f.id, text: f.question, kind: kindOf(f), facts: [f.id], items: [] },
+        answer: facts[f.id], facts: { [f.id]: facts[f.id] }, skipped: false,
+      }))];
+      this.forced = null;
+    }
+    this.guided = !this.guided;
+    this.form.hidden = this.guided;
+    $("current-question").hidden = !this.guided;
+    $("answers").hidden = !this.guided;
+    $("answers-heading").hidden = !this.guided;
+    $("answers-none").hidden = !this.guided || this.records.length > 0;
+    $("guided-heading").textContent = this.guided ? "Question" : "All questions";
+    $("mode-toggle").textContent = this.guided ? "Show all questions" : "Ask one question at a time";
+    this.shownKey = null;
+    this.update();
+  }
+
+  /** "None of these" and the items of the current question exclude each other. */
+  exclusiveAnswer(target) {
+    if (!(target instanceof HTMLInputElement) || target.type !== "checkbox" || !target.checked) return;
+    const form = $("guided-form");
+    if (target.id === "answer-none") for (const b of form.querySelectorAll("input[name=answer-item]")) b.checked = false;
+    else if (target.name === "answer-item") $("answer-none").checked = false;
+  }
+
+  /** The current question as a form: one control, "Next" and "Don't know". */
+  questionForm(q) {
+    const fact = q.facts.length === 1 ? this.factById.get(q.facts[0]) : undefined;
+    const single = ["yes_no", "choice", "number"].includes(q.kind);
+    const help = single && fact?.help ? el("p", { class: "help", id: "answer-help", text: fact.help }) : null;
+    let body;
+    if (q.kind === "yes_no" || q.kind === "choice") {
+      const options = q.kind === "yes_no" ? [["true", "Yes"], ["false", "No"]] : (fact?.values ?? []).map((v) => [v, humanize(v)]);
+      body = el("div", { class: "choices" }, options.map(([v, t], i) =>
+        el("label", {}, el("input", { type: "radio", name: "answer", value: v, id: `answer-${i}` }), t)));
+    } else if (q.kind === "number") {
+      body = el("div", { class: "choices" },
+        el("label", { for: "answer-number", text: `A whole number from ${fact?.min} to ${fact?.max}` }),
+        el("input", { type: "number", name: "answer", id: "answer-number", min: fact?.min, max: fact?.max, step: 1, inputmode: "numeric", "aria-describedby": "answer-error" }));
+    } else {
+      body = el("div", { class: "checks" },
+        (q.items ?? []).map((it, i) => el("label", {}, el("input", { type: "checkbox", name: "answer-item", value: it.id, id: `answer-item-${i}` }), it.text)),
+        el("label", { class: "none-of" }, el("input", { type: "checkbox", id: "answer-none" }), "None of these"));
+    }
+    const described = [help ? "answer-help" : null, "answer-error"].filter(Boolean).join(" ");
+    return el("form", { id: "guided-form", novalidate: true },
+      el("fieldset", { "aria-describedby": described },
+        el("legend", { text: q.text }), help, body,
+        el("p", { id: "answer-error", class: "error", role: "alert" })),
+      el("div", { class: "actions" },
+        el("button", { type: "submit", id: "answer-next", text: "Next" }),
+        el("button", { type: "button", id: "answer-skip", class: "secondary", text: "Don't know" })));
+  }
+
+  /** Shows why an answer was not taken, beside the control. */
+  fail(message) {
+    $("answer-error").textContent = message;
+    const first = $("guided-form").querySelector("input");
+    for (const i of $("guided-form").querySelectorAll("input")) i.setAttribute("aria-invalid", "true");
+    first?.focus();
+  }
+
+  submitAnswer() {
+    const q = this.current;
+    if (!q) return;
+    const form = $("guided-form");
+    $("answer-error").textContent = "";
+    let answer;
+    if (q.kind === "yes_no" || q.kind === "choice") {
+      const r = form.querySelector("input[name=answer]:checked");
+      if (!r) return this.fail(`Choose an answer, or press "Don't know".`);
+      answer = q.kind === "yes_no" ? r.value === "true" : r.value;
+    } else if (q.kind === "number") {
+      const f = this.factById.get(q.facts[0]);
+      const text = form.elements.namedItem("answer").value.trim();
+      const n = Number(text);
+      if (text === "" || !Number.isInteger(n) || n < f.min || n > f.max) {
+        return this.fail(`Enter a whole number from ${f.min} to ${f.max}, or press "Don't know".`);
+      }
+      answer = n;
+    } else {
+      answer = [...form.querySelectorAll("input[name=answer-item]:checked")].map((b) => b.value);
+      if (!answer.length && !$("answer-none").checked) return this.fail(`Tick what applies, or "None of these".`);
+    }
+    const before = this.guidedFacts();
+    let after;
+    try {
+      after = this.rs.answer(before, q.id, answer, this.answeredIds());
+    } catch (e) {
+      return this.fail(`The answer could not be used: ${e.message}`);
+    }
+    const facts = {};
+    for (const [k, v] of Object.entries(after)) if (!(k in before)) facts[k] = v;
+    this.records.push({ question: q, answer, facts, skipped: false });
+    this.skipped.delete(q.id);
+    this.forced = null;
+    this.update();
+    this.focusQuestion();
+  }
+
+  /** "Don't know": the question is left unanswered and not asked again. */
+  skip() {
+    const q = this.current;
+    if (!q) return;
+    this.skipped.add(q.id);
+    this.records.push({ question: q, answer: null, facts: {}, skipped: true });
+    this.forced = null;
+    this.update();
+    this.focusQuestion();
+  }
+
+  /** Takes an earlier answer back and asks that question again. */
+  change(i) {
+    const [r] = this.records.splice(i, 1);
+    if (!r) return;
+    this.skipped.delete(r.question.id);
+    this.forced = r.question.id;
+    this.shownKey = null;
+    this.update();
+    this.focusQuestion();
+  }
+
+  focusQuestion() {
+    const first = $("guided-form")?.querySelector("input");
+    if (first) first.focus();
+    else $("answer-done")?.focus();
+  }
+
+  answerLabel(r) {
+    if (r.skipped) return "Don't know";
+    const q = r.question;
+    if (q.kind === "yes_no") return r.answer ? "Yes" : "No";
+    if (q.kind === "choice") return humanize(r.answer);
+    if (q.kind === "number") return String(r.answer);
+    if (!Array.isArray(r.answer) || !r.answer.length) return "None of these";
+    return r.answer.map((id) => q.items?.find((it) => it.id === id)?.text ?? humanize(id)).join("; ");
+  }
+
+  /** The guided panel: the top-ranked open question (or the one being changed), and the answers. */
+  renderGuided(d) {
+    const qs = d.questions ?? [];
+    let q = this.forced ? qs.find((x) => x.id === this.forced) : undefined;
+    if (!q) {
+      this.forced = null;
+      q = qs.find((x) => !this.skipped.has(x.id)) ?? null;
+    }
+    this.current = q;
+    const box = $("current-question");
+    box.dataset.question = q ? q.id : "";
+    const key = q ? JSON.stringify([q.id, q.text, q.items?.map((i) => i.id)]) : `done:${d.status}`;
+    if (key !== this.shownKey) {
+      this.shownKey = key;
+      box.replaceChildren(q ? this.questionForm(q) : el("p", { class: "done", id: "answer-done", tabindex: "-1",
+        text: d.status === "complete"
+          ? "Nothing left to ask: no unanswered question could change this decision."
+          : "No more questions. The ones you answered \"Don't know\" could still change this decision." }));
+    }
+    $("answers").replaceChildren(...this.records.map((r, i) => el("li", { "data-question": r.question.id },
+      el("span", { text: r.question.text }), " ",
+      el("span", { class: "answer-text", text: `— ${this.answerLabel(r)}` }),
+      el("button", { type: "button", class: "secondary", "data-change": i, "aria-label": `Change your answer to: ${r.question.text}`, text: "Change" }))));
+    $("answers-none").hidden = this.records.length > 0;
   }
 
   /** "None of these" and the codes of a set exclude each other. */
@@ -195,11 +430,12 @@ class Checker {
 
   update() {
     const t0 = performance.now();
-    this.facts = readFacts(this.form, this.declared);
+    this.facts = this.guided ? this.guidedFacts() : readFacts(this.form, this.declared);
     let d;
     try {
       const te = performance.now();
-      d = this.rs.evaluate(this.facts, this.escalationRequest());
+      const request = { ...this.escalationRequest(), questions: this.guided, answered: this.answeredIds() };
+      d = this.rs.evaluate(this.facts, request);
       performance.measure("thresholds:engine", { start: te });
     } catch (e) {
       put($("decision-live"), el("p", { class: "error", text: `The answers could not be checked: ${e.message}` }));
@@ -208,6 +444,7 @@ class Checker {
     this.decision = d;
     this.escalated = this.escalationStatus(d);
     this.render(d, this.escalated);
+    if (this.guided) this.renderGuided(d);
     $("summary-text").textContent = this.summary();
     const t1 = performance.now();
     performance.measure("thresholds:evaluate", { start: t0, end: t1 });
@@ -223,7 +460,7 @@ class Checker {
     else delete box.dataset.escalatedLevel;
 
     const live = [
-      el("p", { class: "level" }, "Level: ", d.level === null ? "none" : this.label(d.level)),
+      el("p", { class: "level" }, "Level: ", this.levelText(d)),
       d.advisory ? el("p", { class: "advisory", text: "Advisory only: the young person is an adult, so adult services decide the response." }) : null,
       esc ? el("p", { class: "escalated", text: `Escalated by you from ${esc.from === null ? "no level" : this.label(esc.from)}. Your reason: ${esc.reason}` }) : null,
       d.status === "provisional"
@@ -237,7 +474,7 @@ class Checker {
     const exploitation = Object.entries(d.exploitation);
     const detail = [
       exploitation.length ? el("h3", { text: "Exploitation risk" }) : null,
-      exploitation.length ? el("ul", {}, exploitation.map(([m, c]) => el("li", { text: `${this.matrices.get(m)?.label ?? humanize(m)}: ${c}` }))) : null,
+      exploitation.length ? el("ul", {}, exploitation.map(([m, c]) => el("li", { "data-matrix": m, text: `${this.matrices.get(m)?.label ?? humanize(m)}: ${this.categoryText(d, m, c)}` }))) : null,
       el("h3", { text: "Why" }),
       d.reasons.length
         ? el("ul", { class: "reasons" }, d.reasons.map((r) => el("li", { class: "reason", "data-rule": r.rule },
@@ -247,10 +484,27 @@ class Checker {
       el("h3", { id: "missing-heading", text: "Questions that could still change this" }),
       d.missing.length
         ? el("ol", { class: "missing", "aria-labelledby": "missing-heading" }, d.missing.map((m) =>
-            el("li", { "data-fact": m.fact }, el("a", { href: `#q-${m.fact}`, text: m.question }))))
+            el("li", { "data-fact": m.fact }, this.guided ? m.question : el("a", { href: `#q-${m.fact}`, text: m.question }))))
         : el("p", { text: "None." }),
     ];
     put($("decision-detail"), detail);
+  }
+
+  /** The level as shown: never a provisional level as if it were settled. */
+  levelText(d) {
+    if (d.level === null) return "none";
+    if (d.status !== "provisional") return this.label(d.level);
+    if (d.could_reach && d.could_reach !== d.level) return `at least ${this.label(d.level)} — could still be ${this.label(d.could_reach)}`;
+    return `${this.label(d.level)} (what to do could still change)`;
+  }
+
+  /** A matrix's category, "not yet known" while a fact it depends on is unanswered. */
+  categoryText(d, m, c) {
+    const facts = this.matrices.get(m)?.facts ?? [];
+    const open = d.missing.some((x) => facts.includes(x.fact));
+    if (!open) return c;
+    const lowest = this.matrices.get(m)?.categories?.[0];
+    return c === lowest ? "not yet known" : `at least ${c}`;
   }
 
   pathwayItems(ids) {
@@ -265,13 +519,14 @@ class Checker {
     const esc = this.escalated;
     const lines = [`Referral checker summary (${this.info.name}, version ${this.info.version}, ${this.info.hash})`, ""];
     const ruled = esc ? esc.from : d.level;
-    lines.push(`Level: ${ruled === null ? "none" : this.label(ruled)}${d.status === "provisional" ? " (provisional)" : ""}${d.advisory ? " (advisory only: adult services decide)" : ""}`);
+    const could = d.status === "provisional" && d.could_reach && d.could_reach !== d.level ? `, could still be ${this.label(d.could_reach)}` : "";
+    lines.push(`Level: ${ruled === null ? "none" : this.label(ruled)}${d.status === "provisional" ? ` (provisional${could})` : ""}${d.advisory ? " (advisory only: adult services decide)" : ""}`);
     if (esc) lines.push(`Escalated by the practitioner to: ${this.label(esc.level)}, from ${esc.from === null ? "no level" : this.label(esc.from)}`, `Reason for escalating: ${esc.reason}`);
     lines.push("", "What to do:");
     const ids = d.pathways;
     ids.forEach((id, i) => lines.push(`${i + 1}. ${this.pathways.get(id)?.label ?? id}: ${this.pathways.get(id)?.todo ?? ""}`));
     const ex = Object.entries(d.exploitation);
-    if (ex.length) lines.push("", `Exploitation risk: ${ex.map(([m, c]) => `${this.matrices.get(m)?.label ?? m} ${c}`).join("; ")}`);
+    if (ex.length) lines.push("", `Exploitation risk: ${ex.map(([m, c]) => `${this.matrices.get(m)?.label ?? m} ${this.categoryText(d, m, c)}`).join("; ")}`);
     lines.push("", "Why:");
     if (!d.reasons.length) lines.push("- No rule applies to the answers given.");
     for (const r of d.reasons) lines.push(`- ${r.title ?? r.rule}: ${r.reason}${r.citation ? ` (${r.citation})` : ""}`);

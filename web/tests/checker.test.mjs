@@ -89,7 +89,8 @@ after(async () => {
 #     of which the engine's evaluate() ${JSON.stringify(report.engineMs)}`);
 });
 
-/** Opens the checker in a fresh context and waits for the first decision. */
+/** Opens the checker in a fresh context, waits for the first decision and switches to all
+ * questions (the form these tests fill; the guided interview is tested in guided.test.mjs). */
 async function open(options = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
   const page = await context.newPage();
@@ -104,6 +105,8 @@ async function open(options = {}) {
   timings.firstDecisionMs.push(marks[0]);
   timings.wasmReadyMs.push(marks[1]);
   timings.rulesReadyMs.push(marks[2]);
+  await page.click("#mode-toggle");
+  await page.waitForSelector("#questions:not([hidden])");
   return { context, page, errors };
 }
 
