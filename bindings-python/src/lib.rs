@@ -76,7 +76,12 @@ impl PyRuleset {
     /// Evaluates one referral's facts (a dict; a missing key, None or NaN is unknown).
     /// `escalate=(level, reason)` applies a practitioner's escalation (the core's rule: it never
     /// lowers the level); a bad one raises `RequestError`.
-    #[pyo3(signature = (facts, *, reasons = true, missing = true, escalate = None))]
+    /// `questions=True` adds the ranked open questions (`answered`: question ids answered).
+    #[pyo3(signature = (facts, *, reasons = true, missing = true, escalate = None, questions = false, answered = Vec::new()))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the keyword options of Python's evaluate"
+    )]
     fn evaluate(
         &self,
         py: Python<'_>,
@@ -84,16 +89,21 @@ impl PyRuleset {
         reasons: bool,
         missing: bool,
         escalate: Option<(String, String)>,
+        questions: bool,
+        answered: Vec<String>,
     ) -> PyResult<PyDecision> {
         let f = facts_of(py, &self.rs, &self.cache, facts)?;
         let options = options(reasons, missing);
-        let decision = match escalate {
+        let mut decision = match escalate {
             None => self.rs.evaluate(&f, options),
             Some((level, reason)) => self
                 .rs
                 .evaluate_escalated(&f, options, &thresholds::Escalation { level, reason })
                 .map_err(|e| errors::to_pyerr(py, &e))?,
         };
+        if questions && missing {
+            decision.questions = Some(self.rs.questions_of(&f, &answered, &decision));
+        }
         Ok(PyDecision {
             decision,
             rs: self.rs.clone(),
@@ -265,7 +275,58 @@ impl PyRuleset {
         Ok(out)
     }
 
-    /// The declared facts: id, type, min/max or values, question, help, domain.
+    /// The unanswered questions that could still change the decision on these facts, best
+    /// first (dicts: id, text, kind, facts, items, changes). `answered`: question ids already
+    /// answered whose facts may still be unknown (`"triage"`).
+    #[pyo3(signature = (facts, *, answered = Vec::new()))]
+    fn questions<'py>(
+        &self,
+        py: Python<'py>,
+        facts: &Bound<'_, PyAny>,
+        answered: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let f = facts_of(py, &self.rs, &self.cache, facts)?;
+        let qs = py.detach(|| self.rs.questions(&f, &answered));
+        convert::ser_to_py(py, &qs)
+    }
+
+    /// Applies an answer to one open question: the facts (a dict) with it applied. `answer`
+    /// is the value for a question about one fact, or the list of item ids ticked for a
+    /// checklist or the triage question. Raises `RequestError` or `FactsError`.
+    #[pyo3(signature = (facts, question, answer, *, answered = Vec::new()))]
+    fn answer<'py>(
+        &self,
+        py: Python<'py>,
+        facts: &Bound<'_, PyAny>,
+        question: &str,
+        answer: &Bound<'_, PyAny>,
+        answered: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let facts = convert::to_json(facts, "", 0).map_err(|u| errors::unconvertible(py, &u))?;
+        let answer = convert::to_json(answer, "", 0).map_err(|u| errors::unconvertible(py, &u))?;
+        let out = self
+            .rs
+            .answer_json(&facts.to_string(), &answered, question, &answer.to_string())
+            .map_err(|e| errors::to_pyerr(py, &e))?;
+        let v: serde_json::Value = serde_json::from_str(&out)
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        convert::to_py(py, &v)
+    }
+
+    /// The interview protocol on one child's truth (the facts given, and the benign answer to
+    /// every other fact): answers until the level shown is final and until complete, the
+    /// questions asked, and the final level and pathways (a dict).
+    fn interview<'py>(
+        &self,
+        py: Python<'py>,
+        facts: &Bound<'_, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let f = facts_of(py, &self.rs, &self.cache, facts)?;
+        let run = py.detach(|| self.rs.interview(&f));
+        convert::ser_to_py(py, &run)
+    }
+
+    /// The declared facts: id, type, min/max or values, question, help, domain, benign.
     #[getter]
     fn facts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let facts = convert::ser_to_py(py, &self.rs.facts_info())?;

@@ -120,6 +120,17 @@ class Ruleset:
     def from_sources(cls, files: Iterable[Tuple[str, str]]) -> "Ruleset": ...
     @classmethod
     def from_path(cls, path: Union[str, Path]) -> "Ruleset": ...
+    def questions(self, facts: Facts, *, answered: List[str] = ...) -> List[Dict[str, Any]]:
+        """The unanswered questions that could still change the decision, best first."""
+        ...
+    def answer(
+        self, facts: Facts, question: str, answer: Any, *, answered: List[str] = ...
+    ) -> Facts:
+        """The facts with an answer to one open question applied."""
+        ...
+    def interview(self, facts: Facts) -> Dict[str, Any]:
+        """The interview protocol on one child's truth: answers to a final level and to complete."""
+        ...
     def evaluate(
         self,
         facts: Facts,
@@ -127,6 +138,8 @@ class Ruleset:
         reasons: bool = ...,
         missing: bool = ...,
         escalate: Optional[Tuple[str, str]] = ...,
+        questions: bool = ...,
+        answered: List[str] = ...,
     ) -> Decision: ...
     def evaluate_json(
         self,
