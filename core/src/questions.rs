@@ -160,14 +160,7 @@ impl Ruleset {
     fn questions_for(&self, state: &State, d: &Decision) -> Vec<Question> {
         let p = self.program();
         let slots = eval::applied(p, &state.slots);
-        let missing: Vec<(FactIdx, &crate::decision::Missing)> = d
-            .missing
-            .iter()
-            .filter_map(|m| Some((*p.fact_index.get(&m.fact)?, m)))
-            .collect();
-        let open = Open {
-            missing: missing.iter().map(|(f, m)| (*f, m.changes.level)).collect(),
-        };
+        let (missing, open) = open_of(p, d);
         let qs = candidates(p, state, &slots, &open);
         let ranked = self.rank(state, qs);
         ranked
@@ -206,14 +199,7 @@ impl Ruleset {
             declined: vec![false; facts.slots.len()],
         };
         let slots = eval::applied(p, &state.slots);
-        let missing: Vec<(FactIdx, &crate::decision::Missing)> = d
-            .missing
-            .iter()
-            .filter_map(|m| Some((*p.fact_index.get(&m.fact)?, m)))
-            .collect();
-        let open = Open {
-            missing: missing.iter().map(|(f, m)| (*f, m.changes.level)).collect(),
-        };
+        let (missing, open) = open_of(p, &d);
         let q = candidates(p, &state, &slots, &open)
             .into_iter()
             .map(|q| describe(p, &slots, &q, &missing))
@@ -393,6 +379,22 @@ impl Ruleset {
         });
         scored.into_iter().map(|s| s.3).collect()
     }
+}
+
+/// A decision's missing facts by index, and what the candidates need of them.
+fn open_of<'d>(
+    p: &Program,
+    d: &'d Decision,
+) -> (Vec<(FactIdx, &'d crate::decision::Missing)>, Open) {
+    let missing: Vec<(FactIdx, &crate::decision::Missing)> = d
+        .missing
+        .iter()
+        .filter_map(|m| Some((*p.fact_index.get(&m.fact)?, m)))
+        .collect();
+    let open = Open {
+        missing: missing.iter().map(|(f, m)| (*f, m.changes.level)).collect(),
+    };
+    (missing, open)
 }
 
 /// The facts a question covers (for triage: every fact of the areas offered).
