@@ -6,19 +6,8 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 use thresholds::{Options, QuestionKind, Ruleset, Status};
 
+use crate::diagnostics::errors;
 use crate::oracle::{domains, ruleset_src, Choices, HEADER};
-
-fn error_codes(src: &str) -> Vec<(String, u32)> {
-    match Ruleset::from_source("q.thr", src) {
-        Ok(_) => Vec::new(),
-        Err(e) => e
-            .detailed()
-            .into_iter()
-            .filter(|d| d.severity == "error")
-            .map(|d| (d.code, d.line.unwrap_or(0)))
-            .collect(),
-    }
-}
 
 const BASE: &str = r#"ruleset "Q" version "1"
 guidance g "G"
@@ -171,7 +160,7 @@ fn mistakes_in_asking_are_coded_errors_with_locations() {
     // Lines are counted from the first line after the base rules.
     let base = u32::try_from(BASE.lines().count()).unwrap();
     for (extra, code, line) in cases {
-        let got = error_codes(&format!("{BASE}{extra}"));
+        let got = errors(&format!("{BASE}{extra}"));
         assert_eq!(
             got.first(),
             Some(&(code.to_string(), base + line)),

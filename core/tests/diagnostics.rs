@@ -131,7 +131,8 @@ fn a_diagnostic_on_a_very_long_line_renders_clipped() {
 }
 
 /// The codes and lines of every error, in order.
-fn errors(src: &str) -> Vec<(String, u32)> {
+/// The codes and lines of a rule text's errors (none when it loads).
+pub(crate) fn errors(src: &str) -> Vec<(String, u32)> {
     match Ruleset::from_source("bad.thr", src) {
         Ok(_) => Vec::new(),
         Err(e) => e
