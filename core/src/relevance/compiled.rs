@@ -6,32 +6,30 @@
 //! still reach), and the variables the restricted diagrams still depend on are exactly the
 //! unknown facts that could change the level or a pathway.
 //!
-//! Restriction builds no nodes. It visits only nodes whose sub-diagram tests a known fact (each
-//! node carries its support as a bit set), so a complete referral is one walk from each root and
-//! the empty referral costs nothing, and for each visited node it works out the restricted
-//! function's support, bounds and fingerprint. A node is redundant after restriction when its
-//! children's restricted functions are all equal. Each function has a fingerprint: its
-//! multilinear extension evaluated at a fixed point, modulo the prime 2^61 - 1. Equal functions
-//! always have equal fingerprints. So different fingerprints prove the children differ. Equal
-//! fingerprints are confirmed by an exact comparison, so no outcome relies on chance.
+//! Restriction visits only nodes whose sub-diagram tests a known fact (each node carries its
+//! support as a bit set), so a complete referral is one walk from each root and the empty
+//! referral costs nothing. The restricted diagrams are canonical: a visited node whose
+//! restricted children are one function becomes that function, and any other is looked up by
+//! its variable and restricted children, first among the compiled nodes and then among the
+//! nodes this referral made, before a node is made. Equal functions are then the same node, so
+//! the restricted diagrams are reduced, and the variables they test are exactly their support.
+//! Nothing depends on chance or on the order the roots are restricted in.
 
 use std::cell::RefCell;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use super::{Built, Changes, Layout, Relevance};
 use crate::diagram::{NodeData, NodeId, LEAF};
 use crate::eval::Outcome;
 use crate::ir::{FactIdx, FactTy, Program};
 
-/// A restricted function: the compiled node it is the restriction of. Restriction maps every node
-/// to one whose variable is unknown (or a leaf), skipping known tests and redundant nodes.
+/// A restricted function: a compiled node (below `Compiled::nodes.len()`), or a node the
+/// referral's restriction made (the rest, offset by that length). Equal functions are equal refs.
 type Ref = u32;
 /// A variable whose fact is unknown.
 const UNKNOWN: u32 = u32::MAX;
 const NO_TABLE: u32 = u32::MAX;
-/// The Mersenne prime 2^61 - 1: fingerprints are computed modulo it.
-const P: u64 = (1 << 61) - 1;
 /// A set of diagram variables. Rule sets with more variables than it holds are not compiled:
 /// their `missing` is worked out per referral, or over the budget conservatively.
 type VarSet = [u64; 4];
@@ -55,11 +53,10 @@ pub(crate) struct Compiled {
     kids: Vec<NodeId>,
     leaf_values: Vec<i64>,
     n_vars: usize,
-    /// Per node: the variables it depends on, its lowest and highest leaf, its fingerprint.
+    /// Per node: the variables it depends on, its lowest and highest leaf.
     data: Vec<Data>,
-    /// Per variable, the offset in `weights` of one weight per value (they sum to 1 mod `P`).
-    weight_at: Vec<u32>,
-    weights: Vec<u64>,
+    /// Every node, by its variable and children.
+    unique: Unique,
     /// Per node of the level diagram, the offset in `reach` of its table: per variable, one more
     /// than the highest level reachable below a node testing it (0: not tested below).
     reach_at: Vec<u32>,
@@ -92,8 +89,7 @@ impl Compiled {
             leaf_values: Vec::new(),
             n_vars,
             data: Vec::new(),
-            weight_at: Vec::new(),
-            weights: Vec::new(),
+            unique: Unique::default(),
             reach_at: Vec::new(),
             reach: Vec::new(),
             level: 0,
@@ -101,7 +97,6 @@ impl Compiled {
             conds: Vec::new(),
             advisory: 0,
         };
-        c.weights_for(&b, n_vars);
         let mut map: FxHashMap<NodeId, NodeId> = FxHashMap::default();
         c.level = c.copy(&b, b.level, &mut map)?;
         for p in &b.pathways {
@@ -113,43 +108,18 @@ impl Compiled {
             c.conds.push(id);
         }
         c.advisory = c.copy(&b, b.advisory, &mut map)?;
+        c.unique = Unique::with_room(c.nodes.len());
+        for id in 0..c.next_id() {
+            let d = c.node(id);
+            if d.var != LEAF {
+                let kids = c.kids_of(d);
+                if let Err(slot) = c.unique.find(hash(d.var, kids), |_| false) {
+                    c.unique.fill(slot, id);
+                }
+            }
+        }
         c.tables();
         Some(c)
-    }
-
-    /// One weight per value of each variable, from a fixed seed, summing to 1 mod `P`.
-    fn weights_for(&mut self, b: &Built, n_vars: usize) {
-        let mut arity = vec![0u32; n_vars];
-        for n in &b.mdd.nodes {
-            if let Some(a) = arity.get_mut(n.var as usize) {
-                *a = (*a).max(n.len);
-            }
-        }
-        let mut seed = 0x5EED_0F7E_u64;
-        for a in arity {
-            self.weight_at
-                .push(u32::try_from(self.weights.len()).unwrap_or(u32::MAX));
-            let mut sum = 0u64;
-            for _ in 1..a {
-                let w = splitmix(&mut seed) % P;
-                sum = add(sum, w);
-                self.weights.push(w);
-            }
-            if a > 0 {
-                // The first value's weight makes the sum 1.
-                let first = add(1, P - sum);
-                let at = self.weights.len() - (a as usize - 1);
-                self.weights.insert(at, first);
-            }
-        }
-    }
-
-    fn weight(&self, var: u32, value: usize) -> u64 {
-        self.weight_at
-            .get(var as usize)
-            .and_then(|at| self.weights.get(*at as usize + value))
-            .copied()
-            .unwrap_or(0)
     }
 
     /// Copies `id` and everything below it (iteratively, in post-order).
@@ -198,7 +168,6 @@ impl Compiled {
             support: VarSet::default(),
             lo: v,
             hi: v,
-            fp: leaf_fp(v),
         });
         id
     }
@@ -209,23 +178,8 @@ impl Compiled {
         self.kids.extend_from_slice(kids);
         let len = u32::try_from(kids.len()).unwrap_or(0);
         self.nodes.push(NodeData { var, start, len });
-        let mut sup = VarSet::default();
-        set_bit(&mut sup, var);
-        let (mut lo, mut hi, mut fp) = (i64::MAX, i64::MIN, 0u64);
-        for (i, k) in kids.iter().enumerate() {
-            union(&mut sup, &self.support_of(*k));
-            let kd = self.data.get(*k as usize).copied().unwrap_or_default();
-            lo = lo.min(kd.lo);
-            hi = hi.max(kd.hi);
-            let kf = kd.fp;
-            fp = add(fp, mul(self.weight(var, i), kf));
-        }
-        self.data.push(Data {
-            support: sup,
-            lo,
-            hi,
-            fp,
-        });
+        let data = Data::of(var, kids.iter().map(|k| self.data_of(*k)));
+        self.data.push(data);
         id
     }
 
@@ -233,11 +187,8 @@ impl Compiled {
         u32::try_from(self.nodes.len()).unwrap_or(u32::MAX)
     }
 
-    fn support_of(&self, id: NodeId) -> VarSet {
-        self.data
-            .get(id as usize)
-            .map(|d| d.support)
-            .unwrap_or_default()
+    fn data_of(&self, id: NodeId) -> Data {
+        self.data.get(id as usize).copied().unwrap_or_default()
     }
 
     fn kids_of(&self, n: NodeData) -> &[NodeId] {
@@ -471,37 +422,65 @@ fn set_bit(words: &mut [u64], var: u32) {
     }
 }
 
-fn add(a: u64, b: u64) -> u64 {
-    let s = a + b;
-    if s >= P {
-        s - P
-    } else {
-        s
+/// The hash of a node by its variable and children.
+fn hash(var: u32, kids: &[Ref]) -> u64 {
+    const K: u64 = 0x517C_C1B7_2722_0A95;
+    let mut h = u64::from(var).wrapping_mul(K);
+    for k in kids {
+        h = (h.rotate_left(5) ^ u64::from(*k)).wrapping_mul(K);
     }
+    h
 }
 
-fn mul(a: u64, b: u64) -> u64 {
-    let z = u128::from(a) * u128::from(b);
-    // 2^61 = 1 mod P: fold the high bits onto the low ones.
-    let folded = (z as u64 & P) + ((z >> 61) as u64);
-    if folded >= P {
-        folded - P
-    } else {
-        folded
+/// An open-addressing table of node ids by (variable, children), at most half full. Entries
+/// carry a generation, so the per-referral table empties in constant time.
+#[derive(Debug, Default)]
+struct Unique {
+    gen: u32,
+    slots: Vec<(u32, Ref)>,
+}
+
+impl Unique {
+    /// Room for `n` nodes.
+    fn with_room(n: usize) -> Unique {
+        Unique {
+            gen: 1,
+            slots: vec![(0, 0); (2 * n + 2).next_power_of_two()],
+        }
     }
-}
 
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+    fn clear(&mut self) {
+        self.gen = self.gen.wrapping_add(1);
+        if self.gen == 0 {
+            self.gen = 1;
+            self.slots.iter_mut().for_each(|s| *s = (0, 0));
+        }
+    }
 
-fn leaf_fp(v: i64) -> u64 {
-    let mut s = v as u64;
-    splitmix(&mut s) % P
+    /// The node with this hash for which `same` holds, or the empty slot where it belongs.
+    fn find(&self, h: u64, same: impl Fn(Ref) -> bool) -> Result<Ref, usize> {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut at = (h as usize) & mask;
+        // At most half full: an empty slot comes within `len` probes.
+        for _ in 0..self.slots.len() {
+            match self.slots.get(at) {
+                Some((g, id)) if *g == self.gen => {
+                    if same(*id) {
+                        return Ok(*id);
+                    }
+                }
+                _ => return Err(at),
+            }
+            at = (at + 1) & mask;
+        }
+        Err(usize::MAX)
+    }
+
+    fn fill(&mut self, slot: usize, id: Ref) {
+        if let Some(s) = self.slots.get_mut(slot) {
+            *s = (self.gen, id);
+        }
+    }
 }
 
 thread_local! {
@@ -513,27 +492,50 @@ thread_local! {
 #[derive(Default)]
 struct Scratch {
     gen: u32,
-    /// Per compiled node: the generation its entry belongs to, and the node its restriction is
-    /// (itself when it still tests its variable).
+    /// Per compiled node: the generation its entry belongs to, and its restriction.
     memo: Vec<(u32, Ref)>,
-    /// Per compiled node that still tests its variable after restriction: its restricted data.
+    /// The nodes this referral's restriction made (ref `Compiled::nodes.len() + i`), their
+    /// children (refs) and their data.
+    nodes: Vec<NodeData>,
+    kids: Vec<Ref>,
     data: Vec<Data>,
-    /// Per compiled node: the generation it was last visited in by a traversal.
+    /// The made nodes by variable and children.
+    unique: Unique,
+    /// Restricted children of the nodes being restricted, innermost last.
+    stack: Vec<Ref>,
+    /// Per compiled node: the generation it was last visited in by a traversal; per made node,
+    /// whether it was.
     seen_gen: Vec<u32>,
+    seen_made: Vec<bool>,
     /// Per variable: the child a known fact selects, or `UNKNOWN`.
     known: Vec<u32>,
     known_mask: VarSet,
-    /// Pairs of restricted functions proved equal in this generation.
-    equal: FxHashSet<(Ref, Ref)>,
 }
 
-/// A restricted function's support, bounds and fingerprint.
+/// A function's support and bounds.
 #[derive(Debug, Clone, Copy, Default)]
 struct Data {
     support: VarSet,
     lo: i64,
     hi: i64,
-    fp: u64,
+}
+
+impl Data {
+    /// The data of a node testing `var` with children of these data.
+    fn of(var: u32, kids: impl Iterator<Item = Data>) -> Data {
+        let mut acc = Data {
+            support: VarSet::default(),
+            lo: i64::MAX,
+            hi: i64::MIN,
+        };
+        set_bit(&mut acc.support, var);
+        for k in kids {
+            union(&mut acc.support, &k.support);
+            acc.lo = acc.lo.min(k.lo);
+            acc.hi = acc.hi.max(k.hi);
+        }
+        acc
+    }
 }
 
 impl Scratch {
@@ -543,13 +545,17 @@ impl Scratch {
         if self.gen == 0 || self.memo.len() != n {
             self.gen = 1;
             self.memo = vec![(0, 0); n];
-            self.data = vec![Data::default(); n];
             self.seen_gen = vec![0; n];
+            self.unique = Unique::with_room(n);
         }
+        self.unique.clear();
+        self.nodes.clear();
+        self.kids.clear();
+        self.data.clear();
+        self.stack.clear();
         self.known.clear();
         self.known.resize(c.n_vars, UNKNOWN);
         self.known_mask = VarSet::default();
-        self.equal.clear();
         for (i, (fact, value)) in program.facts.iter().zip(facts).enumerate() {
             let Some(v) = *value else {
                 continue;
@@ -587,18 +593,16 @@ impl Scratch {
         }
     }
 
-    /// Whether `r` (a result of `restrict`) has its restricted data here rather than compiled.
-    fn own(&self, r: Ref) -> bool {
-        self.memo.get(r as usize) == Some(&(self.gen, r))
+    /// A made node's index, when `r` is one.
+    fn made(c: &Compiled, r: Ref) -> Option<usize> {
+        (r as usize).checked_sub(c.nodes.len())
     }
 
-    /// The restricted support, bounds and fingerprint of `r` (a result of `restrict`).
+    /// The support and bounds of `r` (a result of `restrict`).
     fn data_of(&self, c: &Compiled, r: Ref) -> Data {
-        let i = r as usize;
-        if self.own(r) {
-            self.data.get(i).copied().unwrap_or_default()
-        } else {
-            c.data.get(i).copied().unwrap_or_default()
+        match Scratch::made(c, r) {
+            Some(i) => self.data.get(i).copied().unwrap_or_default(),
+            None => c.data_of(r),
         }
     }
 
@@ -617,8 +621,7 @@ impl Scratch {
         (d.var == LEAF).then(|| c.leaf_values.get(d.start as usize).copied())?
     }
 
-    /// The restriction of `id` by the known facts: a node testing an unknown variable on which
-    /// the restricted function depends, or a leaf, or an untouched compiled node.
+    /// The restriction of compiled node `id` by the known facts.
     fn restrict(&mut self, c: &Compiled, id: NodeId) -> Ref {
         let i = id as usize;
         match c.data.get(i) {
@@ -640,7 +643,15 @@ impl Scratch {
                 .unwrap_or(id);
             self.restrict(c, k)
         } else {
-            self.essential_or_alias(c, id, d)
+            let base = self.stack.len();
+            for j in 0..d.len {
+                let k = c.kids.get((d.start + j) as usize).copied().unwrap_or(id);
+                let r = self.restrict(c, k);
+                self.stack.push(r);
+            }
+            let r = self.node(c, d.var, base);
+            self.stack.truncate(base);
+            r
         };
         if let Some(m) = self.memo.get_mut(i) {
             *m = (self.gen, r);
@@ -648,101 +659,73 @@ impl Scratch {
         r
     }
 
-    /// Restricts the children of `id` (which tests an unknown variable): when they are all the
-    /// same function, that function; otherwise `id`, with its restricted data recorded.
-    fn essential_or_alias(&mut self, c: &Compiled, id: NodeId, d: NodeData) -> Ref {
-        let w = c.weight_at.get(d.var as usize).copied().unwrap_or(0) as usize;
-        let first = c.kids.get(d.start as usize).copied().unwrap_or(id);
-        let r0 = self.restrict(c, first);
-        let d0 = self.data_of(c, r0);
-        let mut acc = Data {
-            fp: mul(c.weights.get(w).copied().unwrap_or(0), d0.fp),
-            ..d0
+    /// The node testing `var` whose children are `stack[base..]`: their function when they are
+    /// all one, else the compiled node or made node with those children, else a new made node.
+    fn node(&mut self, c: &Compiled, var: u32, base: usize) -> Ref {
+        let Scratch {
+            stack,
+            nodes,
+            kids,
+            data,
+            unique,
+            ..
+        } = self;
+        let here = stack.get(base..).unwrap_or(&[]);
+        let Some(first) = here.first().copied() else {
+            return 0;
         };
-        let mut all_same = true;
-        for j in 1..d.len {
-            let k = c.kids.get((d.start + j) as usize).copied().unwrap_or(id);
-            let r = self.restrict(c, k);
-            let dk = self.data_of(c, r);
-            if all_same && r != r0 && (dk.fp != d0.fp || !self.equal(c, r0, r)) {
-                all_same = false;
+        if here.iter().all(|k| *k == first) {
+            return first;
+        }
+        let h = hash(var, here);
+        let n = c.next_id();
+        if here.iter().all(|k| *k < n) {
+            let same = |id: Ref| {
+                let d = c.node(id);
+                d.var == var && c.kids_of(d) == here
+            };
+            if let Ok(id) = c.unique.find(h, same) {
+                return id;
             }
-            acc.lo = acc.lo.min(dk.lo);
-            acc.hi = acc.hi.max(dk.hi);
-            acc.fp = add(
-                acc.fp,
-                mul(c.weights.get(w + j as usize).copied().unwrap_or(0), dk.fp),
-            );
-            union(&mut acc.support, &dk.support);
         }
-        if all_same {
-            return r0;
-        }
-        set_bit(&mut acc.support, d.var);
-        let i = id as usize;
-        if let Some(slot) = self.data.get_mut(i) {
-            *slot = acc;
-        }
-        // Recorded before the caller records the alias, so that `own(id)` holds from here on.
-        if let Some(m) = self.memo.get_mut(i) {
-            *m = (self.gen, id);
-        }
-        id
-    }
-
-    /// Whether two restricted functions (results of `restrict`) are equal, exactly: they are
-    /// compared child by child on their top variable. Called only when their fingerprints agree.
-    fn equal(&mut self, c: &Compiled, a: Ref, b: Ref) -> bool {
-        if a == b {
-            return true;
-        }
-        let (x, y) = (self.data_of(c, a), self.data_of(c, b));
-        if x.fp != y.fp || x.lo != y.lo || x.hi != y.hi || x.support != y.support {
-            return false;
-        }
-        // INVARIANT: compiled nodes are reduced and unique, so two untouched nodes (or two
-        // leaves) that are different nodes are different functions.
-        let (da, db) = (c.node(a), c.node(b));
-        if (!self.own(a) && !self.own(b)) || da.var == LEAF || db.var == LEAF {
-            return false;
-        }
-        let (x, y) = if a < b { (a, b) } else { (b, a) };
-        if self.equal.contains(&(x, y)) {
-            return true;
-        }
-        let top = da.var.min(db.var);
-        let n = if da.var == top { da.len } else { db.len };
-        for j in 0..n {
-            let ka = if da.var == top {
-                c.kids.get((da.start + j) as usize).copied().unwrap_or(a)
-            } else {
-                a
-            };
-            let kb = if db.var == top {
-                c.kids.get((db.start + j) as usize).copied().unwrap_or(b)
-            } else {
-                b
-            };
-            let (ra, rb) = (self.restrict(c, ka), self.restrict(c, kb));
-            if !self.equal(c, ra, rb) {
+        let same = |r: Ref| {
+            let Some(d) = r.checked_sub(n).and_then(|i| nodes.get(i as usize)) else {
                 return false;
+            };
+            d.var == var && kids.get(d.start as usize..(d.start + d.len) as usize) == Some(here)
+        };
+        match unique.find(h, same) {
+            Ok(r) => r,
+            Err(slot) => {
+                let r = n.saturating_add(u32::try_from(nodes.len()).unwrap_or(u32::MAX));
+                let start = u32::try_from(kids.len()).unwrap_or(u32::MAX);
+                let len = u32::try_from(here.len()).unwrap_or(0);
+                kids.extend_from_slice(here);
+                nodes.push(NodeData { var, start, len });
+                let of = |k: &Ref| match k.checked_sub(n) {
+                    Some(i) => data.get(i as usize).copied().unwrap_or_default(),
+                    None => c.data_of(*k),
+                };
+                let d = Data::of(var, here.iter().map(of));
+                data.push(d);
+                unique.fill(slot, r);
+                r
             }
         }
-        self.equal.insert((x, y));
-        true
     }
 
     /// Calls `f(var, reach)` for the variables of the restricted level diagram `root`: `reach` is
     /// one more than the highest level reachable below a node testing `var`.
     fn reach(&mut self, c: &Compiled, root: Ref, mut f: impl FnMut(usize, u16)) {
-        let mut stack = vec![root];
-        while let Some(r) = stack.pop() {
-            let i = r as usize;
-            match self.seen_gen.get_mut(i) {
-                Some(g) if *g != self.gen => *g = self.gen,
-                _ => continue,
-            }
-            if !self.own(r) {
+        self.seen_made.clear();
+        self.seen_made.resize(self.nodes.len(), false);
+        let mut todo = vec![root];
+        while let Some(r) = todo.pop() {
+            let Some(i) = Scratch::made(c, r) else {
+                match self.seen_gen.get_mut(r as usize) {
+                    Some(g) if *g != self.gen => *g = self.gen,
+                    _ => continue,
+                }
                 if let Some(t) = c.table(r) {
                     for (var, x) in t.iter().enumerate() {
                         if *x != 0 {
@@ -751,14 +734,20 @@ impl Scratch {
                     }
                 }
                 continue;
+            };
+            match self.seen_made.get_mut(i) {
+                Some(seen) if !*seen => *seen = true,
+                _ => continue,
             }
-            let d = c.node(r);
+            let Some(d) = self.nodes.get(i).copied() else {
+                continue;
+            };
             f(d.var as usize, reach_value(self.data_of(c, r).hi));
-            for j in 0..d.len {
-                let k = c.kids.get((d.start + j) as usize).copied().unwrap_or(r);
-                let rk = self.restrict(c, k);
-                stack.push(rk);
-            }
+            todo.extend_from_slice(
+                self.kids
+                    .get(d.start as usize..(d.start + d.len) as usize)
+                    .unwrap_or(&[]),
+            );
         }
     }
 }
