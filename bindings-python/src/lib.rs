@@ -507,9 +507,8 @@ impl PyDecision {
     }
 
     /// The canonical decision JSON, byte-identical to the CLI's `--format json` and every host.
-    fn to_json(&self) -> PyResult<String> {
-        serde_json::to_string(&self.decision)
-            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+    fn to_json(&self) -> String {
+        self.decision.to_json()
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {

@@ -321,7 +321,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
             match format {
                 Format::Json => {
-                    out!("{}", serde_json::to_string(&d).map_err(|e| e.to_string())?)
+                    out!("{}", d.to_json())
                 }
                 Format::Text => out_raw!("{}", practitioner_text(&rs, &d)),
             }

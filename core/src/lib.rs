@@ -14,6 +14,7 @@ mod facts;
 mod fmt;
 mod grammar;
 mod ir;
+mod json;
 mod limits;
 mod parse;
 mod questions;

@@ -297,7 +297,7 @@ impl Ruleset {
         if req.questions {
             d.questions = Some(self.questions_of(&facts, &req.answered, &d));
         }
-        Ok(to_json(&d))
+        Ok(d.to_json())
     }
 
     /// Evaluates converted facts into a decision made of indexes (no text, no reasons): the
@@ -387,7 +387,7 @@ impl Ruleset {
     ) -> Result<String, Error> {
         let facts = self.facts_from_json(facts_json)?;
         let d = self.evaluate(&facts, options);
-        Ok(to_json(&d))
+        Ok(d.to_json())
     }
 
     /// The declared facts, as JSON: id, type, values, question, help, domain.

@@ -335,18 +335,19 @@ impl Compiled {
                 .and_then(|w| super::bits(w).next())
                 .unwrap_or(u32::MAX)
         };
-        let mut missing: Vec<FactIdx> = (0..n_facts)
+        let mut keyed: Vec<(std::cmp::Reverse<u16>, u32, FactIdx)> = (0..n_facts)
             .filter(|f| in_missing.get(*f).copied().unwrap_or(false))
-            .filter_map(|f| u32::try_from(f).ok())
+            .filter_map(|f| {
+                let reach = fact_reach.get(f).copied().unwrap_or(0);
+                Some((
+                    std::cmp::Reverse(reach),
+                    first_pathway(f),
+                    u32::try_from(f).ok()?,
+                ))
+            })
             .collect();
-        missing.sort_unstable_by_key(|f| {
-            let f = *f as usize;
-            (
-                std::cmp::Reverse(fact_reach.get(f).copied().unwrap_or(0)),
-                first_pathway(f),
-                f,
-            )
-        });
+        keyed.sort_unstable();
+        let missing: Vec<FactIdx> = keyed.into_iter().map(|(_, _, f)| f).collect();
         let mut changes = Changes {
             level: Vec::with_capacity(missing.len()),
             pathways: Vec::with_capacity(missing.len() * pw),
