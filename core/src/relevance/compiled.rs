@@ -624,30 +624,28 @@ impl Scratch {
 
     /// The restriction of compiled node `id` by the known facts.
     fn restrict(&mut self, c: &Compiled, id: NodeId) -> Ref {
-        let i = id as usize;
-        match c.data.get(i) {
-            Some(d) if meets(&d.support, &self.known_mask) => {}
-            _ => return id,
+        if !self.touched(c, id) {
+            return id;
         }
+        let i = id as usize;
         if let Some((g, r)) = self.memo.get(i) {
             if *g == self.gen {
                 return *r;
             }
         }
         let d = c.node(id);
+        let kids = c.kids_of(d);
         let known = self.known.get(d.var as usize).copied().unwrap_or(UNKNOWN);
-        let r = if known != UNKNOWN && known < d.len {
-            let k = c
-                .kids
-                .get((d.start + known) as usize)
-                .copied()
-                .unwrap_or(id);
-            self.restrict(c, k)
+        let r = if let Some(k) = kids.get(known as usize) {
+            self.restrict(c, *k)
         } else {
             let base = self.stack.len();
-            for j in 0..d.len {
-                let k = c.kids.get((d.start + j) as usize).copied().unwrap_or(id);
-                let r = self.restrict(c, k);
+            for k in kids {
+                let r = if self.touched(c, *k) {
+                    self.restrict(c, *k)
+                } else {
+                    *k
+                };
                 self.stack.push(r);
             }
             let r = self.node(c, d.var, base);
@@ -658,6 +656,14 @@ impl Scratch {
             *m = (self.gen, r);
         }
         r
+    }
+
+    /// Whether compiled node `id` depends on a known fact.
+    #[inline]
+    fn touched(&self, c: &Compiled, id: NodeId) -> bool {
+        c.data
+            .get(id as usize)
+            .is_some_and(|d| meets(&d.support, &self.known_mask))
     }
 
     /// The node testing `var` whose children are `stack[base..]`: their function when they are
