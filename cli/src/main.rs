@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use thresholds::{Decision, Escalation, Options, Ruleset, Status};
+use thresholds::{Escalation, Options, Ruleset};
 
 #[derive(Parser)]
 #[command(
@@ -323,7 +323,7 @@ fn run(cli: Cli) -> Result<u8, String> {
                 Format::Json => {
                     out!("{}", d.to_json())
                 }
-                Format::Text => out_raw!("{}", practitioner_text(&rs, &d)),
+                Format::Text => out_raw!("{}", rs.summary(&d, Some(&parsed)).text),
             }
             Ok(0)
         }
@@ -599,123 +599,5 @@ fn comparison_text(old: &Ruleset, new: &Ruleset, c: &thresholds::Comparison) -> 
             ));
         }
     }
-    s
-}
-
-fn practitioner_text(rs: &Ruleset, d: &Decision) -> String {
-    let info = rs.info();
-    let mut s = String::new();
-    let level = d
-        .level
-        .as_deref()
-        .and_then(|l| info.levels.iter().find(|x| x.id == l));
-    let label = |id: &str| {
-        info.levels
-            .iter()
-            .find(|x| x.id == id)
-            .map_or_else(|| id.to_string(), |x| x.label.clone())
-    };
-    let reach = d
-        .could_reach
-        .as_deref()
-        .filter(|r| Some(*r) != d.level.as_deref());
-    match (level, reach) {
-        (Some(l), Some(r)) => s.push_str(&format!(
-            "Level: at least {} [{}] — could still be {}",
-            l.label,
-            l.id,
-            label(r)
-        )),
-        (Some(l), None) => s.push_str(&format!("Level: {} [{}]", l.label, l.id)),
-        (None, _) => s.push_str("Level: (none)"),
-    }
-    if d.advisory {
-        s.push_str("  (advisory only: adult services decide)");
-    }
-    if d.status == Status::Provisional {
-        s.push_str("  (PROVISIONAL: some answers are missing)");
-    }
-    if let Some(e) = &d.escalation {
-        let from = e
-            .from
-            .as_deref()
-            .map_or_else(|| "no level".to_string(), label);
-        if e.raised {
-            s.push_str(&format!(
-                "\nEscalated by you from {from}. Your reason: {}",
-                e.reason
-            ));
-        } else {
-            s.push_str(&format!(
-                "\nYou asked to escalate to {}; the rules already decide {from}, so it stays. Your reason: {}",
-                label(&e.level),
-                e.reason
-            ));
-        }
-    }
-    s.push_str("\n\nWhat to do, most urgent first:\n");
-    for (i, p) in d.pathways.iter().enumerate() {
-        match info.pathways.iter().find(|x| x.id == *p) {
-            Some(x) => s.push_str(&format!("  {}. {}: {}\n", i + 1, x.label, x.todo)),
-            None => s.push_str(&format!("  {}. {p}\n", i + 1)),
-        }
-    }
-    if !d.exploitation.is_empty() {
-        let parts: Vec<String> = d
-            .exploitation
-            .iter()
-            .map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or("")))
-            .collect();
-        s.push_str(&format!("\nExploitation risk: {}\n", parts.join(", ")));
-    }
-    s.push_str("\nWhy:\n");
-    if d.reasons.is_empty() {
-        s.push_str("  No rule applies to the facts given.\n");
-    }
-    for r in &d.reasons {
-        s.push_str(&format!("  - {}: {}\n", r.rule, r.reason));
-        if let Some(c) = &r.citation {
-            s.push_str(&format!("    Source: {c}\n"));
-        }
-        let facts: Vec<String> = r.facts.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-        if !facts.is_empty() {
-            s.push_str(&format!("    Facts: {}\n", facts.join(", ")));
-        }
-    }
-    if !d.missing.is_empty() {
-        s.push_str("\nStill unknown, and could change this (most decisive first):\n");
-        for m in &d.missing {
-            let what = if m.changes.level {
-                "could change the level".to_string()
-            } else {
-                format!("could change: {}", m.changes.pathways.join(", "))
-            };
-            s.push_str(&format!("  - {} ({}; {what})\n", m.question, m.fact));
-        }
-    }
-    if let Some(qs) = d.questions.as_ref().filter(|q| !q.is_empty()) {
-        s.push_str("\nAsk next (best first):\n");
-        for (i, q) in qs.iter().enumerate() {
-            let what = if q.changes.level {
-                "could change the level"
-            } else {
-                "could change what to do"
-            };
-            s.push_str(&format!("  {}. {} [{}; {what}]\n", i + 1, q.text, q.id));
-            // The first question in full, as the checker would show it.
-            if i == 0 {
-                for item in &q.items {
-                    s.push_str(&format!("       [ ] {}\n", item.text));
-                }
-            }
-        }
-    }
-    s.push_str(&format!(
-        "\nRule set: {} {} ({})\n",
-        d.ruleset.name, d.ruleset.version, d.ruleset.hash
-    ));
-    s.push_str(
-        "This is advice for professionals: your judgement stands, and you can always escalate.\n",
-    );
     s
 }

@@ -60,11 +60,24 @@ fn eval_text_is_for_practitioners() {
         "",
     );
     assert_eq!(code, 0);
-    assert!(out.starts_with("Level: Early help [early_help]"), "{out}");
+    assert!(out.starts_with("Level: Early help\n"), "{out}");
     assert!(
-        out.contains("What to do, most urgent first:") && out.contains("Why:"),
+        out.contains("What to do, most urgent first:")
+            && out.contains("Why:")
+            && out.contains("Answers given:"),
         "{out}"
     );
+    // The text is the core's summary, as every host gets it (`"summary": true`).
+    let facts = std::fs::read_to_string(format!(
+        "{ROOT}/examples/referrals/01-school-absence-early-help.json"
+    ))
+    .unwrap_or_default();
+    let rs = thresholds::Ruleset::builtin().expect("the shipped rules load");
+    let json = rs
+        .evaluate_request_json(&facts, r#"{"summary": true}"#)
+        .expect("the example evaluates");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    assert_eq!(v["summary"]["text"].as_str(), Some(out.as_str()));
 }
 
 #[test]

@@ -122,6 +122,10 @@ pub struct Decision {
     /// still change the decision, best first; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub questions: Option<Vec<crate::questions::Question>>,
+    /// When asked for (`"summary": true` in a request): the practitioner's summary, worded as
+    /// every host shows it; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<crate::summary::Summary>,
     /// The rule set.
     pub ruleset: RulesetRef,
 }
@@ -462,6 +466,7 @@ pub(crate) fn build(
         missing,
         reasons,
         questions: None,
+        summary: None,
         ruleset: RulesetRef {
             name: program.name.clone(),
             version: program.version.clone(),

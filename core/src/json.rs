@@ -140,6 +140,10 @@ impl Writer {
             self.key(f, "questions");
             self.value(q);
         }
+        if let Some(s) = &d.summary {
+            self.key(f, "summary");
+            self.value(s);
+        }
         self.key(f, "ruleset");
         self.value(&d.ruleset);
         self.0.push(b'}');

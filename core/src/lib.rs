@@ -22,6 +22,7 @@ mod relevance;
 #[cfg(feature = "render")]
 mod render;
 mod ruleset;
+mod summary;
 mod testing;
 
 #[cfg(feature = "default-rules")]
@@ -45,4 +46,5 @@ pub use questions::{InterviewRun, Question, QuestionItem, QuestionKind, BENIGN};
 pub use ruleset::{
     format_source, FactInfo, GuidanceInfo, LevelInfo, MatrixInfo, PathwayInfo, Ruleset, RulesetInfo,
 };
+pub use summary::{AskLine, Line, ReasonLine, Summary};
 pub use testing::{TestReport, TestResult};

@@ -281,8 +281,9 @@ impl Ruleset {
 
     /// Facts JSON text and a request JSON text in, decision JSON text out: the entry point for
     /// hosts that pass options. The request is an object with any of `"reasons"` and
-    /// `"missing"` (booleans, default true) and `"escalation"` (`{"level": id, "reason":
-    /// text}`); anything else in it is a `thr::request::invalid` error.
+    /// `"missing"` (booleans, default true), `"escalation"` (`{"level": id, "reason": text}`),
+    /// `"questions"` and `"summary"` (booleans, default false) and `"answered"` (question ids);
+    /// anything else in it is a `thr::request::invalid` error.
     pub fn evaluate_request_json(
         &self,
         facts_json: &str,
@@ -296,6 +297,9 @@ impl Ruleset {
         };
         if req.questions {
             d.questions = Some(self.questions_of(&facts, &req.answered, &d));
+        }
+        if req.summary {
+            d.summary = Some(self.summary(&d, Some(&facts)));
         }
         Ok(d.to_json())
     }
@@ -462,27 +466,14 @@ impl Ruleset {
                 .matrices
                 .iter()
                 .enumerate()
-                .map(|(mi, m)| {
-                    // The facts its bands and score read, then those of the rules raising it.
-                    let mut reads = m.reads.clone();
-                    for r in &p.rules {
-                        if r.categories.iter().any(|(x, _)| *x as usize == mi) {
-                            for f in &r.reads {
-                                if !reads.contains(f) {
-                                    reads.push(*f);
-                                }
-                            }
-                        }
-                    }
-                    MatrixInfo {
-                        id: m.id.clone(),
-                        label: m.label.clone(),
-                        categories: m.categories.clone(),
-                        facts: reads
-                            .iter()
-                            .filter_map(|f| p.facts.get(*f as usize).map(|x| x.id.clone()))
-                            .collect(),
-                    }
+                .map(|(mi, m)| MatrixInfo {
+                    id: m.id.clone(),
+                    label: m.label.clone(),
+                    categories: m.categories.clone(),
+                    facts: matrix_reads(p, mi)
+                        .iter()
+                        .filter_map(|f| p.facts.get(*f as usize).map(|x| x.id.clone()))
+                        .collect(),
                 })
                 .collect(),
             guidance: p
@@ -631,6 +622,26 @@ pub struct RulesetInfo {
     pub rules: usize,
 }
 
+/// The facts a matrix's category depends on: those its bands and score read, then those of the
+/// rules raising it.
+pub(crate) fn matrix_reads(p: &Program, mi: usize) -> Vec<ir::FactIdx> {
+    let mut reads = p
+        .matrices
+        .get(mi)
+        .map(|m| m.reads.clone())
+        .unwrap_or_default();
+    for r in &p.rules {
+        if r.categories.iter().any(|(x, _)| *x as usize == mi) {
+            for f in &r.reads {
+                if !reads.contains(f) {
+                    reads.push(*f);
+                }
+            }
+        }
+    }
+    reads
+}
+
 /// Serialises a DTO as compact JSON (the byte-identical form every host returns).
 pub(crate) fn to_json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
@@ -657,17 +668,21 @@ struct Request {
     questions: bool,
     /// Question ids already answered (`"triage"`).
     answered: Vec<String>,
+    /// Add the practitioner's summary to the decision.
+    summary: bool,
 }
 
 /// Reads an evaluation request: `{"reasons": bool, "missing": bool, "escalation": {"level":
-/// id, "reason": text}, "questions": bool, "answered": [question id]}`, every key optional.
+/// id, "reason": text}, "questions": bool, "answered": [question id], "summary": bool}`, every
+/// key optional.
 fn parse_request(text: &str) -> Result<Request, Error> {
     let bad = |message: String| {
         Error::request(
             Diagnostic::error(crate::diag::Code::BadRequest, message).help(
                 "a request is {\"reasons\": true, \"missing\": true, \
                  \"escalation\": {\"level\": \"<level>\", \"reason\": \"...\"}, \
-                 \"questions\": false, \"answered\": [\"triage\"]}, each key optional",
+                 \"questions\": false, \"answered\": [\"triage\"], \"summary\": false}, \
+                 each key optional",
             ),
         )
     };
@@ -680,8 +695,10 @@ fn parse_request(text: &str) -> Result<Request, Error> {
     let mut escalation = None;
     let mut questions = false;
     let mut answered = Vec::new();
+    let mut summary = false;
     for (k, v) in &m {
         match (k.as_str(), v) {
+            ("summary", serde_json::Value::Bool(b)) => summary = *b,
             ("questions", serde_json::Value::Bool(b)) => questions = *b,
             ("answered", serde_json::Value::Array(ids)) => {
                 for id in ids {
@@ -716,7 +733,7 @@ fn parse_request(text: &str) -> Result<Request, Error> {
                     }
                 }
             }
-            ("reasons" | "missing" | "questions", _) => {
+            ("reasons" | "missing" | "questions" | "summary", _) => {
                 return Err(bad(format!("`{k}` is true or false")))
             }
             ("escalation", _) => {
@@ -730,6 +747,7 @@ fn parse_request(text: &str) -> Result<Request, Error> {
         escalation,
         questions: questions && options.missing,
         answered,
+        summary,
     })
 }
 
