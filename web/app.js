@@ -137,13 +137,6 @@ function put(container, nodes) {
   if (container.innerHTML !== next.innerHTML) container.replaceChildren(...next.childNodes);
 }
 
-function answerText(f, v) {
-  if (f.type === "bool") return v ? "Yes" : "No";
-  if (f.type === "set") return v.length ? v.map(humanize).join(", ") : "None of these";
-  if (f.type === "enum") return humanize(v);
-  return String(v);
-}
-
 class Checker {
   constructor(rs) {
     this.rs = rs;
@@ -434,7 +427,7 @@ class Checker {
     let d;
     try {
       const te = performance.now();
-      const request = { ...this.escalationRequest(), questions: this.guided, answered: this.answeredIds() };
+      const request = { ...this.escalationRequest(), questions: this.guided, answered: this.answeredIds(), summary: true };
       d = this.rs.evaluate(this.facts, request);
       performance.measure("thresholds:engine", { start: te });
     } catch (e) {
@@ -445,7 +438,7 @@ class Checker {
     this.escalated = this.escalationStatus(d);
     this.render(d, this.escalated);
     if (this.guided) this.renderGuided(d);
-    $("summary-text").textContent = this.summary();
+    $("summary-text").textContent = d.summary.text;
     const t1 = performance.now();
     performance.measure("thresholds:evaluate", { start: t0, end: t1 });
   }
@@ -459,22 +452,22 @@ class Checker {
     if (esc) box.dataset.escalatedLevel = esc.level;
     else delete box.dataset.escalatedLevel;
 
+    // Every sentence is the engine's (the decision's `summary`); this only lays them out.
+    const s = d.summary;
     const live = [
-      el("p", { class: "level" }, "Level: ", this.levelText(d)),
-      d.advisory ? el("p", { class: "advisory", text: "Advisory only: the young person is an adult, so adult services decide the response." }) : null,
-      esc ? el("p", { class: "escalated", text: `Escalated by you from ${esc.from === null ? "no level" : this.label(esc.from)}. Your reason: ${esc.reason}` }) : null,
-      d.status === "provisional"
-        ? el("p", { class: "status-provisional", text: `Provisional: ${d.missing.length} unanswered ${d.missing.length === 1 ? "question" : "questions"} could still change this.` })
-        : el("p", { text: "Complete: no unanswered question could change this." }),
+      el("p", { class: "level" }, "Level: ", s.level),
+      s.advisory ? el("p", { class: "advisory", text: s.advisory }) : null,
+      esc ? el("p", { class: "escalated", text: s.escalation }) : null,
+      el("p", { class: d.status === "provisional" ? "status-provisional" : null, text: s.status }),
       el("h3", { text: "What to do, most urgent first" }),
       el("ol", { class: "pathways" }, this.pathwayItems(d.pathways)),
     ];
     put($("decision-live"), live);
 
-    const exploitation = Object.entries(d.exploitation);
+    const exploitation = s.exploitation;
     const detail = [
       exploitation.length ? el("h3", { text: "Exploitation risk" }) : null,
-      exploitation.length ? el("ul", {}, exploitation.map(([m, c]) => el("li", { "data-matrix": m, text: `${this.matrices.get(m)?.label ?? humanize(m)}: ${this.categoryText(d, m, c)}` }))) : null,
+      exploitation.length ? el("ul", {}, exploitation.map((m) => el("li", { "data-matrix": m.id, text: `${m.label}: ${m.text}` }))) : null,
       el("h3", { text: "Why" }),
       d.reasons.length
         ? el("ul", { class: "reasons" }, d.reasons.map((r) => el("li", { class: "reason", "data-rule": r.rule },
@@ -490,23 +483,6 @@ class Checker {
     put($("decision-detail"), detail);
   }
 
-  /** The level as shown: never a provisional level as if it were settled. */
-  levelText(d) {
-    if (d.level === null) return "none";
-    if (d.status !== "provisional") return this.label(d.level);
-    if (d.could_reach && d.could_reach !== d.level) return `at least ${this.label(d.level)} — could still be ${this.label(d.could_reach)}`;
-    return `${this.label(d.level)} (what to do could still change)`;
-  }
-
-  /** A matrix's category, "not yet known" while a fact it depends on is unanswered. */
-  categoryText(d, m, c) {
-    const facts = this.matrices.get(m)?.facts ?? [];
-    const open = d.missing.some((x) => facts.includes(x.fact));
-    if (!open) return c;
-    const lowest = this.matrices.get(m)?.categories?.[0];
-    return c === lowest ? "not yet known" : `at least ${c}`;
-  }
-
   pathwayItems(ids) {
     return ids.map((id) => {
       const p = this.pathways.get(id);
@@ -514,35 +490,8 @@ class Checker {
     });
   }
 
-  summary() {
-    const d = this.decision;
-    const esc = this.escalated;
-    const lines = [`Referral checker summary (${this.info.name}, version ${this.info.version}, ${this.info.hash})`, ""];
-    const ruled = esc ? esc.from : d.level;
-    const could = d.status === "provisional" && d.could_reach && d.could_reach !== d.level ? `, could still be ${this.label(d.could_reach)}` : "";
-    lines.push(`Level: ${ruled === null ? "none" : this.label(ruled)}${d.status === "provisional" ? ` (provisional${could})` : ""}${d.advisory ? " (advisory only: adult services decide)" : ""}`);
-    if (esc) lines.push(`Escalated by the practitioner to: ${this.label(esc.level)}, from ${esc.from === null ? "no level" : this.label(esc.from)}`, `Reason for escalating: ${esc.reason}`);
-    lines.push("", "What to do:");
-    const ids = d.pathways;
-    ids.forEach((id, i) => lines.push(`${i + 1}. ${this.pathways.get(id)?.label ?? id}: ${this.pathways.get(id)?.todo ?? ""}`));
-    const ex = Object.entries(d.exploitation);
-    if (ex.length) lines.push("", `Exploitation risk: ${ex.map(([m, c]) => `${this.matrices.get(m)?.label ?? m} ${this.categoryText(d, m, c)}`).join("; ")}`);
-    lines.push("", "Why:");
-    if (!d.reasons.length) lines.push("- No rule applies to the answers given.");
-    for (const r of d.reasons) lines.push(`- ${r.title ?? r.rule}: ${r.reason}${r.citation ? ` (${r.citation})` : ""}`);
-    lines.push("", "Answers given:");
-    const answered = this.declared.filter((f) => f.id in this.facts);
-    if (!answered.length) lines.push("- none");
-    for (const f of answered) lines.push(`- ${f.question} ${answerText(f, this.facts[f.id])}`);
-    if (d.missing.length) {
-      lines.push("", "Not yet known, could change the decision:");
-      for (const m of d.missing) lines.push(`- ${m.question}`);
-    }
-    return lines.join("\n") + "\n";
-  }
-
   async copy() {
-    const text = this.summary();
+    const text = this.decision.summary.text;
     const status = $("copy-status");
     try {
       await navigator.clipboard.writeText(text);

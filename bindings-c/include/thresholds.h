@@ -329,8 +329,10 @@ enum thr_status thr_ruleset_evaluate_json(const struct thr_ruleset *rs,
 
 /**
  * As `thr_ruleset_evaluate_json`, with a request: `request_len` bytes of UTF-8 JSON at
- * `request_json`, an object with any of `"reasons"` and `"missing"` (booleans, default true)
- * and `"escalation"`: `{"level": "<level id>", "reason": "<the practitioner's reason>"}`.
+ * `request_json`, an object with any of `"reasons"` and `"missing"` (booleans, default true),
+ * `"escalation"`: `{"level": "<level id>", "reason": "<the practitioner's reason>"}`,
+ * `"questions"` (the ranked open questions), `"answered"` (question ids) and `"summary"` (the
+ * practitioner's summary; needs the reasons), both booleans default false.
  *
  * An escalation never lowers the level. Above the level the rules decide, the decision takes
  * the escalated level, that level's pathways (in urgency order) and the pathways of the rules
@@ -350,6 +352,23 @@ enum thr_status thr_ruleset_evaluate_json_with(const struct thr_ruleset *rs,
                                                size_t request_len,
                                                char **decision_json_out,
                                                struct thr_error **err);
+
+/**
+ * The practitioner's summary of the decision on `facts_json`, as plain text (the text the CLI
+ * prints and the checker copies: level, what to do, exploitation risk, why, the answers given,
+ * what is still unknown), written to `*text_out` (free it with `thr_string_free`). The request
+ * is as for `thr_ruleset_evaluate_json_with` (`"summary"` is implied; it needs the reasons).
+ *
+ * # Safety
+ * As `thr_ruleset_evaluate_json_with`.
+ */
+enum thr_status thr_decision_summary_text(const struct thr_ruleset *rs,
+                                          const char *facts_json,
+                                          size_t facts_len,
+                                          const char *request_json,
+                                          size_t request_len,
+                                          char **text_out,
+                                          struct thr_error **err);
 
 /**
  * Impact analysis: evaluates every referral under `old` and `new` and writes the comparison

@@ -302,8 +302,10 @@ pub unsafe extern "C" fn thr_ruleset_evaluate_json(
 }
 
 /// As `thr_ruleset_evaluate_json`, with a request: `request_len` bytes of UTF-8 JSON at
-/// `request_json`, an object with any of `"reasons"` and `"missing"` (booleans, default true)
-/// and `"escalation"`: `{"level": "<level id>", "reason": "<the practitioner's reason>"}`.
+/// `request_json`, an object with any of `"reasons"` and `"missing"` (booleans, default true),
+/// `"escalation"`: `{"level": "<level id>", "reason": "<the practitioner's reason>"}`,
+/// `"questions"` (the ranked open questions), `"answered"` (question ids) and `"summary"` (the
+/// practitioner's summary; needs the reasons), both booleans default false.
 ///
 /// An escalation never lowers the level. Above the level the rules decide, the decision takes
 /// the escalated level, that level's pathways (in urgency order) and the pathways of the rules
@@ -337,6 +339,39 @@ pub unsafe extern "C" fn thr_ruleset_evaluate_json_with(
         let decision = rs.rules.evaluate_request_json(facts, request)?;
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
         unsafe { write_out(decision_json_out, owned_string(decision)) };
+        Ok(())
+    })
+}
+
+/// The practitioner's summary of the decision on `facts_json`, as plain text (the text the CLI
+/// prints and the checker copies: level, what to do, exploitation risk, why, the answers given,
+/// what is still unknown), written to `*text_out` (free it with `thr_string_free`). The request
+/// is as for `thr_ruleset_evaluate_json_with` (`"summary"` is implied; it needs the reasons).
+///
+/// # Safety
+/// As `thr_ruleset_evaluate_json_with`.
+#[no_mangle]
+pub unsafe extern "C" fn thr_decision_summary_text(
+    rs: *const thr_ruleset,
+    facts_json: *const c_char,
+    facts_len: usize,
+    request_json: *const c_char,
+    request_len: usize,
+    text_out: *mut *mut c_char,
+    err: *mut *mut thr_error,
+) -> thr_status {
+    ffi_boundary!(err = err, {
+        // SAFETY: the caller guarantees a live ruleset when non-NULL.
+        let rs = unsafe { input_ref(rs, "rs") }?;
+        check_out(text_out, "text_out")?;
+        // SAFETY: the caller guarantees `facts_len` readable bytes at a non-NULL `facts_json`.
+        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", Input::Facts) }?;
+        // SAFETY: the caller guarantees `request_len` readable bytes at a non-NULL pointer.
+        let request =
+            unsafe { input_str(request_json, request_len, "request_json", Input::Request) }?;
+        let text = rs.rules.summary_text_json(facts, request)?;
+        // SAFETY: checked non-NULL; the caller guarantees it is writable.
+        unsafe { write_out(text_out, owned_string(text)) };
         Ok(())
     })
 }

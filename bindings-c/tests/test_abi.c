@@ -571,6 +571,39 @@ static void test_requests(void) {
   thr_error_free(err);
   CHECK(out == SENTINEL, "failed requests wrote no decision");
 
+  /* The practitioner's summary, as text (the CLI's and the checker's). */
+  err = NULL;
+  st = thr_decision_summary_text(rs, "{\"flag\":true}", 13, "{}", 2, &out, &err);
+  CHECK(st == THR_OK, "summary: %s", st == THR_OK ? "" : thr_error_json(err));
+  if (st == THR_OK) {
+    CHECK(strncmp(out, "Level: High\nComplete: ", 22) == 0, "summary level line: %s", out);
+    CHECK(strstr(out, "  1. P: Do P.\n") && strstr(out, "  - r1: flagged\n    Source: G, s1\n"), "summary body: %s", out);
+    CHECK(strstr(out, "Answers given:\n  - Is it flagged? Yes\n"), "summary answers: %s", out);
+    thr_string_free(out);
+  }
+  out = SENTINEL;
+  err = NULL;
+  const char *esc = "{\"escalation\":{\"level\":\"high\",\"reason\":\"Seen today\"}}";
+  st = thr_decision_summary_text(rs, "{}", 2, esc, strlen(esc), &out, &err);
+  CHECK(st == THR_OK && strstr(out, "Level: High\n") && strstr(out, "to High from Low. Their reason: Seen today\n"),
+        "escalated summary: %s", st == THR_OK ? out : thr_error_json(err));
+  if (st == THR_OK) thr_string_free(out);
+  out = SENTINEL;
+  err = NULL;
+  const char *no_reasons = "{\"reasons\":false}";
+  st = thr_decision_summary_text(rs, "{}", 2, no_reasons, strlen(no_reasons), &out, &err);
+  expect_failure("a summary without reasons", st, err, THR_INVALID_ARGUMENT, "thr::request::invalid");
+  thr_error_free(err);
+  err = NULL;
+  st = thr_decision_summary_text(rs, "{}", 2, "{}", 2, NULL, &err);
+  expect_failure("a summary with a NULL out", st, err, THR_NULL_ARGUMENT, "thr::ffi::null_argument");
+  thr_error_free(err);
+  err = NULL;
+  st = thr_decision_summary_text(rs, "{\"m\":1}", 7, "{}", 2, &out, &err);
+  expect_failure("a summary of bad facts", st, err, THR_FACTS_INVALID, "thr::facts::unknown_fact");
+  thr_error_free(err);
+  CHECK(out == SENTINEL, "failed summaries wrote nothing");
+
   /* Impact analysis: r2 now needs n > 2 instead of n > 5. */
   char edited[sizeof SMALL + 8];
   const char *at = strstr(SMALL, "n > 5");
@@ -639,7 +672,7 @@ static const char *THREAD_FACTS[] = {
 
 typedef struct {
   const thr_ruleset *rs;
-  char **want;
+  char **want, **want_summary;
   int iters, index, mismatches, errors;
 } job;
 
@@ -656,6 +689,16 @@ static void *worker(void *arg) {
     if (st != THR_OK) j->errors++;
     thr_string_free(out);
     thr_error_free(err);
+    /* Every fourth time, the summary too. */
+    if (i % 4 == 0) {
+      out = NULL;
+      err = NULL;
+      st = thr_decision_summary_text(j->rs, facts, strlen(facts), "{}", 2, &out, &err);
+      got = st == THR_OK ? out : thr_error_code(err);
+      if (!streq(got, j->want_summary[k])) j->mismatches++;
+      thr_string_free(out);
+      thr_error_free(err);
+    }
   }
   return NULL;
 }
@@ -685,12 +728,23 @@ static void test_threads(const char *root) {
     }
   }
   CHECK(want_errors == 1, "one of the thread inputs is an error (age 30 out of range): %d", want_errors);
+  char *want_summary[NFACTS];
+  for (size_t k = 0; k < NFACTS; k++) {
+    char *out = NULL;
+    thr_error *err = NULL;
+    if (thr_decision_summary_text(rs, THREAD_FACTS[k], strlen(THREAD_FACTS[k]), "{}", 2, &out, &err) == THR_OK) {
+      want_summary[k] = out;
+    } else {
+      want_summary[k] = strdup(thr_error_code(err));
+      thr_error_free(err);
+    }
+  }
   const char *env = getenv("THR_THREAD_ITERS");
   int iters = env ? atoi(env) : 40;
   pthread_t t[THREADS];
   job jobs[THREADS];
   for (int i = 0; i < THREADS; i++) {
-    jobs[i] = (job){rs, want, iters, i, 0, 0};
+    jobs[i] = (job){rs, want, want_summary, iters, i, 0, 0};
     CHECK(pthread_create(&t[i], NULL, worker, &jobs[i]) == 0, "pthread_create");
   }
   int mismatches = 0, errors = 0;
@@ -706,8 +760,10 @@ static void test_threads(const char *root) {
     /* Error codes were strdup'd; decisions belong to the library. */
     if (strncmp(want[k], "thr::", 5) == 0) {
       free(want[k]);
+      free(want_summary[k]);
     } else {
       thr_string_free(want[k]);
+      thr_string_free(want_summary[k]);
     }
   }
   thr_ruleset_free(rs);

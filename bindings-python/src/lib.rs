@@ -1,8 +1,6 @@
 //! The native part of the Python package `thresholds`: conversion and error mapping only.
 //! The pure-Python package (`python/thresholds/`) adds file loading, pandas and comparison.
 
-use std::fmt::Write as _;
-
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use thresholds::{Decision, Facts, Options, Ruleset, Status};
@@ -76,8 +74,9 @@ impl PyRuleset {
     /// Evaluates one referral's facts (a dict; a missing key, None or NaN is unknown).
     /// `escalate=(level, reason)` applies a practitioner's escalation (the core's rule: it never
     /// lowers the level); a bad one raises `RequestError`.
-    /// `questions=True` adds the ranked open questions (`answered`: question ids answered).
-    #[pyo3(signature = (facts, *, reasons = true, missing = true, escalate = None, questions = false, answered = Vec::new()))]
+    /// `questions=True` adds the ranked open questions (`answered`: question ids answered);
+    /// `summary=True` adds the practitioner's summary to the decision's JSON.
+    #[pyo3(signature = (facts, *, reasons = true, missing = true, escalate = None, questions = false, answered = Vec::new(), summary = false))]
     #[allow(
         clippy::too_many_arguments,
         reason = "the keyword options of Python's evaluate"
@@ -91,22 +90,24 @@ impl PyRuleset {
         escalate: Option<(String, String)>,
         questions: bool,
         answered: Vec<String>,
+        summary: bool,
     ) -> PyResult<PyDecision> {
         let f = facts_of(py, &self.rs, &self.cache, facts)?;
-        let options = options(reasons, missing);
-        let mut decision = match escalate {
-            None => self.rs.evaluate(&f, options),
-            Some((level, reason)) => self
-                .rs
-                .evaluate_escalated(&f, options, &thresholds::Escalation { level, reason })
-                .map_err(|e| errors::to_pyerr(py, &e))?,
+        let request = thresholds::Request {
+            options: options(reasons, missing),
+            escalation: escalate.map(|(level, reason)| thresholds::Escalation { level, reason }),
+            questions,
+            answered,
+            summary,
         };
-        if questions && missing {
-            decision.questions = Some(self.rs.questions_of(&f, &answered, &decision));
-        }
+        let decision = self
+            .rs
+            .evaluate_request(&f, &request)
+            .map_err(|e| errors::to_pyerr(py, &e))?;
         Ok(PyDecision {
             decision,
             rs: self.rs.clone(),
+            facts: Some(f),
         })
     }
 
@@ -154,9 +155,11 @@ impl PyRuleset {
         let decisions = py.detach(|| rs.evaluate_all(&facts, options(reasons, missing), threads));
         Ok(decisions
             .into_iter()
-            .map(|decision| PyDecision {
+            .zip(facts)
+            .map(|(decision, f)| PyDecision {
                 decision,
                 rs: self.rs.clone(),
+                facts: Some(f),
             })
             .collect())
     }
@@ -420,21 +423,8 @@ impl PyRuleset {
 struct PyDecision {
     decision: Decision,
     rs: Ruleset,
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    /// The facts it was decided on, for the summary's answers.
+    facts: Option<thresholds::Facts>,
 }
 
 #[pymethods]
@@ -532,118 +522,15 @@ impl PyDecision {
         )
     }
 
-    /// A practitioner's summary for Jupyter: level, what to do, open questions, reasons.
+    /// The practitioner's summary as plain text: the same text as the CLI and the checker's
+    /// "copy summary".
+    fn summary(&self) -> String {
+        self.rs.summary(&self.decision, self.facts.as_ref()).text
+    }
+
+    /// The practitioner's summary for Jupyter, as HTML (the core's, as every host words it).
     fn _repr_html_(&self) -> String {
-        let info = self.rs.info();
-        let d = &self.decision;
-        let mut h = String::from("<div class=\"thresholds-decision\">");
-        let level = d.level.as_deref().map(|l| {
-            info.levels
-                .iter()
-                .find(|x| x.id == l)
-                .map_or_else(|| l.to_string(), |x| x.label.clone())
-        });
-        let reach = d
-            .could_reach
-            .as_deref()
-            .filter(|r| Some(*r) != d.level.as_deref())
-            .map(|r| {
-                info.levels
-                    .iter()
-                    .find(|x| x.id == r)
-                    .map_or_else(|| r.to_string(), |x| x.label.clone())
-            });
-        match reach {
-            Some(r) => {
-                let _ = write!(
-                    h,
-                    "<p><strong>Level: at least {}, could still be {}</strong> ({})</p>",
-                    esc(level.as_deref().unwrap_or("none")),
-                    esc(&r),
-                    esc(self.status())
-                );
-            }
-            None => {
-                let _ = write!(
-                    h,
-                    "<p><strong>Level: {}</strong> ({})</p>",
-                    esc(level.as_deref().unwrap_or("none")),
-                    esc(self.status())
-                );
-            }
-        }
-        if !d.exploitation.is_empty() {
-            let parts: Vec<String> = d
-                .exploitation
-                .iter()
-                .map(|(m, c)| {
-                    let label = info
-                        .matrices
-                        .iter()
-                        .find(|x| &x.id == m)
-                        .map_or(m.as_str(), |x| x.label.as_str());
-                    format!(
-                        "{}: <strong>{}</strong>",
-                        esc(label),
-                        esc(c.as_str().unwrap_or(""))
-                    )
-                })
-                .collect();
-            let _ = write!(h, "<p>Exploitation risk: {}</p>", parts.join("; "));
-        }
-        if !d.pathways.is_empty() {
-            h.push_str("<p>What to do, most urgent first:</p><ol>");
-            for p in &d.pathways {
-                match info.pathways.iter().find(|x| &x.id == p) {
-                    Some(x) => {
-                        let _ = write!(
-                            h,
-                            "<li><strong>{}</strong>: {}</li>",
-                            esc(&x.label),
-                            esc(&x.todo)
-                        );
-                    }
-                    None => {
-                        let _ = write!(h, "<li>{}</li>", esc(p));
-                    }
-                }
-            }
-            h.push_str("</ol>");
-        }
-        if !d.missing.is_empty() {
-            h.push_str(
-                "<p>Provisional: answers to these questions could change the decision:</p><ul>",
-            );
-            for m in &d.missing {
-                let _ = write!(
-                    h,
-                    "<li>{} (<code>{}</code>)</li>",
-                    esc(&m.question),
-                    esc(&m.fact)
-                );
-            }
-            h.push_str("</ul>");
-        }
-        if !d.reasons.is_empty() {
-            h.push_str("<p>Why:</p><ul>");
-            for r in &d.reasons {
-                let _ = write!(h, "<li>{}", esc(&r.reason));
-                if let Some(c) = &r.citation {
-                    let _ = write!(h, " <em>({})</em>", esc(c));
-                }
-                h.push_str("</li>");
-            }
-            h.push_str("</ul>");
-        }
-        let _ = write!(
-            h,
-            "<p><small>Advice for professionals: your judgement stands, and you can always escalate. \
-             Rule set {} version {} ({}).</small></p></div>",
-            esc(&d.ruleset.name),
-            esc(&d.ruleset.version),
-            esc(&d.ruleset.hash)
-        );
-        h
+        self.rs.summary(&self.decision, self.facts.as_ref()).html()
     }
 }
 

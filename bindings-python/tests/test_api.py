@@ -80,9 +80,21 @@ def test_repr_html_is_a_practitioner_summary_and_escaped():
     assert "Act now" in h and "Do &lt;b&gt;this&lt;/b&gt; &amp; that." in h
     assert "Danger &lt;script&gt;." in h and "<script>" not in h
     h = rs.evaluate({})._repr_html_()
-    assert "Provisional" in h and "Is there &quot;danger&quot;?" in h and "<code>danger</code>" in h
+    assert "Provisional" in h and "Is there &quot;danger&quot;?" in h and 'data-fact="danger"' in h
     # Provisional: the lowest level as "at least", and how high the unknowns could take it.
-    assert "Level: at least Low &lt;needs&gt;, could still be High" in h
+    assert "Level: at least Low &lt;needs&gt; — could still be High" in h
+
+
+def test_the_summary_is_the_cores_as_every_host_words_it():
+    rs = thresholds.Ruleset.from_path(TOUR)
+    d = rs.evaluate(DANGER)
+    text = d.summary()
+    assert text.startswith("Level: ") and "Answers given:" in text
+    # The same text the JSON route gives with "summary": true (the CLI prints it, the checker copies it).
+    full = json.loads(rs.evaluate_json(json.dumps(DANGER), request='{"summary": true}'))
+    assert full["summary"]["text"] == text
+    # The notebook's HTML is the same summary.
+    assert full["summary"]["level"] in d._repr_html_()
 
 
 def test_facts_are_declared_with_types_and_questions(tour):

@@ -300,25 +300,21 @@ fn run(cli: Cli) -> Result<u8, String> {
                     return report(&e, format, 1);
                 }
             };
-            let d = match escalate.zip(reason) {
-                None => rs.evaluate(&parsed, Options::default()),
-                Some((level, reason)) => {
-                    match rs.evaluate_escalated(
-                        &parsed,
-                        Options::default(),
-                        &Escalation { level, reason },
-                    ) {
-                        Ok(d) => d,
-                        Err(e) => {
-                            return report(&e, format, 2);
-                        }
-                    }
+            let request = thresholds::Request {
+                options: Options::default(),
+                escalation: escalate
+                    .zip(reason)
+                    .map(|(level, reason)| Escalation { level, reason }),
+                questions,
+                answered,
+                summary: false,
+            };
+            let d = match rs.evaluate_request(&parsed, &request) {
+                Ok(d) => d,
+                Err(e) => {
+                    return report(&e, format, 2);
                 }
             };
-            let mut d = d;
-            if questions {
-                d.questions = Some(rs.questions_of(&parsed, &answered, &d));
-            }
             match format {
                 Format::Json => {
                     out!("{}", d.to_json())

@@ -44,7 +44,8 @@ pub use facts::Facts;
 pub use limits::Limits;
 pub use questions::{InterviewRun, Question, QuestionItem, QuestionKind, BENIGN};
 pub use ruleset::{
-    format_source, FactInfo, GuidanceInfo, LevelInfo, MatrixInfo, PathwayInfo, Ruleset, RulesetInfo,
+    format_source, FactInfo, GuidanceInfo, LevelInfo, MatrixInfo, PathwayInfo, Request, Ruleset,
+    RulesetInfo,
 };
 pub use summary::{AskLine, Line, ReasonLine, Summary};
 pub use testing::{TestReport, TestResult};

@@ -291,17 +291,41 @@ impl Ruleset {
     ) -> Result<String, Error> {
         let req = parse_request(request_json)?;
         let facts = self.facts_from_json(facts_json)?;
+        Ok(self.evaluate_request(&facts, &req)?.to_json())
+    }
+
+    /// Facts JSON and request JSON in, the practitioner's summary as plain text out: the text
+    /// the CLI prints and the checker copies, for hosts that show text (the request's
+    /// `"summary"` is implied).
+    pub fn summary_text_json(&self, facts_json: &str, request_json: &str) -> Result<String, Error> {
+        let mut req = parse_request(request_json)?;
+        req.summary = true;
+        let facts = self.facts_from_json(facts_json)?;
+        let d = self.evaluate_request(&facts, &req)?;
+        Ok(d.summary.map(|s| s.text).unwrap_or_default())
+    }
+
+    /// Evaluates facts as a request asks: the options, an escalation, the ranked questions and
+    /// the summary. Every host's options come here (the JSON route reads them from the
+    /// request JSON). A summary needs the reasons; a bad escalation or a summary without
+    /// reasons is a `thr::request::invalid` error.
+    pub fn evaluate_request(&self, facts: &Facts, req: &Request) -> Result<Decision, Error> {
+        if req.summary && !req.options.reasons {
+            return Err(request_error(
+                "a summary says why: leave `reasons` on when asking for `summary`".to_string(),
+            ));
+        }
         let mut d = match &req.escalation {
-            Some(e) => self.evaluate_escalated(&facts, req.options, e)?,
-            None => self.evaluate(&facts, req.options),
+            Some(e) => self.evaluate_escalated(facts, req.options, e)?,
+            None => self.evaluate(facts, req.options),
         };
-        if req.questions {
-            d.questions = Some(self.questions_of(&facts, &req.answered, &d));
+        if req.questions && req.options.missing {
+            d.questions = Some(self.questions_of(facts, &req.answered, &d));
         }
         if req.summary {
-            d.summary = Some(self.summary(&d, Some(&facts)));
+            d.summary = Some(self.summary(&d, Some(facts)));
         }
-        Ok(d.to_json())
+        Ok(d)
     }
 
     /// Evaluates converted facts into a decision made of indexes (no text, no reasons): the
@@ -660,32 +684,37 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// An evaluation request, read.
-struct Request {
-    options: Options,
-    escalation: Option<Escalation>,
-    /// Rank the unanswered questions into the decision's `questions`.
-    questions: bool,
+/// What a host asks of an evaluation beyond the facts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Request {
+    /// Reasons and missing facts.
+    pub options: Options,
+    /// A practitioner's escalation.
+    pub escalation: Option<Escalation>,
+    /// Rank the unanswered questions into the decision's `questions` (with `missing` on).
+    pub questions: bool,
     /// Question ids already answered (`"triage"`).
-    answered: Vec<String>,
-    /// Add the practitioner's summary to the decision.
-    summary: bool,
+    pub answered: Vec<String>,
+    /// Add the practitioner's summary to the decision (with `reasons` on).
+    pub summary: bool,
+}
+
+fn request_error(message: String) -> Error {
+    Error::request(
+        Diagnostic::error(crate::diag::Code::BadRequest, message).help(
+            "a request is {\"reasons\": true, \"missing\": true, \
+             \"escalation\": {\"level\": \"<level>\", \"reason\": \"...\"}, \
+             \"questions\": false, \"answered\": [\"triage\"], \"summary\": false}, \
+             each key optional",
+        ),
+    )
 }
 
 /// Reads an evaluation request: `{"reasons": bool, "missing": bool, "escalation": {"level":
 /// id, "reason": text}, "questions": bool, "answered": [question id], "summary": bool}`, every
 /// key optional.
 fn parse_request(text: &str) -> Result<Request, Error> {
-    let bad = |message: String| {
-        Error::request(
-            Diagnostic::error(crate::diag::Code::BadRequest, message).help(
-                "a request is {\"reasons\": true, \"missing\": true, \
-                 \"escalation\": {\"level\": \"<level>\", \"reason\": \"...\"}, \
-                 \"questions\": false, \"answered\": [\"triage\"], \"summary\": false}, \
-                 each key optional",
-            ),
-        )
-    };
+    let bad = request_error;
     let v: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| bad(format!("the request is not valid JSON: {e}")))?;
     let serde_json::Value::Object(m) = v else {
@@ -745,7 +774,7 @@ fn parse_request(text: &str) -> Result<Request, Error> {
     Ok(Request {
         options,
         escalation,
-        questions: questions && options.missing,
+        questions,
         answered,
         summary,
     })

@@ -305,7 +305,7 @@ test("a referral can be completed with the keyboard alone, escalated and copied"
     const d = await page.evaluate(() => ({ ...document.getElementById("decision").dataset, text: document.getElementById("decision-live").textContent }));
     assert.equal(d.level, want.level, "data-level stays the engine's level");
     assert.equal(d.escalatedLevel, levels[levels.length - 1]);
-    assert.match(d.text, /Your reason: Sibling disclosed more on the phone\./);
+    assert.match(d.text, /Their reason: Sibling disclosed more on the phone\./);
   }
   // The copy button, by keyboard.
   await tabTo(page, (f) => f.id === "copy-summary");
@@ -313,16 +313,18 @@ test("a referral can be completed with the keyboard alone, escalated and copied"
   await page.waitForFunction(() => document.getElementById("copy-status").textContent.includes("copied"));
   const clip = await page.evaluate(() => navigator.clipboard.readText());
   const info = Ruleset.default().info();
-  assert.match(clip, new RegExp(`^Level: ${info.levels[engineRank].label.replace(/[()/]/g, "\\$&")}`, "m"));
   // What to do is the engine's decision, escalated when the practitioner escalated.
   const escalatedTo = engineRank < levels.length - 1
     ? { escalation: { level: levels[levels.length - 1], reason: "Sibling disclosed more on the phone." } }
-    : undefined;
-  const told = Ruleset.default().evaluate(c.facts, escalatedTo);
-  if (escalatedTo) assert.equal(told.escalation.raised, true);
+    : {};
+  const told = Ruleset.default().evaluate(c.facts, { ...escalatedTo, summary: true });
+  if (escalatedTo.escalation) assert.equal(told.escalation.raised, true);
+  // The copied summary is the engine's, word for word (the CLI prints the same text).
+  assert.equal(clip, told.summary.text);
+  assert.match(clip, new RegExp(`^Level: ${info.levels[info.levels.findIndex((l) => l.id === told.level)].label.replace(/[()/]/g, "\\$&")}`, "m"));
   for (const p of told.pathways) assert.ok(clip.includes(info.pathways.find((x) => x.id === p).todo), `summary has what to do for ${p}`);
   for (const r of want.reasons) if (r.citation) assert.ok(clip.includes(r.citation));
-  if (engineRank < levels.length - 1) assert.match(clip, /Reason for escalating: Sibling disclosed more on the phone\./);
+  if (escalatedTo.escalation) assert.match(clip, /Their reason: Sibling disclosed more on the phone\./);
 
   mkdirSync(artifacts, { recursive: true });
   await page.evaluate(() => { window.scrollTo(0, 0); document.querySelector("aside").scrollTo(0, 0); });
