@@ -50,7 +50,37 @@ export interface Decision {
     reasons: Reason[];
     /** With `questions: true` in the request: the unanswered questions that could still change this, best first. */
     questions?: Question[];
+    /** With `summary: true` in the request: the practitioner's summary, worded by the engine. */
+    summary?: Summary;
     ruleset: { name: string; version: string; hash: string };
+}
+
+/** One line of a summary: what it is about, its label, and what it says. */
+export interface SummaryLine { id: string; label: string; text: string; }
+
+/** The practitioner's summary of a decision, as every host words it. */
+export interface Summary {
+    /** The level as shown (`at least X — could still be Y` while provisional). */
+    level: string;
+    /** Whether unknown answers could still change it, in a sentence. */
+    status: string;
+    advisory?: string;
+    escalation?: string;
+    /** What to do (label, what it means), most urgent first. */
+    pathways: SummaryLine[];
+    /** Each matrix's category as shown (`not yet known`, `at least medium`). */
+    exploitation: SummaryLine[];
+    reasons: { rule: string; title: string; reason: string; citation?: string; facts: string[] }[];
+    /** The answers given (question, answer in words). */
+    answers: SummaryLine[];
+    /** Still unknown (question, what it could change), most decisive first. */
+    missing: SummaryLine[];
+    /** With `questions`: what to ask next, best first. */
+    ask: { id: string; question: string; text: string; items: string[] }[];
+    ruleset: string;
+    advice: string;
+    /** All of it as plain text: what "copy summary" copies and the CLI prints. */
+    text: string;
 }
 
 /** One item of a checklist or of the triage question. */
@@ -98,6 +128,8 @@ export interface Request {
     questions?: boolean;
     /** Question ids already answered whose facts may still be unknown (`"triage"`). */
     answered?: string[];
+    /** Add the practitioner's `summary` to the decision (needs `reasons`). */
+    summary?: boolean;
 }
 
 /** A declared fact, for building forms. */
