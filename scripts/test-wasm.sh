@@ -16,5 +16,12 @@ fi
 bindings-wasm/node_modules/.bin/tsc -p bindings-wasm/tests/types/tsconfig.json
 echo "tsc --noEmit: ok"
 
+echo "== npm pack, installed into a scratch project"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+(cd bindings-wasm && npm pack --silent --pack-destination "$scratch" >/dev/null)
+(cd "$scratch" && npm init -y >/dev/null && npm install --offline --no-audit --no-fund --silent ./thresholds-wasm-*.tgz)
+node bindings-wasm/pack-check.mjs "$scratch"
+
 echo "== node --test (conformance vectors and API)"
 node --test --test-reporter=spec bindings-wasm/tests/

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The in-browser referral checker: builds the WebAssembly package and the CLI (the reference for
-# expected decisions), installs Debian's Chromium and the npm test tools if missing, then runs
+# expected decisions), builds web/dist/, installs Debian's Chromium and the npm test tools if missing, then runs
 # the Playwright tests (web/tests/) under `node --test`. Artefacts: artifacts/web-checker*.png,
 # artifacts/web-timings.json.
 set -euo pipefail
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.tools/bin:$HOME/.cargo/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target/wasm}"
 
-bindings-wasm/build.sh
+scripts/build-web.sh
 cargo build -q -p thresholds-cli
 export THR_CLI="$CARGO_TARGET_DIR/debug/thresholds"
 

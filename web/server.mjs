@@ -1,14 +1,15 @@
 // A tiny static server for the referral checker, bound to 127.0.0.1: web/ at /, and the
-// WebAssembly package bindings-wasm/pkg/ at /pkg/. Sends the same Content-Security-Policy as
-// the page (plus frame-ancestors, which only a header can carry).
-//   node web/server.mjs [port]      (port 0 picks a free one; the URL is printed)
+// WebAssembly package bindings-wasm/pkg/ at /pkg/ (or one built folder, web/dist/, at /). Sends
+// the same Content-Security-Policy as the page (plus frame-ancestors, which only a header can
+// carry).
+//   node web/server.mjs [port] [folder]   (port 0 picks a free one; the URL is printed)
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize, sep } from "node:path";
+import { extname, join, normalize, resolve as absolute, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const MOUNTS = [
+const SOURCES = [
   ["/pkg/", join(root, "bindings-wasm/pkg")],
   ["/", join(root, "web")],
 ];
@@ -27,8 +28,8 @@ export const CSP =
   "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; " +
   "connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; frame-ancestors 'none'";
 
-function resolve(urlPath) {
-  for (const [prefix, dir] of MOUNTS) {
+function resolve(mounts, urlPath) {
+  for (const [prefix, dir] of mounts) {
     if (!urlPath.startsWith(prefix)) continue;
     let rel = urlPath.slice(prefix.length);
     if (rel === "" || rel.endsWith("/")) rel += "index.html";
@@ -40,8 +41,9 @@ function resolve(urlPath) {
   return null;
 }
 
-/** Starts the server; resolves to the http.Server once it listens. */
-export function serve(port = 8080, host = "127.0.0.1") {
+/** Starts the server (of `folder` alone when given); resolves to the http.Server once it listens. */
+export function serve(port = 8080, host = "127.0.0.1", folder = null) {
+  const mounts = folder ? [["/", normalize(folder)]] : SOURCES;
   const server = createServer(async (req, res) => {
     const headers = {
       "Content-Security-Policy": CSP,
@@ -56,7 +58,7 @@ export function serve(port = 8080, host = "127.0.0.1") {
     } catch {
       path = null;
     }
-    const file = req.method === "GET" || req.method === "HEAD" ? path && resolve(path) : null;
+    const file = req.method === "GET" || req.method === "HEAD" ? path && resolve(mounts, path) : null;
     try {
       if (!file) throw new Error("not found");
       const body = await readFile(file);
@@ -75,7 +77,7 @@ export function serve(port = 8080, host = "127.0.0.1") {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === normalize(process.argv[1])) {
   const port = Number(process.argv[2] ?? process.env.PORT ?? 8080);
-  const server = await serve(port);
+  const server = await serve(port, "127.0.0.1", process.argv[3] ? absolute(process.argv[3]) : null);
   const { port: actual } = server.address();
   console.log(`Referral checker: http://127.0.0.1:${actual}/  (Ctrl+C to stop)`);
 }

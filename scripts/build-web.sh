@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the referral checker as one self-contained folder, web/dist/: the page, its script and
+# style, and the WebAssembly module under pkg/. It works from any static host (the
+# Content-Security-Policy is a meta tag in the page); nothing leaves the practitioner's device.
+# Rebuilds the WebAssembly package only when a source is newer than it.
+#   scripts/build-web.sh            (prints the module's gzipped size)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+wasm=bindings-wasm/pkg/thresholds_wasm_bg.wasm
+stale() {
+  [[ ! -f $wasm || ! -f bindings-wasm/pkg-node/thresholds_wasm_bg.wasm ]] && return 0
+  [[ -n $(find core/src core/Cargo.toml rules bindings-wasm/src bindings-wasm/Cargo.toml \
+    bindings-wasm/build.sh Cargo.lock -newer "$wasm" -print -quit) ]]
+}
+if stale; then
+  bindings-wasm/build.sh
+else
+  echo "bindings-wasm/pkg is up to date"
+fi
+
+dist=web/dist
+rm -rf "$dist"
+mkdir -p "$dist/pkg"
+cp web/index.html web/app.js web/style.css web/favicon.svg "$dist/"
+cp bindings-wasm/pkg/thresholds_wasm.js "$wasm" "$dist/pkg/"
+printf 'web/dist: %s files; the module is %s B gzipped (gzip -9)\n' \
+  "$(find "$dist" -type f | wc -l | tr -d ' ')" "$(gzip -9 -c "$dist/pkg/thresholds_wasm_bg.wasm" | wc -c | tr -d ' ')"
