@@ -4,7 +4,7 @@
 use std::any::Any;
 use std::ffi::{c_char, CStr, CString};
 
-use engine::{Code, ErrorKind};
+use engine::{Code, ErrorClass};
 
 use super::convert::c_string;
 
@@ -133,37 +133,18 @@ impl From<engine::Error> for Failure {
     }
 }
 
-/// The status of an engine error, from its first error code.
+/// The status of an engine error: the core's class of it, one status per class.
 pub(crate) fn engine_status(e: &engine::Error) -> thr_status {
-    let code = e.code();
-    let is = |c: Code| code == c.as_str();
-    if [
-        Code::SourceTooLarge,
-        Code::TooDeep,
-        Code::ExprTooLong,
-        Code::SetTooLarge,
-        Code::TooManyRules,
-    ]
-    .into_iter()
-    .any(is)
-    {
-        thr_status::THR_RULES_LIMIT
-    } else if is(Code::FactsTooLarge) {
-        thr_status::THR_FACTS_LIMIT
-    } else if is(Code::EvalLimit) {
-        thr_status::THR_EVAL_LIMIT
-    } else if is(Code::FactsJson) {
-        thr_status::THR_FACTS_INVALID_JSON
-    } else if is(Code::Internal) {
-        thr_status::THR_INTERNAL
-    } else if code.starts_with("thr::parse::") {
-        thr_status::THR_RULES_SYNTAX
-    } else {
-        match e.kind() {
-            ErrorKind::Rules => thr_status::THR_RULES_INVALID,
-            ErrorKind::Facts => thr_status::THR_FACTS_INVALID,
-            ErrorKind::Request => thr_status::THR_INVALID_ARGUMENT,
-        }
+    match e.class() {
+        ErrorClass::RulesSyntax => thr_status::THR_RULES_SYNTAX,
+        ErrorClass::RulesInvalid => thr_status::THR_RULES_INVALID,
+        ErrorClass::RulesLimit => thr_status::THR_RULES_LIMIT,
+        ErrorClass::FactsInvalidJson => thr_status::THR_FACTS_INVALID_JSON,
+        ErrorClass::FactsInvalid => thr_status::THR_FACTS_INVALID,
+        ErrorClass::FactsLimit => thr_status::THR_FACTS_LIMIT,
+        ErrorClass::EvalLimit => thr_status::THR_EVAL_LIMIT,
+        ErrorClass::Request => thr_status::THR_INVALID_ARGUMENT,
+        ErrorClass::Internal => thr_status::THR_INTERNAL,
     }
 }
 
@@ -231,8 +212,16 @@ impl thr_error {
                 message,
                 ..
             } => {
+                // Failures found at the boundary have classes of their own (the FFI codes).
+                let class = match status {
+                    thr_status::THR_NULL_ARGUMENT => "null_argument",
+                    thr_status::THR_INVALID_UTF8 => "invalid_utf8",
+                    thr_status::THR_PANIC => "internal",
+                    _ => "invalid_argument",
+                };
                 let json = serde_json::json!({
                     "kind": kind,
+                    "class": class,
                     "code": code,
                     "message": message,
                     "diagnostics": [{"code": code, "message": message, "severity": "error"}],

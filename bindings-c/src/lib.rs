@@ -545,9 +545,13 @@ pub unsafe extern "C" fn thr_error_message(e: *const thr_error) -> *const c_char
 }
 
 /// The full error as JSON, the same as every other binding:
-/// `{"kind","code","message","diagnostics":[{"code","message","severity","help","fact","file",
-/// "line","column","related"}]}` (absent fields are omitted). `kind` is `rules`, `facts`,
-/// `argument` or `internal`. Owned by `e`; NULL if `e` is NULL.
+/// `{"kind","class","code","message","diagnostics":[{"code","message","severity","help","fact",
+/// "file","line","column","related"}]}` (absent fields are omitted). `kind` is `rules`, `facts`,
+/// `request`, `argument` or `internal`; `class` is the engine's class of the failure
+/// (`rules_syntax`, `rules_invalid`, `rules_limit`, `facts_invalid_json`, `facts_invalid`,
+/// `facts_limit`, `eval_limit`, `request`, `internal`; the status follows it one to one) or,
+/// for a failure at the boundary, `null_argument`, `invalid_utf8` or `invalid_argument`.
+/// Owned by `e`; NULL if `e` is NULL.
 ///
 /// # Safety
 /// `e` must be NULL or a live error.

@@ -223,6 +223,7 @@ static void expect_failure(const char *what, thr_status st, thr_error *err, thr_
   char needle[128];
   snprintf(needle, sizeof needle, "\"code\":\"%s\"", want_code);
   CHECK(json && json[0] == '{' && strstr(json, needle), "%s: json %s", what, json);
+  CHECK(json && strstr(json, "\"class\":\""), "%s: the error JSON has its class: %s", what, json);
   CHECK(thr_error_diagnostic_count(err) >= 1, "%s: no diagnostics", what);
   CHECK(streq(thr_error_diagnostic_code(err, 0), want_code), "%s: diagnostic 0 code", what);
   CHECK(streq(thr_error_diagnostic_severity(err, 0), "error"), "%s: diagnostic 0 severity", what);

@@ -5,7 +5,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use thresholds::{DetailedError, Error, ErrorKind};
+use thresholds::{DetailedError, Error, ErrorClass, ErrorKind};
 
 use crate::convert::Unconvertible;
 
@@ -107,6 +107,7 @@ impl From<DetailedError> for PyDiagnostic {
 fn build(
     py: Python<'_>,
     kind: ErrorKind,
+    class: ErrorClass,
     message: String,
     diagnostics: Vec<PyDiagnostic>,
     json: Option<String>,
@@ -131,6 +132,7 @@ fn build(
                 ErrorKind::Request => "request",
             },
         )?;
+        value.setattr("error_class", class.as_str())?;
         value.setattr("json", json)?;
         value.setattr("diagnostics", PyList::new(py, diagnostics)?)?;
         Ok(())
@@ -144,7 +146,14 @@ fn build(
 /// An engine error as `RuleError` or `FactsError`.
 pub(crate) fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
     let diagnostics = e.detailed().into_iter().map(PyDiagnostic::from).collect();
-    build(py, e.kind(), e.to_string(), diagnostics, Some(e.to_json()))
+    build(
+        py,
+        e.kind(),
+        e.class(),
+        e.to_string(),
+        diagnostics,
+        Some(e.to_json()),
+    )
 }
 
 /// A Python value that cannot become a fact value, as a `FactsError` (`thr::facts::wrong_type`).
@@ -169,7 +178,14 @@ pub(crate) fn unconvertible(py: Python<'_>, u: &Unconvertible) -> PyErr {
         column: None,
         related: Vec::new(),
     };
-    build(py, ErrorKind::Facts, message, vec![d], None)
+    build(
+        py,
+        ErrorKind::Facts,
+        ErrorClass::FactsInvalid,
+        message,
+        vec![d],
+        None,
+    )
 }
 
 /// A facts error raised by the binding itself (bad arguments to batch calls).
@@ -190,5 +206,12 @@ pub(crate) fn facts_error(
         column: None,
         related: Vec::new(),
     };
-    build(py, ErrorKind::Facts, message, vec![d], None)
+    build(
+        py,
+        ErrorKind::Facts,
+        ErrorClass::FactsInvalid,
+        message,
+        vec![d],
+        None,
+    )
 }

@@ -213,3 +213,20 @@ def test_an_escalation_is_decided_by_the_engine(tour):
     assert e.value.code == "thr::request::invalid" and e.value.kind == "request"
     with pytest.raises(thresholds.RequestError):
         tour.evaluate({}, escalate=("acute", "   "))
+
+
+def test_errors_carry_the_engines_class():
+    with pytest.raises(thresholds.RuleError) as e:
+        thresholds.Ruleset.from_source("ruleset \"x\" version \"1\"\nrule {")
+    assert e.value.error_class == "rules_syntax"
+    assert json.loads(e.value.json)["class"] == "rules_syntax"
+    rs = thresholds.Ruleset.from_path(TOUR)
+    with pytest.raises(thresholds.FactsError) as e:
+        rs.evaluate({"no_such_fact": True})
+    assert e.value.error_class == "facts_invalid"
+    with pytest.raises(thresholds.FactsError) as e:
+        rs.evaluate_json("{")
+    assert e.value.error_class == "facts_invalid_json"
+    with pytest.raises(thresholds.RequestError) as e:
+        rs.evaluate({}, summary=True, reasons=False)
+    assert e.value.error_class == "request"

@@ -1,4 +1,4 @@
-//! Engine errors as JS `Error` objects with `.code`, `.kind` and `.diagnostics` (the same
+//! Engine errors as JS `Error` objects with `.code`, `.kind`, `.class` and `.diagnostics` (the same
 //! `DetailedError` objects the other bindings return).
 
 use wasm_bindgen::prelude::*;
@@ -13,6 +13,7 @@ pub(crate) fn to_js(e: thresholds::Error) -> JsValue {
     let get = |key: &str| js_sys::Reflect::get(&body, &JsValue::from_str(key)).ok();
     set(&err, "code", &JsValue::from_str(e.code()));
     set(&err, "kind", &get("kind").unwrap_or(JsValue::NULL));
+    set(&err, "class", &JsValue::from_str(e.class().as_str()));
     set(
         &err,
         "diagnostics",
@@ -36,6 +37,7 @@ pub(crate) fn host_error(message: &str, help: Option<String>) -> JsValue {
     }
     set(&err, "code", &JsValue::from_str(code));
     set(&err, "kind", &JsValue::from_str("request"));
+    set(&err, "class", &JsValue::from_str("request"));
     set(&err, "diagnostics", &js_sys::Array::of1(&diag));
     err.into()
 }

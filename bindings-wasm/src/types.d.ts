@@ -177,6 +177,8 @@ export interface ThresholdsError extends Error {
   code: string;
   /** Which input was at fault. */
   kind: "rules" | "facts" | "request";
+  /** What kind of failure, as the engine classes it (the C binding's status follows it). */
+  class: "rules_syntax" | "rules_invalid" | "rules_limit" | "facts_invalid_json" | "facts_invalid" | "facts_limit" | "eval_limit" | "request" | "internal";
   /** Every error and warning. */
   diagnostics: DetailedError[];
 }

@@ -46,6 +46,7 @@ test("facts errors are Error objects with code, kind and every diagnostic", () =
   assert.equal(e.name, "ThresholdsError");
   assert.equal(e.code, "thr::facts::out_of_range");
   assert.equal(e.kind, "facts");
+  assert.equal(e.class, "facts_invalid", "the engine's class of the failure");
   assert.deepEqual(e.diagnostics.map((d) => [d.code, d.fact]), [
     ["thr::facts::out_of_range", "age_years"],
     ["thr::facts::unknown_fact", "imediate_danger"],
@@ -53,12 +54,14 @@ test("facts errors are Error objects with code, kind and every diagnostic", () =
   assert.ok(e.diagnostics.every((d) => d.severity === "error" && d.message.length > 0));
   const j = thrown(() => rs.evaluateJson("{"));
   assert.equal(j.code, "thr::facts::invalid_json");
+  assert.equal(j.class, "facts_invalid_json");
 });
 
 test("rules errors carry file, line and column", () => {
   const e = thrown(() => Ruleset.fromSource('ruleset "x" version "1"\nrule R { when nope then level x }', "bad.thr"));
   assert.ok(e instanceof Error);
   assert.equal(e.kind, "rules");
+  assert.equal(e.class, "rules_invalid");
   assert.ok(e.code.startsWith("thr::"));
   const first = e.diagnostics[0];
   assert.equal(first.file, "bad.thr");

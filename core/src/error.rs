@@ -16,6 +16,49 @@ pub enum ErrorKind {
     Request,
 }
 
+/// What kind of failure an error is, finer than [`ErrorKind`]: what a host reports it as (the C
+/// binding's status, an exception class). Decided here, from the first error's code, so that
+/// every host classifies alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// The rules do not parse (`thr::parse::*`).
+    RulesSyntax,
+    /// The rules parse but do not check (`thr::check::*`).
+    RulesInvalid,
+    /// The rules exceed a limit: size, nesting, expression length, set size, rule count.
+    RulesLimit,
+    /// The facts text is not valid JSON.
+    FactsInvalidJson,
+    /// The facts are JSON but do not fit the rule set.
+    FactsInvalid,
+    /// The facts text is larger than the limit.
+    FactsLimit,
+    /// Evaluation exceeded a limit.
+    EvalLimit,
+    /// The request (options, escalation, summary) is malformed.
+    Request,
+    /// A bug in the engine.
+    Internal,
+}
+
+impl ErrorClass {
+    /// The class as hosts name it (`rules_syntax`, `facts_invalid`, ...), as in the error JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::RulesSyntax => "rules_syntax",
+            ErrorClass::RulesInvalid => "rules_invalid",
+            ErrorClass::RulesLimit => "rules_limit",
+            ErrorClass::FactsInvalidJson => "facts_invalid_json",
+            ErrorClass::FactsInvalid => "facts_invalid",
+            ErrorClass::FactsLimit => "facts_limit",
+            ErrorClass::EvalLimit => "eval_limit",
+            ErrorClass::Request => "request",
+            ErrorClass::Internal => "internal",
+        }
+    }
+}
+
 /// Rules or facts errors, all of them, with warnings alongside.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}", summary(.kind, .diagnostics))]
@@ -77,8 +120,10 @@ pub struct DetailedError {
 /// The JSON body of an error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorBody {
-    /// `rules` or `facts`.
+    /// `rules`, `facts` or `request`.
     pub kind: ErrorKind,
+    /// What a host reports it as (`rules_syntax`, `facts_invalid`, ...).
+    pub class: ErrorClass,
     /// The first error's code.
     pub code: String,
     /// The first error's message.
@@ -132,6 +177,27 @@ impl Error {
         &self.diagnostics
     }
 
+    /// What a host reports this error as, from its first error's code.
+    pub fn class(&self) -> ErrorClass {
+        use crate::diag::Code as C;
+        let code = self.diagnostics.first().map_or(C::Internal, |d| d.code);
+        match code {
+            C::SourceTooLarge | C::TooDeep | C::ExprTooLong | C::SetTooLarge | C::TooManyRules => {
+                ErrorClass::RulesLimit
+            }
+            C::FactsTooLarge => ErrorClass::FactsLimit,
+            C::EvalLimit => ErrorClass::EvalLimit,
+            C::FactsJson => ErrorClass::FactsInvalidJson,
+            C::Internal => ErrorClass::Internal,
+            c if c.as_str().starts_with("thr::parse::") => ErrorClass::RulesSyntax,
+            _ => match self.kind {
+                ErrorKind::Rules => ErrorClass::RulesInvalid,
+                ErrorKind::Facts => ErrorClass::FactsInvalid,
+                ErrorKind::Request => ErrorClass::Request,
+            },
+        }
+    }
+
     /// The first error's code.
     pub fn code(&self) -> &'static str {
         self.diagnostics
@@ -180,6 +246,7 @@ impl Error {
         let first = self.diagnostics.first();
         crate::ruleset::to_json(&ErrorBody {
             kind: self.kind,
+            class: self.class(),
             code: self.code().to_string(),
             message: first.map(|d| d.message.clone()).unwrap_or_default(),
             diagnostics: self.detailed(),
@@ -196,6 +263,29 @@ impl Error {
                 .iter()
                 .map(crate::render::render_plain)
                 .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorClass as K;
+
+    #[test]
+    fn each_class_is_named_as_in_the_error_json() {
+        for k in [
+            K::RulesSyntax,
+            K::RulesInvalid,
+            K::RulesLimit,
+            K::FactsInvalidJson,
+            K::FactsInvalid,
+            K::FactsLimit,
+            K::EvalLimit,
+            K::Request,
+            K::Internal,
+        ] {
+            let json = serde_json::to_string(&k).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", k.as_str()));
         }
     }
 }

@@ -39,7 +39,7 @@ pub use decision::{
     RulesetRef, Status,
 };
 pub use diag::{Code, Diagnostic, Severity};
-pub use error::{DetailedError, Error, ErrorBody, ErrorKind};
+pub use error::{DetailedError, Error, ErrorBody, ErrorClass, ErrorKind};
 pub use facts::Facts;
 pub use limits::Limits;
 pub use questions::{InterviewRun, Question, QuestionItem, QuestionKind, BENIGN};

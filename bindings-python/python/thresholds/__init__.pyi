@@ -60,6 +60,8 @@ class ThresholdsError(Exception):
     code: Optional[str]
     fact: Optional[str]
     kind: str
+    error_class: str
+    """The engine's class of the failure: ``rules_syntax``, ``facts_invalid``, ``request``, ..."""
     json: Optional[str]
     diagnostics: List[Diagnostic]
 
