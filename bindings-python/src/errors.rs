@@ -59,8 +59,73 @@ pub(crate) struct PyDiagnostic {
     related: Vec<String>,
 }
 
+/// The constructor arguments of a diagnostic, for pickling.
+type DiagnosticArgs = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<u32>,
+    Option<u32>,
+    Vec<String>,
+);
+
 #[pymethods]
 impl PyDiagnostic {
+    /// A diagnostic from its fields (as pickle rebuilds one; errors raised in a worker process
+    /// travel back with their diagnostics).
+    #[new]
+    #[pyo3(signature = (code, message, severity, help = None, fact = None, file = None, line = None, column = None, related = Vec::new()))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per field, as pickle passes them"
+    )]
+    fn new(
+        code: String,
+        message: String,
+        severity: String,
+        help: Option<String>,
+        fact: Option<String>,
+        file: Option<String>,
+        line: Option<u32>,
+        column: Option<u32>,
+        related: Vec<String>,
+    ) -> Self {
+        PyDiagnostic {
+            code,
+            message,
+            severity,
+            help,
+            fact,
+            file,
+            line,
+            column,
+            related,
+        }
+    }
+
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, pyo3::types::PyType>, DiagnosticArgs)> {
+        let d = slf.get();
+        Ok((
+            slf.get_type(),
+            (
+                d.code.clone(),
+                d.message.clone(),
+                d.severity.clone(),
+                d.help.clone(),
+                d.fact.clone(),
+                d.file.clone(),
+                d.line,
+                d.column,
+                d.related.clone(),
+            ),
+        ))
+    }
+
     /// The diagnostic as a dict (the `DetailedError` JSON shape, every key present).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);

@@ -26,3 +26,18 @@ def test_process_pool(tour):
     with ctx.Pool(2) as pool:
         got = pool.map(_level, [(tour, f) for f in facts])
     assert got == [tour.evaluate(f).to_json() for f in facts]
+
+
+def test_errors_pickle_with_their_diagnostics(tour):
+    # An error raised in a worker process (multiprocessing, dask) travels back by pickle.
+    try:
+        tour.evaluate({"age_years": "nine", "no_such_fact": 1})
+    except thresholds.FactsError as e:
+        back = pickle.loads(pickle.dumps(e))
+        assert type(back) is thresholds.FactsError
+        assert str(back) == str(e)
+        assert back.code == e.code and back.error_class == e.error_class == "facts_invalid"
+        assert [d.to_dict() for d in back.diagnostics] == [d.to_dict() for d in e.diagnostics]
+        assert len(back.diagnostics) == 2
+    else:
+        raise AssertionError("bad facts raise FactsError")

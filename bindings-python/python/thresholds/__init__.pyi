@@ -36,6 +36,19 @@ class RulesetRef(TypedDict):
 class Diagnostic:
     """One error or warning, with where it is."""
 
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        severity: str,
+        help: Optional[str] = ...,
+        fact: Optional[str] = ...,
+        file: Optional[str] = ...,
+        line: Optional[int] = ...,
+        column: Optional[int] = ...,
+        related: List[str] = ...,
+    ) -> None: ...
+
     @property
     def code(self) -> str: ...
     @property
