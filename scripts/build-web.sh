@@ -8,10 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 wasm=bindings-wasm/pkg/thresholds_wasm_bg.wasm
+# build.sh writes pkg-node/package.json last: it marks a finished build.
+stamp=bindings-wasm/pkg-node/package.json
 stale() {
-  [[ ! -f $wasm || ! -f bindings-wasm/pkg-node/thresholds_wasm_bg.wasm ]] && return 0
-  [[ -n $(find core/src core/Cargo.toml rules bindings-wasm/src bindings-wasm/Cargo.toml \
-    bindings-wasm/build.sh Cargo.lock -newer "$wasm" -print -quit) ]]
+  [[ ! -f $wasm || ! -f $stamp || ! -f bindings-wasm/pkg/package.json ]] && return 0
+  [[ -n $(find core/src core/build.rs core/Cargo.toml rules bindings-wasm/src bindings-wasm/Cargo.toml \
+    bindings-wasm/build.sh bindings-wasm/package-lock.json Cargo.toml Cargo.lock -newer "$stamp" -print -quit) ]]
 }
 if stale; then
   bindings-wasm/build.sh

@@ -133,7 +133,9 @@ impl From<engine::Error> for Failure {
     }
 }
 
-/// The status of an engine error: the core's class of it, one status per class.
+/// The status of an engine error: one per core class. (The statuses the binding adds itself are
+/// its boundary failures: NULL, UTF-8 and argument errors, and `THR_PANIC` for a recovered
+/// panic.)
 pub(crate) fn engine_status(e: &engine::Error) -> thr_status {
     match e.class() {
         ErrorClass::RulesSyntax => thr_status::THR_RULES_SYNTAX,

@@ -108,6 +108,7 @@ impl PyRuleset {
             decision,
             rs: self.rs.clone(),
             facts: Some(f),
+            reasons,
         })
     }
 
@@ -160,6 +161,7 @@ impl PyRuleset {
                 decision,
                 rs: self.rs.clone(),
                 facts: Some(f),
+                reasons,
             })
             .collect())
     }
@@ -425,6 +427,22 @@ struct PyDecision {
     rs: Ruleset,
     /// The facts it was decided on, for the summary's answers.
     facts: Option<thresholds::Facts>,
+    /// Whether it was decided with its reasons (a summary needs them).
+    reasons: bool,
+}
+
+impl PyDecision {
+    /// The request a summary of this decision amounts to.
+    fn summary_request(&self) -> thresholds::Request {
+        thresholds::Request {
+            options: thresholds::Options {
+                reasons: self.reasons,
+                missing: true,
+            },
+            summary: true,
+            ..thresholds::Request::default()
+        }
+    }
 }
 
 #[pymethods]
@@ -524,13 +542,19 @@ impl PyDecision {
 
     /// The practitioner's summary as plain text: the same text as the CLI and the checker's
     /// "copy summary".
-    fn summary(&self) -> String {
-        self.rs.summary(&self.decision, self.facts.as_ref()).text
+    /// A decision made with `reasons=False` has no summary (`RequestError`): a summary says why.
+    fn summary(&self, py: Python<'_>) -> PyResult<String> {
+        self.summary_request()
+            .check()
+            .map_err(|e| errors::to_pyerr(py, &e))?;
+        Ok(self.rs.summary(&self.decision, self.facts.as_ref()).text)
     }
 
-    /// The practitioner's summary for Jupyter, as HTML (the core's, as every host words it).
-    fn _repr_html_(&self) -> String {
-        self.rs.summary(&self.decision, self.facts.as_ref()).html()
+    /// The practitioner's summary for Jupyter, as HTML (the core's, as every host words it);
+    /// None (Jupyter then shows the repr) for a decision made without its reasons.
+    fn _repr_html_(&self) -> Option<String> {
+        self.summary_request().check().ok()?;
+        Some(self.rs.summary(&self.decision, self.facts.as_ref()).html())
     }
 }
 

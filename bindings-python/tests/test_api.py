@@ -95,6 +95,11 @@ def test_the_summary_is_the_cores_as_every_host_words_it():
     assert full["summary"]["text"] == text
     # The notebook's HTML is the same summary.
     assert full["summary"]["level"] in d._repr_html_()
+    # Without its reasons a decision has no summary: it would say "no rule applies".
+    bare = rs.evaluate(DANGER, reasons=False)
+    with pytest.raises(thresholds.RequestError):
+        bare.summary()
+    assert bare._repr_html_() is None
 
 
 def test_facts_are_declared_with_types_and_questions(tour):

@@ -17,8 +17,8 @@ pub enum ErrorKind {
 }
 
 /// What kind of failure an error is, finer than [`ErrorKind`]: what a host reports it as (the C
-/// binding's status, an exception class). Decided here, from the first error's code, so that
-/// every host classifies alike.
+/// binding's status, an exception's `error_class`). Decided here, from the first error's code,
+/// so that every host classifies alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorClass {

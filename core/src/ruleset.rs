@@ -310,11 +310,7 @@ impl Ruleset {
     /// request JSON). A summary needs the reasons; a bad escalation or a summary without
     /// reasons is a `thr::request::invalid` error.
     pub fn evaluate_request(&self, facts: &Facts, req: &Request) -> Result<Decision, Error> {
-        if req.summary && !req.options.reasons {
-            return Err(request_error(
-                "a summary says why: leave `reasons` on when asking for `summary`".to_string(),
-            ));
-        }
+        req.check()?;
         let mut d = match &req.escalation {
             Some(e) => self.evaluate_escalated(facts, req.options, e)?,
             None => self.evaluate(facts, req.options),
@@ -697,6 +693,20 @@ pub struct Request {
     pub answered: Vec<String>,
     /// Add the practitioner's summary to the decision (with `reasons` on).
     pub summary: bool,
+}
+
+impl Request {
+    /// Whether the request can be met: a summary says why, so it needs the reasons
+    /// (`thr::request::invalid` otherwise). Escalations are checked against the rule set's levels
+    /// when evaluating.
+    pub fn check(&self) -> Result<(), Error> {
+        if self.summary && !self.options.reasons {
+            return Err(request_error(
+                "a summary says why: leave `reasons` on when asking for `summary`".to_string(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn request_error(message: String) -> Error {

@@ -125,12 +125,19 @@ impl Ruleset {
             (Some(l), Some(r)) if provisional && r != l => {
                 format!("at least {} — could still be {}", label(l), label(r))
             }
+            // Missing facts not worked out: the level is the rules' so far.
+            (Some(l), None) if provisional && d.missing.is_empty() => {
+                format!("at least {} so far", label(l))
+            }
             (Some(l), _) if provisional => {
                 format!("{} (what to do could still change)", label(l))
             }
             (Some(l), _) => label(l),
         };
-        let status = if provisional {
+        let status = if provisional && d.missing.is_empty() {
+            "Provisional: some answers are missing, and which of them could change this was not worked out."
+                .to_string()
+        } else if provisional {
             format!(
                 "Provisional: {} could still change this.",
                 plural(
@@ -143,7 +150,7 @@ impl Ruleset {
             "Complete: no unanswered question could change this.".to_string()
         };
         let advisory = d.advisory.then(|| {
-            "Advisory only: the young person is an adult, so adult services decide the response."
+            "Advisory only: the rules give this level as advice, and another service decides the response (for a young adult, adult services)."
                 .to_string()
         });
         let escalation = d.escalation.as_ref().map(|e| {
@@ -178,14 +185,25 @@ impl Ruleset {
                 let c = c.as_str().unwrap_or_default();
                 let mi = program.matrices.iter().position(|x| x.id == *m);
                 let matrix = mi.and_then(|i| program.matrices.get(i));
+                // Open while a fact it depends on could still change: one in `missing`; or,
+                // where `missing` does not say (not worked out, or an escalation listed only
+                // what could change its pathways), one the referral leaves unknown.
+                let complete_missing = d.escalation.as_ref().is_none_or(|e| !e.raised)
+                    && !(provisional && d.missing.is_empty());
                 let open = mi.is_some_and(|i| {
                     let reads = crate::ruleset::matrix_reads(program, i);
-                    d.missing.iter().any(|x| {
+                    let in_missing = d.missing.iter().any(|x| {
                         reads
                             .iter()
                             .filter_map(|f| program.facts.get(*f as usize))
                             .any(|f| f.id == x.fact)
-                    })
+                    });
+                    let unknown = facts.is_some_and(|fs| {
+                        reads
+                            .iter()
+                            .any(|f| fs.slots.get(*f as usize).is_some_and(Option::is_none))
+                    });
+                    in_missing || (provisional && !complete_missing && unknown)
                 });
                 let lowest = matrix.and_then(|mx| mx.categories.first());
                 let text = match (open, lowest) {
@@ -227,7 +245,11 @@ impl Ruleset {
                         .iter()
                         .map(|p| pathway(p).map_or_else(|| humanize(p), |x| x.label.clone()))
                         .collect();
-                    format!("could change: {}", names.join(", "))
+                    if names.is_empty() {
+                        "could change what to do".to_string()
+                    } else {
+                        format!("could change: {}", names.join(", "))
+                    }
                 },
             })
             .collect();
@@ -421,6 +443,9 @@ impl Summary {
                 if let Some(c) = &r.citation {
                     let _ = write!(h, " <em>Source: {}</em>", e(c));
                 }
+                if !r.facts.is_empty() {
+                    let _ = write!(h, " <small>Facts: {}</small>", e(&r.facts.join(", ")));
+                }
                 h.push_str("</li>");
             }
             h.push_str("</ul>");
@@ -444,6 +469,19 @@ impl Summary {
                 );
             }
             h.push_str("</ul>");
+        }
+        if !self.ask.is_empty() {
+            h.push_str("<p>Ask next (best first):</p><ol class=\"ask\">");
+            for q in &self.ask {
+                let _ = write!(
+                    h,
+                    "<li data-question=\"{}\">{} <em>({})</em></li>",
+                    e(&q.id),
+                    e(&q.question),
+                    e(&q.text)
+                );
+            }
+            h.push_str("</ol>");
         }
         let _ = write!(
             h,
@@ -474,6 +512,40 @@ fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{escape, humanize};
+
+    /// Without `missing` worked out, a provisional decision never reads as settled: the level is
+    /// "so far" and the matrices whose facts are unknown are "not yet known".
+    #[test]
+    fn a_decision_without_missing_is_never_shown_as_settled() {
+        let Ok(rs) = crate::Ruleset::builtin() else {
+            panic!("the shipped rules load");
+        };
+        let Ok(facts) = rs.facts_from_json(r#"{"age_years": 15}"#) else {
+            panic!("facts");
+        };
+        let opts = crate::Options {
+            reasons: true,
+            missing: false,
+        };
+        let d = rs.evaluate(&facts, opts);
+        assert_eq!(d.status, crate::Status::Provisional);
+        let s = rs.summary(&d, Some(&facts));
+        assert!(
+            s.level.starts_with("at least ") && s.level.ends_with(" so far"),
+            "{}",
+            s.level
+        );
+        assert!(s.status.contains("not worked out"), "{}", s.status);
+        assert!(!s.exploitation.is_empty());
+        for m in &s.exploitation {
+            assert_eq!(m.text, "not yet known", "{}", m.label);
+        }
+        // With `missing` on, the same referral says what could still change it.
+        let full = rs.evaluate(&facts, crate::Options::default());
+        let s = rs.summary(&full, Some(&facts));
+        assert!(s.level.contains("could still be"), "{}", s.level);
+        assert!(s.status.starts_with("Provisional: ") && s.status.contains("unanswered questions"));
+    }
 
     #[test]
     fn codes_read_as_words() {

@@ -733,10 +733,21 @@ impl Scratch {
                     Some(g) if *g != self.gen => *g = self.gen,
                     _ => continue,
                 }
-                if let Some(t) = c.table(r) {
-                    for (var, x) in t.iter().enumerate() {
-                        if *x != 0 {
-                            f(var, *x);
+                match c.table(r) {
+                    Some(t) => {
+                        for (var, x) in t.iter().enumerate() {
+                            if *x != 0 {
+                                f(var, *x);
+                            }
+                        }
+                    }
+                    // A compiled node outside the level diagram (restriction found an equal
+                    // one elsewhere): walk it as a made node is walked.
+                    None => {
+                        let d = c.node(r);
+                        if d.var != LEAF {
+                            f(d.var as usize, reach_value(c.data_of(r).hi));
+                            todo.extend_from_slice(c.kids_of(d));
                         }
                     }
                 }
