@@ -358,6 +358,8 @@ enum thr_status thr_ruleset_evaluate_json_with(const struct thr_ruleset *rs,
  * prints and the checker copies: level, what to do, exploitation risk, why, the answers given,
  * what is still unknown), written to `*text_out` (free it with `thr_string_free`). The request
  * is as for `thr_ruleset_evaluate_json_with` (`"summary"` is implied; it needs the reasons).
+ * The text is NUL-terminated UTF-8; a NUL inside a reason given in the request comes back as
+ * U+FFFD.
  *
  * # Safety
  * As `thr_ruleset_evaluate_json_with`.
@@ -475,8 +477,9 @@ const char *thr_error_message(const struct thr_error *e);
  * "file","line","column","related"}]}` (absent fields are omitted). `kind` is `rules`, `facts`,
  * `request`, `argument` or `internal`; `class` is the engine's class of the failure
  * (`rules_syntax`, `rules_invalid`, `rules_limit`, `facts_invalid_json`, `facts_invalid`,
- * `facts_limit`, `eval_limit`, `request`, `internal`; the status follows it one to one) or,
- * for a failure at the boundary, `null_argument`, `invalid_utf8` or `invalid_argument`.
+ * `facts_limit`, `eval_limit`, `request`, `internal`; each has one status) or, for a failure at
+ * the boundary, `null_argument`, `invalid_utf8`, `invalid_argument` or `internal` (a recovered
+ * panic, `THR_PANIC`).
  * Owned by `e`; NULL if `e` is NULL.
  *
  * # Safety
