@@ -17,7 +17,7 @@ mkdir -p target
 if ! cargo test 2>&1 | tee target/rust-tests.log | grep -E '^(test result|running|test .* FAILED|failures:)'; then
   :
 fi
-if grep -qE 'test result: FAILED|error(\[|:)' target/rust-tests.log || ! grep -q 'test result: ok' target/rust-tests.log; then
+if grep -qE 'test result: FAILED|^error(\[|:)' target/rust-tests.log || ! grep -q 'test result: ok' target/rust-tests.log; then
   tail -50 target/rust-tests.log
   echo "Rust tests failed"; exit 1
 fi
