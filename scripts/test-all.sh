@@ -29,6 +29,10 @@ thr=target/release/thresholds
 $thr test --coverage rules/threshold rules/serious-incident rules/examples/seraf.thr rules/examples/tour
 $thr test rules/
 $thr fmt --check rules/
+# Proofs over each rule set (monotonicity, reachability, shadowing, bands, coverage).
+for rules in rules/threshold rules/serious-incident rules/examples/seraf.thr rules/examples/tour; do
+  $thr analyze "$rules"
+done
 $thr eval --facts examples/referrals/01-school-absence-early-help.json
 
 section "Fuzz smoke: every target for ${FUZZ_SECONDS:-60} s"

@@ -119,6 +119,33 @@ enum Command {
         #[arg(long)]
         rules: Option<PathBuf>,
     },
+    /// Prove properties of a rule set over every referral it can receive: monotonicity,
+    /// reachability, shadowing, matrix bands, test coverage; each failure with a counterexample.
+    /// Exit 1 when a check fails.
+    Analyze {
+        /// The rule set (file or directory); the shipped rules by default.
+        path: Option<PathBuf>,
+        /// `text` for a rule author, `json` for the whole analysis.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Where a new version of the rules decides differently from the old, over every referral:
+    /// each level transition, pathway gained or lost and category transition, with a minimal
+    /// example referral. With `--facts`, also the counts over those referrals (as `compare`).
+    Diff {
+        /// The rules in use now (file or directory).
+        old: PathBuf,
+        /// The proposed rules (file or directory).
+        new: PathBuf,
+        /// Referrals to count: a JSON array of facts objects, or JSON lines; `-` for standard input.
+        #[arg(long)]
+        facts: Option<PathBuf>,
+        /// `text` for a rule author, `json` for `{"diff": ..., "comparison": ...}`.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Serve the Language Server Protocol over standard input and output, for editors.
+    Lsp,
 }
 
 /// Writes to standard output. When the reader has gone (`thresholds eval | head`), the program
@@ -437,6 +464,59 @@ fn run(cli: Cli) -> Result<u8, String> {
             out!("{}", load_one(rules.as_deref())?.info_json());
             Ok(0)
         }
+        Command::Analyze { path, format } => {
+            let rs = load_one(path.as_deref())?;
+            let a = match rs.analyze() {
+                Ok(a) => a,
+                Err(e) => return report(&e, format, 1),
+            };
+            match format {
+                Format::Json => out!("{}", a.to_json()),
+                Format::Text => out_raw!("{}", a.text()),
+            }
+            Ok(u8::from(!a.passed()))
+        }
+        Command::Diff {
+            old,
+            new,
+            facts,
+            format,
+        } => {
+            let (old, new) = (load_one(Some(&old))?, load_one(Some(&new))?);
+            let d = match old.diff(&new) {
+                Ok(d) => d,
+                Err(e) => return report(&e, format, 1),
+            };
+            let comparison = match facts {
+                None => None,
+                Some(f) => {
+                    let text = read_input(&f)?;
+                    match thresholds::referrals_from_text(&text)
+                        .and_then(|r| thresholds::compare(&old, &new, &r))
+                    {
+                        Ok(c) => Some(c),
+                        Err(e) => return report(&e, format, 1),
+                    }
+                }
+            };
+            match format {
+                Format::Json => out!(
+                    "{}",
+                    serde_json::json!({"diff": d, "comparison": comparison})
+                ),
+                Format::Text => {
+                    out_raw!("{}", d.text());
+                    if let Some(c) = &comparison {
+                        out_raw!(
+                            "\nOver the referrals given:\n{}",
+                            comparison_text(&old, &new, c)
+                        );
+                    }
+                }
+            }
+            Ok(0)
+        }
+        Command::Lsp => thresholds_lsp::serve_stdio().map(|()| 0),
     }
 }
 

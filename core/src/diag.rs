@@ -283,6 +283,8 @@ codes! {
     BadRequest = "thr::request::invalid",
     /// Evaluation exceeded a limit.
     EvalLimit = "thr::eval::limit_exceeded",
+    /// Two versions of a rule set cannot be compared (a fact's type differs between them).
+    Incompatible = "thr::diff::incompatible",
     /// A rule-file test failed.
     TestFailed = "thr::test::failed",
     /// An internal error: a bug in the engine, reported instead of crashing.

@@ -356,6 +356,42 @@ impl Mdd {
     }
 }
 
+impl Mdd {
+    /// The diagram with `var` fixed to its `i`th value (its cofactor).
+    pub(crate) fn restrict(&mut self, id: NodeId, var: u32, i: usize) -> NodeId {
+        let mut memo = FxHashMap::default();
+        self.restrict_memo(id, var, i, &mut memo)
+    }
+
+    fn restrict_memo(
+        &mut self,
+        id: NodeId,
+        var: u32,
+        i: usize,
+        memo: &mut FxHashMap<NodeId, NodeId>,
+    ) -> NodeId {
+        let n = self.data(id);
+        // Variables are ordered by index: a node testing a later variable does not depend on it.
+        if n.var == LEAF || n.var > var {
+            return id;
+        }
+        if n.var == var {
+            return self.kids_of(n).get(i).copied().unwrap_or(id);
+        }
+        if let Some(r) = memo.get(&id) {
+            return *r;
+        }
+        let kids: Vec<NodeId> = self.kids_of(n).to_vec();
+        let kids = kids
+            .into_iter()
+            .map(|k| self.restrict_memo(k, var, i, memo))
+            .collect();
+        let r = self.mk(n.var, kids);
+        memo.insert(id, r);
+        r
+    }
+}
+
 pub(crate) struct Sym<'a> {
     pub(crate) program: &'a Program,
     pub(crate) layout: &'a Layout,

@@ -1,6 +1,7 @@
 #![doc = include_str!("../../README.md")]
 #![deny(missing_docs)]
 
+mod analysis;
 mod ast;
 mod batch;
 mod check;
@@ -16,6 +17,7 @@ mod grammar;
 mod ir;
 mod json;
 mod limits;
+mod outline;
 mod parse;
 mod questions;
 mod relevance;
@@ -30,6 +32,7 @@ mod default_rules {
     include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
 }
 
+pub use analysis::{Analysis, Brief, Check, Diff, DiffExample, Example, Finding, Region};
 pub use batch::Columns;
 pub use compare::{
     compare, compare_json, referrals_from_text, Change, Comparison, PathwayChange, Transition,
@@ -42,6 +45,7 @@ pub use diag::{Code, Diagnostic, Severity};
 pub use error::{DetailedError, Error, ErrorBody, ErrorClass, ErrorKind};
 pub use facts::Facts;
 pub use limits::Limits;
+pub use outline::{located_diagnostics, outline, Declaration, Kind, Located, Outline, Reference};
 pub use questions::{InterviewRun, Question, QuestionItem, QuestionKind, BENIGN};
 pub use ruleset::{
     format_source, FactInfo, GuidanceInfo, LevelInfo, MatrixInfo, PathwayInfo, Request, Ruleset,

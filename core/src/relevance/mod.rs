@@ -188,12 +188,14 @@ pub(crate) fn relevance(
 /// The outcome as diagrams in one arena: the level, each pathway and, when asked, every rule's
 /// condition.
 pub(crate) struct Built {
-    mdd: Mdd,
-    level: NodeId,
-    pathways: Vec<NodeId>,
-    conds: Vec<NodeId>,
+    pub(crate) mdd: Mdd,
+    pub(crate) level: NodeId,
+    pub(crate) pathways: Vec<NodeId>,
+    pub(crate) conds: Vec<NodeId>,
     /// Whether some advisory rule fires.
-    advisory: NodeId,
+    pub(crate) advisory: NodeId,
+    /// Each matrix's category index.
+    pub(crate) categories: Vec<NodeId>,
 }
 
 /// Builds the outcome's diagrams over the unknown facts (known facts substituted, conditions
@@ -206,11 +208,31 @@ pub(crate) fn build(
     max_nodes: usize,
     all_rules: bool,
 ) -> Option<Built> {
+    build_in(
+        Mdd::new(max_nodes),
+        program,
+        layout,
+        facts,
+        outcome,
+        all_rules,
+    )
+}
+
+/// `build` in an existing arena: diagrams built in one arena are equal exactly when their
+/// functions are, so two programs (or one program with a rule left out) can be compared.
+pub(crate) fn build_in(
+    mdd: Mdd,
+    program: &Program,
+    layout: &Layout,
+    facts: &[Option<i64>],
+    outcome: &Outcome,
+    all_rules: bool,
+) -> Option<Built> {
     let mut s = Sym {
         program,
         layout,
         facts,
-        mdd: Mdd::new(max_nodes),
+        mdd,
         categories: Vec::new(),
         level: 0,
         score: 0,
@@ -403,6 +425,7 @@ pub(crate) fn build(
         pathways,
         conds,
         advisory,
+        categories: s.categories,
         mdd: s.mdd,
     })
 }
