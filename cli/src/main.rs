@@ -57,6 +57,10 @@ enum Command {
         /// A question already answered whose facts may still be unknown (`triage`); repeat.
         #[arg(long, value_name = "QUESTION", requires = "questions")]
         answered: Vec<String>,
+        /// Add what would change the level: the fewest answers or changes that would raise it
+        /// to each level above, or lower it.
+        #[arg(long)]
+        explain: bool,
     },
     /// Run the tests written in rule files.
     Test {
@@ -318,6 +322,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             reason,
             questions,
             answered,
+            explain,
         } => {
             let rs = load_one(rules.as_deref())?;
             let text = read_input(&facts)?;
@@ -335,6 +340,7 @@ fn run(cli: Cli) -> Result<u8, String> {
                 questions,
                 answered,
                 summary: false,
+                explain,
             };
             let d = match rs.evaluate_request(&parsed, &request) {
                 Ok(d) => d,
@@ -346,7 +352,12 @@ fn run(cli: Cli) -> Result<u8, String> {
                 Format::Json => {
                     out!("{}", d.to_json())
                 }
-                Format::Text => out_raw!("{}", rs.summary(&d, Some(&parsed)).text),
+                Format::Text => {
+                    out_raw!("{}", rs.summary(&d, Some(&parsed)).text);
+                    if let Some(x) = &d.explain {
+                        out_raw!("\n{}", x.text());
+                    }
+                }
             }
             Ok(0)
         }

@@ -126,6 +126,10 @@ pub struct Decision {
     /// every host shows it; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<crate::summary::Summary>,
+    /// When asked for (`"explain": true` in a request): what would change the rules' level,
+    /// up or down ("what would make this acute?"); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<crate::explain::Explanation>,
     /// The rule set.
     pub ruleset: RulesetRef,
 }
@@ -467,6 +471,7 @@ pub(crate) fn build(
         reasons,
         questions: None,
         summary: None,
+        explain: None,
         ruleset: RulesetRef {
             name: program.name.clone(),
             version: program.version.clone(),

@@ -144,6 +144,10 @@ impl Writer {
             self.key(f, "summary");
             self.value(s);
         }
+        if let Some(x) = &d.explain {
+            self.key(f, "explain");
+            self.value(x);
+        }
         self.key(f, "ruleset");
         self.value(&d.ruleset);
         self.0.push(b'}');

@@ -11,6 +11,7 @@ mod diag;
 mod diagram;
 mod error;
 mod eval;
+mod explain;
 mod facts;
 mod fmt;
 mod grammar;
@@ -43,6 +44,7 @@ pub use decision::{
 };
 pub use diag::{Code, Diagnostic, Severity};
 pub use error::{DetailedError, Error, ErrorBody, ErrorClass, ErrorKind};
+pub use explain::{Change as ExplainChange, Explanation, Target, Way, MAX_CHANGES};
 pub use facts::Facts;
 pub use limits::Limits;
 pub use outline::{located_diagnostics, outline, Declaration, Kind, Located, Outline, Reference};

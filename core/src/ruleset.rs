@@ -187,6 +187,10 @@ impl Ruleset {
         &self.inner.program
     }
 
+    pub(crate) fn layout(&self) -> &Layout {
+        &self.inner.layout
+    }
+
     /// Converts a facts JSON value. Every problem is reported at once.
     pub fn facts_from_value(&self, v: &serde_json::Value) -> Result<Facts, Error> {
         facts::from_json(&self.inner.program, v).map_err(Error::facts)
@@ -282,7 +286,8 @@ impl Ruleset {
     /// Facts JSON text and a request JSON text in, decision JSON text out: the entry point for
     /// hosts that pass options. The request is an object with any of `"reasons"` and
     /// `"missing"` (booleans, default true), `"escalation"` (`{"level": id, "reason": text}`),
-    /// `"questions"` and `"summary"` (booleans, default false) and `"answered"` (question ids);
+    /// `"questions"`, `"summary"` and `"explain"` (booleans, default false) and `"answered"`
+    /// (question ids);
     /// anything else in it is a `thr::request::invalid` error.
     pub fn evaluate_request_json(
         &self,
@@ -320,6 +325,9 @@ impl Ruleset {
         }
         if req.summary {
             d.summary = Some(self.summary(&d, Some(facts)));
+        }
+        if req.explain {
+            d.explain = Some(crate::explain::explain(self, facts));
         }
         Ok(d)
     }
@@ -693,6 +701,9 @@ pub struct Request {
     pub answered: Vec<String>,
     /// Add the practitioner's summary to the decision (with `reasons` on).
     pub summary: bool,
+    /// Add what would change the level (`explain`): the smallest sets of answers or changes
+    /// that would raise it to each level above, or lower it.
+    pub explain: bool,
 }
 
 impl Request {
@@ -714,15 +725,16 @@ fn request_error(message: String) -> Error {
         Diagnostic::error(crate::diag::Code::BadRequest, message).help(
             "a request is {\"reasons\": true, \"missing\": true, \
              \"escalation\": {\"level\": \"<level>\", \"reason\": \"...\"}, \
-             \"questions\": false, \"answered\": [\"triage\"], \"summary\": false}, \
+             \"questions\": false, \"answered\": [\"triage\"], \"summary\": false, \
+             \"explain\": false}, \
              each key optional",
         ),
     )
 }
 
 /// Reads an evaluation request: `{"reasons": bool, "missing": bool, "escalation": {"level":
-/// id, "reason": text}, "questions": bool, "answered": [question id], "summary": bool}`, every
-/// key optional.
+/// id, "reason": text}, "questions": bool, "answered": [question id], "summary": bool,
+/// "explain": bool}`, every key optional.
 fn parse_request(text: &str) -> Result<Request, Error> {
     let bad = request_error;
     let v: serde_json::Value = serde_json::from_str(text)
@@ -735,9 +747,11 @@ fn parse_request(text: &str) -> Result<Request, Error> {
     let mut questions = false;
     let mut answered = Vec::new();
     let mut summary = false;
+    let mut explain = false;
     for (k, v) in &m {
         match (k.as_str(), v) {
             ("summary", serde_json::Value::Bool(b)) => summary = *b,
+            ("explain", serde_json::Value::Bool(b)) => explain = *b,
             ("questions", serde_json::Value::Bool(b)) => questions = *b,
             ("answered", serde_json::Value::Array(ids)) => {
                 for id in ids {
@@ -772,7 +786,7 @@ fn parse_request(text: &str) -> Result<Request, Error> {
                     }
                 }
             }
-            ("reasons" | "missing" | "questions" | "summary", _) => {
+            ("reasons" | "missing" | "questions" | "summary" | "explain", _) => {
                 return Err(bad(format!("`{k}` is true or false")))
             }
             ("escalation", _) => {
@@ -787,6 +801,7 @@ fn parse_request(text: &str) -> Result<Request, Error> {
         questions,
         answered,
         summary,
+        explain,
     })
 }
 

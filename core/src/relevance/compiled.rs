@@ -256,6 +256,27 @@ impl Compiled {
         self.reach.get(at as usize..at as usize + self.n_vars)
     }
 
+    /// The level diagram's root.
+    pub(crate) fn level_root(&self) -> NodeId {
+        self.level
+    }
+
+    /// A node's variable (`LEAF` for a leaf) and children.
+    pub(crate) fn shape(&self, id: NodeId) -> (u32, &[NodeId]) {
+        let n = self.node(id);
+        (n.var, self.kids_of(n))
+    }
+
+    /// A leaf's value; `None` for an inner node.
+    pub(crate) fn leaf(&self, id: NodeId) -> Option<i64> {
+        let n = self.node(id);
+        if n.var == LEAF {
+            self.leaf_values.get(n.start as usize).copied()
+        } else {
+            None
+        }
+    }
+
     /// Which unknown facts could change the decision on these facts, what each could change,
     /// and the bounds of the level.
     pub(crate) fn query(

@@ -1,0 +1,850 @@
+//! What would change a decision: for each level above the one decided, the smallest sets of
+//! answers (to unknown facts) or changes (to known ones) that would reach it, and for the level
+//! below, the changes to known answers that would lower it.
+//!
+//! The search runs on the compiled level diagram over every fact. A known fact's variable
+//! keeps its child or changes to another (one change). To raise the level every completion of
+//! the facts still unknown must reach it, as the decision's level is the lowest over them: an
+//! unknown variable is either answered (one change) or stays unknown, and then every child
+//! must reach it. A set fact is answered as a whole: the codes it holds are the changes, or
+//! "none of these" is one. To lower the level some completion suffices, so unknown facts are
+//! never answered. Each node's family is the antichain of its smallest change sets (at most
+//! [`MAX_CHANGES`] changes, at most [`MAX_FAMILY`] sets, smallest first), so a set at the root
+//! holds no other. Every set reported is then checked by evaluating the facts it makes: it
+//! reaches the level, and dropping any one change, or every change to one fact, does not.
+
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::decision::{Decision, Options};
+use crate::diagram::{NodeId, LEAF};
+use crate::facts::{value_to_json, Facts};
+use crate::ir::{FactTy, Program};
+use crate::relevance::{Compiled, Layout};
+use crate::ruleset::Ruleset;
+
+/// The most changes in one set.
+pub const MAX_CHANGES: usize = 3;
+/// The most sets kept per diagram node (the smallest, in a fixed order).
+const MAX_FAMILY: usize = 48;
+/// The most ways shown per level, and the most sets shown per way.
+const MAX_WAYS: usize = 6;
+const MAX_SETS: usize = 4;
+
+/// What would change a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    /// Per level above the decided one, lowest first: what would reach it.
+    pub raise: Vec<Target>,
+    /// The level below the decided one: what changes to known answers would lower the level to
+    /// it or below. Absent at the lowest level or when no change of at most `MAX_CHANGES`
+    /// answers lowers it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lower: Option<Target>,
+    /// Set when the rule set is too large to explain (its diagrams are over the node budget):
+    /// then `raise` is empty and `lower` absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+}
+
+/// One level and the ways to reach it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    /// The level id.
+    pub level: String,
+    /// The level's label.
+    pub label: String,
+    /// The ways, fewest changes first. Empty when no set of at most `MAX_CHANGES` changes
+    /// reaches the level.
+    pub ways: Vec<Way>,
+    /// Ways left out (beyond the first few).
+    pub more: usize,
+    /// The rule set's lowest level (nothing is lower).
+    #[serde(skip)]
+    pub level_is_lowest: bool,
+}
+
+/// Change sets with the same effect: the same rules would start (to raise) or stop (to lower)
+/// deciding the level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Way {
+    /// What changes, in words: the deciding rule's title (raising), or the rule that would no
+    /// longer hold (lowering).
+    pub title: String,
+    /// Rule ids: those that would fire and set a level at or above the target (raising), or
+    /// those that would stop firing (lowering), in rule-set order. `matrix:<id>` for a matrix.
+    pub rules: Vec<String>,
+    /// Matrix categories that would change, with their new category.
+    pub exploitation: serde_json::Map<String, serde_json::Value>,
+    /// Alternative minimal change sets, fewest changes first; each is enough on its own.
+    pub sets: Vec<Vec<Change>>,
+    /// Sets left out.
+    pub more: usize,
+}
+
+/// One fact's new answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The fact id.
+    pub fact: String,
+    /// The new answer (for a number, the lowest of a range).
+    pub value: serde_json::Value,
+    /// For a number: any value from `value` up to this one will do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub up_to: Option<i64>,
+    /// The answer now; absent when the fact is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<serde_json::Value>,
+    /// In words, e.g. `cse indicators: add missing overnight`.
+    pub text: String,
+}
+
+/// A change: a variable and its new child. On a set fact's first variable, child
+/// [`EMPTY`] answers the set "none of these".
+type Elem = (u32, u32);
+type Set = Vec<Elem>;
+type Family = Rc<Vec<Set>>;
+const UNKNOWN: u32 = u32::MAX;
+const EMPTY: u32 = 2;
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Goal {
+    /// Every completion's level at least this rank.
+    AtLeast(i64),
+    /// Some completion's level below this rank.
+    Below(i64),
+}
+
+/// How an unknown set fact is being answered along a path, while its variables are read.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Mode {
+    Free,
+    /// Left unknown: every code's both answers.
+    Unknown(u32),
+    /// Answered, no code held yet.
+    Answering(u32),
+    /// Answered, some code held.
+    Answered(u32),
+}
+
+struct Search<'a> {
+    c: &'a Compiled,
+    /// Per variable: the known child, or `UNKNOWN`.
+    cur: Vec<u32>,
+    /// Per variable: its fact, and whether that is an unknown set fact.
+    fact_of: Vec<u32>,
+    unknown_set: Vec<bool>,
+    first_var: Vec<u32>,
+    goal: Goal,
+    memo: FxHashMap<(NodeId, Mode), Family>,
+}
+
+impl Search<'_> {
+    fn family(&mut self, id: NodeId, mode: Mode) -> Family {
+        let (var, kids) = self.c.shape(id);
+        let mode = match mode {
+            Mode::Free => Mode::Free,
+            Mode::Unknown(f) | Mode::Answering(f) | Mode::Answered(f)
+                if var != LEAF && self.fact_of.get(var as usize) == Some(&f) =>
+            {
+                mode
+            }
+            // Past the set fact's variables: an answer holding no code is "none of these".
+            Mode::Answering(f) => {
+                let rest = self.family(id, Mode::Free);
+                let e = (self.first_var.get(f as usize).copied().unwrap_or(0), EMPTY);
+                return Rc::new(add(e, &rest));
+            }
+            _ => Mode::Free,
+        };
+        if let Some(f) = self.memo.get(&(id, mode)) {
+            return f.clone();
+        }
+        let fam = if var == LEAF {
+            let v = self.c.leaf(id).unwrap_or(0);
+            let ok = match self.goal {
+                Goal::AtLeast(t) => v >= t,
+                Goal::Below(t) => v < t,
+            };
+            if ok {
+                vec![Vec::new()]
+            } else {
+                Vec::new()
+            }
+        } else {
+            let kids: Vec<NodeId> = kids.to_vec();
+            self.inner(var, &kids, mode)
+        };
+        let fam = Rc::new(minimise(fam));
+        self.memo.insert((id, mode), fam.clone());
+        fam
+    }
+
+    fn inner(&mut self, var: u32, kids: &[NodeId], mode: Mode) -> Vec<Set> {
+        let known = self.cur.get(var as usize).copied().unwrap_or(UNKNOWN);
+        let mut out = Vec::new();
+        if known != UNKNOWN {
+            // Keep the answer, or change it.
+            for (i, k) in kids.iter().enumerate() {
+                let i = i as u32;
+                let fam = self.family(*k, Mode::Free);
+                if i == known {
+                    out.extend(fam.iter().cloned());
+                } else {
+                    out.extend(add((var, i), &fam));
+                }
+            }
+            return out;
+        }
+        if let Goal::Below(_) = self.goal {
+            // Some completion: an unknown fact need not be answered.
+            for k in kids {
+                out.extend(self.family(*k, Mode::Free).iter().cloned());
+            }
+            return out;
+        }
+        let fact = self.fact_of.get(var as usize).copied().unwrap_or(0);
+        if self.unknown_set.get(var as usize).copied().unwrap_or(false) {
+            let (leave, answer) = match mode {
+                Mode::Unknown(_) => (true, None),
+                Mode::Answering(_) => (false, Some(false)),
+                Mode::Answered(_) => (false, Some(true)),
+                Mode::Free => (true, Some(false)),
+            };
+            if leave {
+                let fams: Vec<Family> = kids
+                    .iter()
+                    .map(|k| self.family(*k, Mode::Unknown(fact)))
+                    .collect();
+                out.extend(cross(&fams));
+            }
+            if let Some(held) = answer {
+                if let Some(k0) = kids.first() {
+                    let m = if held {
+                        Mode::Answered(fact)
+                    } else {
+                        Mode::Answering(fact)
+                    };
+                    out.extend(self.family(*k0, m).iter().cloned());
+                }
+                if let Some(k1) = kids.get(1) {
+                    out.extend(add((var, 1), &self.family(*k1, Mode::Answered(fact))));
+                }
+            }
+            return out;
+        }
+        // Left unknown: every child must reach the level; or answered.
+        let fams: Vec<Family> = kids.iter().map(|k| self.family(*k, Mode::Free)).collect();
+        out.extend(cross(&fams));
+        for (i, fam) in fams.iter().enumerate() {
+            out.extend(add((var, i as u32), fam));
+        }
+        out
+    }
+}
+
+/// Each set with `e` added (sets of at most `MAX_CHANGES`).
+fn add(e: Elem, fam: &[Set]) -> Vec<Set> {
+    fam.iter()
+        .filter(|s| s.len() < MAX_CHANGES)
+        .map(|s| {
+            let mut s = s.clone();
+            let at = s.partition_point(|x| *x < e);
+            s.insert(at, e);
+            s
+        })
+        .collect()
+}
+
+/// Unions of one set from each family, where they agree.
+fn cross(fams: &[Family]) -> Vec<Set> {
+    let mut acc: Vec<Set> = vec![Vec::new()];
+    for fam in fams {
+        let mut next = Vec::new();
+        for a in &acc {
+            for b in fam.iter() {
+                if let Some(u) = union(a, b) {
+                    next.push(u);
+                }
+            }
+        }
+        acc = minimise(next);
+        if acc.is_empty() {
+            break;
+        }
+    }
+    acc
+}
+
+/// The union of two sets, unless they answer one variable differently or it is too large.
+fn union(a: &[Elem], b: &[Elem]) -> Option<Set> {
+    let mut out = a.to_vec();
+    for e in b {
+        match out.iter().find(|x| x.0 == e.0) {
+            Some(x) if x.1 != e.1 => return None,
+            Some(_) => {}
+            None => {
+                let at = out.partition_point(|x| x < e);
+                out.insert(at, *e);
+            }
+        }
+    }
+    (out.len() <= MAX_CHANGES).then_some(out)
+}
+
+/// The antichain of the smallest sets: sorted, without duplicates or supersets, capped.
+fn minimise(mut fam: Vec<Set>) -> Vec<Set> {
+    fam.retain(|s| s.len() <= MAX_CHANGES);
+    fam.sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    fam.dedup();
+    let mut out: Vec<Set> = Vec::new();
+    for s in fam {
+        if out.len() >= MAX_FAMILY {
+            break;
+        }
+        if !out.iter().any(|t| t.iter().all(|e| s.contains(e))) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// Explains a decision on these facts (the rules' decision, before any escalation).
+pub(crate) fn explain(rs: &Ruleset, facts: &Facts) -> Explanation {
+    let p = rs.program();
+    let levels = p.levels.len() as i64;
+    let base = rs.evaluate(facts, Options::default());
+    let rank = base
+        .level
+        .as_ref()
+        .and_then(|l| p.levels.iter().position(|x| &x.id == l))
+        .map_or(0, |i| i as i64 + 1);
+    let mut out = Explanation {
+        raise: Vec::new(),
+        lower: None,
+        unavailable: None,
+    };
+    if levels == 0 || rank == 0 {
+        return out;
+    }
+    let Some(c) = rs.compiled() else {
+        out.unavailable = Some(
+            "the rule set's diagrams are over the node budget, so what would change this is not \
+             worked out"
+                .to_string(),
+        );
+        return out;
+    };
+    let layout = rs.layout();
+    let slots = crate::eval::applied(p, &facts.slots).into_owned();
+    let n_vars = layout.var_fact.len();
+    let mut cur = vec![UNKNOWN; n_vars];
+    let mut unknown_set = vec![false; n_vars];
+    for (i, (fact, value)) in p.facts.iter().zip(&slots).enumerate() {
+        let Some(first) = layout.first_var.get(i).copied() else {
+            continue;
+        };
+        let first = first as usize;
+        match (&fact.ty, value) {
+            (FactTy::Set(codes), None) => {
+                for j in 0..codes.len().min(64) {
+                    if let Some(u) = unknown_set.get_mut(first + j) {
+                        *u = true;
+                    }
+                }
+            }
+            (FactTy::Set(codes), Some(v)) => {
+                for j in 0..codes.len().min(64) {
+                    if let Some(k) = cur.get_mut(first + j) {
+                        *k = u32::from((*v as u64) >> j & 1 == 1);
+                    }
+                }
+            }
+            (FactTy::Int { .. }, Some(v)) => {
+                let reps = layout.reps.get(i).map_or(&[][..], Vec::as_slice);
+                let class = reps.partition_point(|r| r <= v).saturating_sub(1);
+                if let Some(k) = cur.get_mut(first) {
+                    *k = u32::try_from(class).unwrap_or(UNKNOWN);
+                }
+            }
+            (_, Some(v)) => {
+                if let Some(k) = cur.get_mut(first) {
+                    *k = u32::try_from(*v).unwrap_or(UNKNOWN);
+                }
+            }
+            (_, None) => {}
+        }
+    }
+    let ctx = Ctx {
+        rs,
+        p,
+        layout,
+        slots: &slots,
+        base: &base,
+    };
+    let search = |goal: Goal| {
+        let mut s = Search {
+            c,
+            cur: cur.clone(),
+            fact_of: layout.var_fact.clone(),
+            unknown_set: unknown_set.clone(),
+            first_var: layout.first_var.clone(),
+            goal,
+            memo: FxHashMap::default(),
+        };
+        s.family(c.level_root(), Mode::Free)
+    };
+    for t in rank + 1..=levels {
+        let fam = search(Goal::AtLeast(t));
+        out.raise.push(ctx.target(t, &fam, true));
+    }
+    if rank > 1 {
+        let fam = search(Goal::Below(rank));
+        let target = ctx.target(rank - 1, &fam, false);
+        if !target.ways.is_empty() {
+            out.lower = Some(target);
+        }
+    }
+    out
+}
+
+struct Ctx<'a> {
+    rs: &'a Ruleset,
+    p: &'a Program,
+    layout: &'a Layout,
+    slots: &'a [Option<i64>],
+    base: &'a Decision,
+}
+
+impl Ctx<'_> {
+    /// The facts with a set's changes made.
+    fn apply(&self, set: &[Elem]) -> Vec<Option<i64>> {
+        let mut slots = self.slots.to_vec();
+        for (var, child) in set {
+            let Some(f) = self.layout.var_fact.get(*var as usize).map(|f| *f as usize) else {
+                continue;
+            };
+            let (Some(fact), Some(first)) = (self.p.facts.get(f), self.layout.first_var.get(f))
+            else {
+                continue;
+            };
+            let Some(slot) = slots.get_mut(f) else {
+                continue;
+            };
+            match &fact.ty {
+                FactTy::Set(_) => {
+                    let known = self.slots.get(f).copied().flatten();
+                    let mut mask = slot.unwrap_or(0) as u64;
+                    if *child != EMPTY {
+                        let bit = 1u64 << (var - first);
+                        if *child == 1 {
+                            mask |= bit;
+                        } else if known.is_some() {
+                            mask &= !bit;
+                        }
+                    }
+                    *slot = Some(mask as i64);
+                }
+                FactTy::Int { .. } => {
+                    let reps = self.layout.reps.get(f).map_or(&[][..], Vec::as_slice);
+                    *slot = reps.get(*child as usize).copied();
+                }
+                _ => *slot = Some(i64::from(*child)),
+            }
+        }
+        slots
+    }
+
+    /// The level rank the facts decide (the lowest over the unknown facts' completions).
+    fn rank(&self, slots: &[Option<i64>]) -> i64 {
+        let d = self.rs.evaluate_compact(
+            &Facts {
+                slots: slots.to_vec(),
+            },
+            true,
+        );
+        d.level.map_or(0, |l| i64::from(l) + 1)
+    }
+
+    /// The set reaches the target, and no smaller part of it does (dropping one change, or
+    /// every change to one fact).
+    fn verified(&self, set: &[Elem], t: i64, up: bool) -> bool {
+        let holds = |s: &[Elem]| {
+            let r = self.rank(&self.apply(s));
+            if up {
+                r >= t
+            } else {
+                r <= t
+            }
+        };
+        if !holds(set) {
+            return false;
+        }
+        for i in 0..set.len() {
+            let mut less = set.to_vec();
+            less.remove(i);
+            if holds(&less) {
+                return false;
+            }
+        }
+        let facts: Vec<u32> = {
+            let mut v: Vec<u32> = set
+                .iter()
+                .filter_map(|(var, _)| self.layout.var_fact.get(*var as usize).copied())
+                .collect();
+            v.dedup();
+            v
+        };
+        for f in facts {
+            let less: Set = set
+                .iter()
+                .filter(|(var, _)| self.layout.var_fact.get(*var as usize) != Some(&f))
+                .copied()
+                .collect();
+            if less.len() + 1 < set.len() && holds(&less) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn target(&self, t: i64, fam: &[Set], up: bool) -> Target {
+        let level = self.p.levels.get((t - 1) as usize);
+        let mut groups: Vec<(Way, Vec<Set>)> = Vec::new();
+        for set in fam {
+            if !self.verified(set, t, up) {
+                continue;
+            }
+            let slots = self.apply(set);
+            // A set that goes past this level is shown under the higher one (where it is
+            // minimal too).
+            if up && t < self.p.levels.len() as i64 && self.rank(&slots) > t {
+                continue;
+            }
+            let d = self.rs.evaluate(&Facts { slots }, Options::default());
+            let (title, rules) = if up {
+                self.started(&d, t)
+            } else {
+                self.stopped(&d)
+            };
+            let mut exploitation = serde_json::Map::new();
+            for (k, v) in &d.exploitation {
+                if self.base.exploitation.get(k) != Some(v) {
+                    exploitation.insert(k.clone(), v.clone());
+                }
+            }
+            match groups
+                .iter_mut()
+                .find(|w| w.0.rules == rules && w.0.exploitation == exploitation)
+            {
+                Some(w) => w.1.push(set.clone()),
+                None => groups.push((
+                    Way {
+                        title,
+                        rules,
+                        exploitation,
+                        sets: Vec::new(),
+                        more: 0,
+                    },
+                    vec![set.clone()],
+                )),
+            }
+        }
+        let mut ways: Vec<Way> = groups
+            .into_iter()
+            .map(|(mut w, sets)| {
+                w.sets = self.merged(&sets);
+                w
+            })
+            .collect();
+        ways.sort_by_key(|w| w.sets.first().map_or(usize::MAX, Vec::len));
+        let more = ways.len().saturating_sub(MAX_WAYS);
+        ways.truncate(MAX_WAYS);
+        for w in &mut ways {
+            w.more = w.sets.len().saturating_sub(MAX_SETS);
+            w.sets.truncate(MAX_SETS);
+        }
+        Target {
+            level: level.map_or_else(String::new, |l| l.id.clone()),
+            label: level.map_or_else(String::new, |l| l.label.clone()),
+            ways,
+            more,
+            level_is_lowest: t == 1,
+        }
+    }
+
+    /// The rules that would newly fire and set a level at or above the target (all the new
+    /// ones when none does), and the title of the one setting the highest level.
+    fn started(&self, d: &Decision, t: i64) -> (String, Vec<String>) {
+        let rank_of = |id: &str| {
+            self.p
+                .levels
+                .iter()
+                .position(|l| l.id == id)
+                .map_or(0, |i| i as i64 + 1)
+        };
+        let new: Vec<&crate::decision::Reason> = d
+            .reasons
+            .iter()
+            .filter(|r| !self.base.reasons.iter().any(|b| b.rule == r.rule))
+            .collect();
+        let deciding: Vec<&&crate::decision::Reason> = new
+            .iter()
+            .filter(|r| r.set.level.as_deref().is_some_and(|l| rank_of(l) >= t))
+            .collect();
+        let chosen: Vec<&crate::decision::Reason> = if deciding.is_empty() {
+            new.clone()
+        } else {
+            deciding.into_iter().copied().collect()
+        };
+        let top = chosen
+            .iter()
+            .max_by_key(|r| r.set.level.as_deref().map_or(0, rank_of))
+            .or_else(|| new.first());
+        let title = top.map_or_else(String::new, |r| {
+            r.title.clone().unwrap_or_else(|| r.rule.clone())
+        });
+        (title, chosen.iter().map(|r| r.rule.clone()).collect())
+    }
+
+    /// The rules of the decision that would no longer fire.
+    fn stopped(&self, d: &Decision) -> (String, Vec<String>) {
+        let gone: Vec<&crate::decision::Reason> = self
+            .base
+            .reasons
+            .iter()
+            .filter(|b| !d.reasons.iter().any(|r| r.rule == b.rule))
+            .collect();
+        let title = gone
+            .iter()
+            .find(|r| r.set.level.is_some())
+            .or(gone.first())
+            .map_or_else(String::new, |r| {
+                r.title.clone().unwrap_or_else(|| r.rule.clone())
+            });
+        (title, gone.iter().map(|r| r.rule.clone()).collect())
+    }
+
+    /// The sets' changes, where sets that each change one number to neighbouring classes of
+    /// values become one range (`age years: 0 to 12`).
+    fn merged(&self, sets: &[Set]) -> Vec<Vec<Change>> {
+        let mut out: Vec<Vec<Change>> = Vec::new();
+        // Per int variable: its index in `out` and the last class merged into it.
+        let mut open: Vec<(u32, usize, u32)> = Vec::new();
+        for set in sets {
+            let int = match set.as_slice() {
+                [(var, child)] => self
+                    .layout
+                    .var_fact
+                    .get(*var as usize)
+                    .and_then(|f| self.p.facts.get(*f as usize).map(|x| (*f as usize, x)))
+                    .filter(|(_, x)| matches!(x.ty, FactTy::Int { .. }))
+                    .map(|(f, x)| (*var, *child, f, x)),
+                _ => None,
+            };
+            let Some((var, child, f, fact)) = int else {
+                out.push(self.changes(set));
+                continue;
+            };
+            let (lo, hi) = self.class_range(f, child);
+            if let Some(slot) = open.iter_mut().find(|o| o.0 == var && o.2 + 1 == child) {
+                slot.2 = child;
+                if let Some(c) = out.get_mut(slot.1).and_then(|c| c.first_mut()) {
+                    let from = c.value.as_i64().unwrap_or(lo);
+                    c.up_to = Some(hi);
+                    c.text = int_text(fact, from, Some(hi), self.slots.get(f).copied().flatten());
+                }
+                continue;
+            }
+            let mut changes = self.changes(set);
+            if let Some(c) = changes.first_mut() {
+                if hi > lo {
+                    c.value = serde_json::Value::from(lo);
+                    c.up_to = Some(hi);
+                    c.text = int_text(fact, lo, Some(hi), self.slots.get(f).copied().flatten());
+                }
+            }
+            open.push((var, out.len(), child));
+            out.push(changes);
+        }
+        out
+    }
+
+    /// The values of an int fact's class: from its representative to the next one's.
+    fn class_range(&self, f: usize, child: u32) -> (i64, i64) {
+        let reps = self.layout.reps.get(f).map_or(&[][..], Vec::as_slice);
+        let lo = reps.get(child as usize).copied().unwrap_or(0);
+        let top = match self.p.facts.get(f).map(|x| &x.ty) {
+            Some(FactTy::Int { hi, .. }) => *hi,
+            _ => lo,
+        };
+        let hi = reps
+            .get(child as usize + 1)
+            .map_or(top, |n| n.saturating_sub(1));
+        (lo, hi.max(lo))
+    }
+
+    /// A set's changes, one per fact, in fact order.
+    fn changes(&self, set: &[Elem]) -> Vec<Change> {
+        let after = self.apply(set);
+        let mut facts: Vec<usize> = set
+            .iter()
+            .filter_map(|(v, _)| self.layout.var_fact.get(*v as usize).map(|f| *f as usize))
+            .collect();
+        facts.sort_unstable();
+        facts.dedup();
+        facts
+            .into_iter()
+            .filter_map(|f| {
+                let fact = self.p.facts.get(f)?;
+                let before = self.slots.get(f).copied().flatten();
+                let now = after.get(f).copied().flatten();
+                let label = words(&fact.id);
+                let text = match &fact.ty {
+                    FactTy::Bool => {
+                        format!("{label}: {}", if now == Some(1) { "yes" } else { "no" })
+                    }
+                    FactTy::Enum(codes) => {
+                        let code = |v: Option<i64>| {
+                            v.and_then(|v| usize::try_from(v).ok())
+                                .and_then(|i| codes.get(i))
+                                .map_or_else(String::new, |c| words(c))
+                        };
+                        match before {
+                            Some(_) => format!("{label}: {} (now {})", code(now), code(before)),
+                            None => format!("{label}: {}", code(now)),
+                        }
+                    }
+                    FactTy::Int { .. } => int_text(fact, now.unwrap_or(0), None, before),
+                    FactTy::Set(codes) => {
+                        let of = |m: u64| -> Vec<String> {
+                            codes
+                                .iter()
+                                .enumerate()
+                                .filter(|(i, _)| *i < 64 && m >> i & 1 == 1)
+                                .map(|(_, c)| words(c))
+                                .collect()
+                        };
+                        let n = now.unwrap_or(0) as u64;
+                        match before {
+                            None if n == 0 => format!("{label}: none of these"),
+                            None => format!("{label}: {}", of(n).join(", ")),
+                            Some(b) => {
+                                let b = b as u64;
+                                let mut parts = Vec::new();
+                                let added = of(n & !b);
+                                let removed = of(b & !n);
+                                if !added.is_empty() {
+                                    parts.push(format!("add {}", added.join(", ")));
+                                }
+                                if !removed.is_empty() {
+                                    parts.push(format!("remove {}", removed.join(", ")));
+                                }
+                                format!("{label}: {}", parts.join("; "))
+                            }
+                        }
+                    }
+                };
+                Some(Change {
+                    fact: fact.id.clone(),
+                    value: value_to_json(fact, now),
+                    up_to: None,
+                    from: before.map(|b| value_to_json(fact, Some(b))),
+                    text,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A number's new value or range in words, with the value now.
+fn int_text(fact: &crate::ir::Fact, from: i64, to: Option<i64>, now: Option<i64>) -> String {
+    let value = match to {
+        Some(to) if to > from => format!("{from} to {to}"),
+        _ => from.to_string(),
+    };
+    match now {
+        Some(n) => format!("{}: {value} (now {n})", words(&fact.id)),
+        None => format!("{}: {value}", words(&fact.id)),
+    }
+}
+
+/// An id in words: `missing_overnight` → `missing overnight`.
+fn words(id: &str) -> String {
+    id.replace('_', " ")
+}
+
+impl Explanation {
+    /// As plain text, a paragraph per level ("What would change this").
+    pub fn text(&self) -> String {
+        let mut out = String::from("What would change this\n");
+        if let Some(u) = &self.unavailable {
+            out.push_str(&format!("  {u}\n"));
+            return out;
+        }
+        if self.raise.is_empty() && self.lower.is_none() {
+            out.push_str("  Nothing: no change of up to three answers moves the level.\n");
+        }
+        for t in &self.raise {
+            t.text_into(&mut out, "Would become", "if", "");
+        }
+        if let Some(t) = &self.lower {
+            let cond = if t.level_is_lowest {
+                "if"
+            } else {
+                "or lower if"
+            };
+            t.text_into(&mut out, "Would be", cond, "no longer: ");
+        }
+        out
+    }
+}
+
+impl Target {
+    fn text_into(&self, out: &mut String, lead: &str, cond: &str, rule: &str) {
+        if self.ways.is_empty() {
+            out.push_str(&format!(
+                "  {lead} {}: not with up to three more answers.\n",
+                self.label
+            ));
+            return;
+        }
+        out.push_str(&format!("  {lead} {} {cond} any one of:\n", self.label));
+        for w in &self.ways {
+            let alts: Vec<String> = w
+                .sets
+                .iter()
+                .map(|s| {
+                    s.iter()
+                        .map(|c| c.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                })
+                .collect();
+            let mut line = alts.join("; or ");
+            if w.more > 0 {
+                line.push_str(&format!(" (or {} more like these)", w.more));
+            }
+            let cats: Vec<String> = w
+                .exploitation
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{} risk would be {}",
+                        k.to_uppercase(),
+                        v.as_str().unwrap_or("?")
+                    )
+                })
+                .collect();
+            let mut why = vec![format!("{rule}{}", w.title)];
+            why.extend(cats);
+            let why = why.join("; ");
+            out.push_str(&format!("    - {line}\n        ({why})\n"));
+        }
+        if self.more > 0 {
+            out.push_str(&format!("    - and {} other ways\n", self.more));
+        }
+    }
+}
