@@ -176,6 +176,8 @@ class Checker {
     esc.addEventListener("input", update);
     $("escalate-reason").addEventListener("input", update);
     $("copy-summary").addEventListener("click", () => this.copy());
+    // Worked out only while shown: the decision itself never waits for it.
+    $("change-details").addEventListener("toggle", update);
     $("mode-toggle").addEventListener("click", () => this.toggleMode());
     const current = $("current-question");
     current.addEventListener("submit", (e) => {
@@ -427,7 +429,8 @@ class Checker {
     let d;
     try {
       const te = performance.now();
-      const request = { ...this.escalationRequest(), questions: this.guided, answered: this.answeredIds(), summary: true };
+      const explain = $("change-details").open;
+      const request = { ...this.escalationRequest(), questions: this.guided, answered: this.answeredIds(), summary: true, explain };
       d = this.rs.evaluate(this.facts, request);
       performance.measure("thresholds:engine", { start: te });
     } catch (e) {
@@ -481,6 +484,28 @@ class Checker {
         : el("p", { text: "None." }),
     ];
     put($("decision-detail"), detail);
+    if (d.explain) put($("change-body"), this.changeItems(d.explain));
+  }
+
+  /** What would change this: the engine's change sets, laid out per level. */
+  changeItems(x) {
+    if (x.unavailable) return [el("p", { text: x.unavailable })];
+    const target = (t, lead) => {
+      const head = el("h3", { text: `${lead} ${t.label}${t.ways.length ? " if any one of:" : ": not with up to three more answers."}` });
+      const ways = t.ways.map((w) => {
+        const sets = w.sets.map((s) => s.map((c) => c.text).join(" and ")).join("; or ");
+        const more = w.more ? ` (or ${w.more} more like these)` : "";
+        const cats = Object.entries(w.exploitation).map(([m, c]) => `${m.toUpperCase()} risk would be ${c}`);
+        const why = [lead === "Would become" ? w.title : `no longer: ${w.title}`, ...cats].join("; ");
+        return el("li", { "data-rules": w.rules.join(" ") }, sets + more, el("span", { class: "citation", text: why }));
+      });
+      if (t.more) ways.push(el("li", { text: `and ${t.more} other ways` }));
+      return [head, ways.length ? el("ul", { class: "changes", "data-level": t.level }, ways) : null];
+    };
+    const parts = x.raise.flatMap((t) => target(t, "Would become"));
+    if (x.lower) parts.push(...target(x.lower, "Would be"));
+    if (!parts.length) parts.push(el("p", { text: "Nothing: no change of up to three answers moves the level." }));
+    return parts;
   }
 
   pathwayItems(ids) {

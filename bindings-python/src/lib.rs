@@ -75,8 +75,10 @@ impl PyRuleset {
     /// `escalate=(level, reason)` applies a practitioner's escalation (the core's rule: it never
     /// lowers the level); a bad one raises `RequestError`.
     /// `questions=True` adds the ranked open questions (`answered`: question ids answered);
-    /// `summary=True` adds the practitioner's summary to the decision's JSON.
-    #[pyo3(signature = (facts, *, reasons = true, missing = true, escalate = None, questions = false, answered = Vec::new(), summary = false))]
+    /// `summary=True` adds the practitioner's summary to the decision's JSON;
+    /// `explain=True` adds what would change the level (`explain`: per level above, the
+    /// smallest sets of answers or changes that reach it; and what would lower it).
+    #[pyo3(signature = (facts, *, reasons = true, missing = true, escalate = None, questions = false, answered = Vec::new(), summary = false, explain = false))]
     #[allow(
         clippy::too_many_arguments,
         reason = "the keyword options of Python's evaluate"
@@ -91,6 +93,7 @@ impl PyRuleset {
         questions: bool,
         answered: Vec<String>,
         summary: bool,
+        explain: bool,
     ) -> PyResult<PyDecision> {
         let f = facts_of(py, &self.rs, &self.cache, facts)?;
         let request = thresholds::Request {
@@ -99,6 +102,7 @@ impl PyRuleset {
             questions,
             answered,
             summary,
+            explain,
         };
         let decision = self
             .rs
@@ -114,7 +118,8 @@ impl PyRuleset {
 
     /// Facts JSON text in, decision JSON text out (byte-identical to every other host). With
     /// `request`, the core's request JSON (`{"reasons", "missing", "escalation": {"level",
-    /// "reason"}}`) instead of the keyword options.
+    /// "reason"}, "questions", "answered", "summary", "explain"}`) instead of the keyword
+    /// options.
     #[pyo3(signature = (facts_json, *, reasons = true, missing = true, request = None))]
     fn evaluate_json(
         &self,

@@ -85,6 +85,22 @@ def test_repr_html_is_a_practitioner_summary_and_escaped():
     assert "Level: at least Low &lt;needs&gt; — could still be High" in h
 
 
+def test_explain_says_what_would_change_the_level():
+    rs = thresholds.Ruleset.from_source(INLINE)
+    d = rs.evaluate({"danger": False}, explain=True).to_dict()
+    # Low now: answering danger yes is the one change that makes it high.
+    [target] = d["explain"]["raise"]
+    assert target["level"] == "high"
+    assert target["ways"][0]["sets"] == [
+        [{"fact": "danger", "value": True, "from": False, "text": "danger: yes"}]
+    ]
+    assert target["ways"][0]["rules"] == ["r1"]
+    # The same as the JSON route with "explain": true, and absent unless asked for.
+    same = json.loads(rs.evaluate_json('{"danger": false}', request='{"explain": true}'))
+    assert same["explain"] == d["explain"]
+    assert "explain" not in rs.evaluate({"danger": False}).to_dict()
+
+
 def test_the_summary_is_the_cores_as_every_host_words_it():
     rs = thresholds.Ruleset.from_path(TOUR)
     d = rs.evaluate(DANGER)

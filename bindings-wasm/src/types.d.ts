@@ -50,7 +50,57 @@ export interface Decision {
   questions?: Question[];
   /** With `summary: true` in the request: the practitioner's summary, worded by the engine. */
   summary?: Summary;
+  /** With `explain: true` in the request: what would change the level, up or down. */
+  explain?: Explanation;
   ruleset: { name: string; version: string; hash: string };
+}
+
+/** What would change a decision: per level above, the smallest sets of answers or changes that
+ * reach it (each checked: enough on its own, and no change in it can be dropped); for the
+ * level below, the changes to known answers that lower it. */
+export interface Explanation {
+  /** Per level above the decided one, lowest first. */
+  raise: ExplainTarget[];
+  /** The level below; absent at the lowest level or when no change of up to three lowers it. */
+  lower?: ExplainTarget;
+  /** Set when the rule set is too large to explain. */
+  unavailable?: string;
+}
+
+/** A level and the ways to reach it. */
+export interface ExplainTarget {
+  level: string;
+  label: string;
+  /** Fewest changes first; empty when up to three changes do not reach it. */
+  ways: ExplainWay[];
+  /** Ways left out. */
+  more: number;
+}
+
+/** Change sets with the same effect: the same rules would start (raise) or stop (lower) deciding. */
+export interface ExplainWay {
+  /** The deciding rule's title (raise), or the rule that would no longer hold (lower). */
+  title: string;
+  rules: string[];
+  /** Matrix categories that would change, with their new category. */
+  exploitation: Record<string, string>;
+  /** Alternatives, each enough on its own, fewest changes first. */
+  sets: ExplainChange[][];
+  /** Sets left out. */
+  more: number;
+}
+
+/** One fact's new answer. */
+export interface ExplainChange {
+  fact: string;
+  /** The new answer (for a number, the lowest of a range). */
+  value: unknown;
+  /** For a number: any value from `value` up to this one will do. */
+  up_to?: number;
+  /** The answer now; absent when the fact is unknown. */
+  from?: unknown;
+  /** In words, e.g. `cse indicators: add missing overnight`. */
+  text: string;
 }
 
 /** One line of a summary: what it is about, its label, and what it says. */
@@ -128,6 +178,8 @@ export interface Request {
   answered?: string[];
   /** Add the practitioner's `summary` to the decision (needs `reasons`). */
   summary?: boolean;
+  /** Add what would change the level (`explain`) to the decision. */
+  explain?: boolean;
 }
 
 /** A declared fact, for building forms. */

@@ -85,6 +85,17 @@ fn bench(c: &mut Criterion) {
     c.bench_function("evaluate_json_str/JSON text to decision JSON text", |b| {
         b.iter(|| rs.evaluate_json_str(black_box(&text)).unwrap())
     });
+    // What would change this: off by default; priced against the decision it explains.
+    let explain = thresholds::Request {
+        explain: true,
+        ..thresholds::Request::default()
+    };
+    c.bench_function("evaluate_request/complete referral, explain", |b| {
+        b.iter(|| rs.evaluate_request(black_box(&complete), &explain).unwrap())
+    });
+    c.bench_function("evaluate_request/partial referral, explain", |b| {
+        b.iter(|| rs.evaluate_request(black_box(&facts), &explain).unwrap())
+    });
     let files = files();
     c.bench_function("load/parse + check + compile the shipped rules", |b| {
         b.iter(|| Ruleset::from_sources(black_box(files.clone())).unwrap())

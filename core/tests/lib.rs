@@ -8,10 +8,12 @@
     reason = "test helpers fail by panicking"
 )]
 
+mod analysis;
 mod asking;
 mod completions;
 mod corpus;
 mod diagnostics;
+mod explain;
 mod grammar;
 mod oracle;
 mod props;

@@ -197,6 +197,27 @@ test("a practitioner's answer moves the open questions: answering the first one 
   await context.close();
 });
 
+test("what would change this: shown when opened, the engine's change sets for every level", async () => {
+  const { context, page, errors } = await open();
+  const c = cases.find((x) => x.name.startsWith("01-")) ?? cases[0];
+  await fill(page, c.facts);
+  assert.equal(await page.locator("#change-body ul").count(), 0, "not worked out while closed");
+  await page.click("#change-details summary");
+  await page.waitForSelector("#change-body ul.changes");
+  const want = Ruleset.default().evaluate(c.facts, { explain: true }).explain;
+  assert.ok(want.raise.length > 0, "the referral can be raised");
+  for (const t of [...want.raise, ...(want.lower ? [want.lower] : [])]) {
+    const items = await page.locator(`#change-body ul.changes[data-level="${t.level}"] > li`).allTextContents();
+    assert.equal(items.length, t.ways.length + (t.more ? 1 : 0), `${t.level}: one item per way`);
+    t.ways.forEach((w, i) => {
+      for (const set of w.sets) for (const change of set) assert.ok(items[i].includes(change.text), `${t.level}: ${change.text}`);
+      assert.ok(items[i].includes(w.title), `${t.level}: ${w.title}`);
+    });
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("the Content-Security-Policy blocks any other origin", async () => {
   const { context, page } = await open();
   const requests = [];
@@ -225,6 +246,8 @@ test("axe-core finds no serious or critical accessibility violation", async () =
   await page.selectOption("#escalate-level", "acute");
   await page.fill("#escalate-reason", "Disclosure made after the form was filled in.");
   await page.evaluate(() => { document.querySelector("#summary details").open = true; });
+  await page.click("#change-details summary");
+  await page.waitForSelector("#change-body ul.changes");
   await page.evaluate(axeSource);
   const results = await page.evaluate(() =>
     // eslint-disable-next-line no-undef

@@ -160,6 +160,7 @@ class Ruleset:
         questions: bool = ...,
         answered: List[str] = ...,
         summary: bool = ...,
+        explain: bool = ...,
     ) -> Decision: ...
     def evaluate_json(
         self,

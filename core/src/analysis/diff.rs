@@ -18,7 +18,8 @@ pub struct Diff {
     /// The new rule set: `name version`.
     pub new: String,
     /// Each kind of difference that some referral shows: level transitions (old level, then
-    /// new), pathways gained or lost (most urgent first), category transitions per matrix.
+    /// new), pathways gained or lost (most urgent first), category transitions per matrix,
+    /// and a level that becomes, or stops being, advice only.
     pub regions: Vec<Region>,
     /// What the comparison assumes (facts only one version declares, widened ranges).
     pub notes: Vec<String>,
@@ -27,12 +28,14 @@ pub struct Diff {
 /// One kind of difference and a referral that shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Region {
-    /// `level`, `pathway` or `category`.
+    /// `level`, `pathway`, `category` or `advisory`.
     pub what: &'static str,
-    /// The pathway or the matrix; `None` for the level.
+    /// The pathway or the matrix; `None` for the level and for advisory.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
-    /// Under the old rules: the level, the category, or for a pathway `absent`/`present`.
+    /// Under the old rules: the level, the category, for a pathway `absent`/`present`, for
+    /// advisory `no`/`yes` (whether the level is advice only; the example's decisions do not
+    /// show it).
     pub from: String,
     /// Under the new rules.
     pub to: String,
@@ -43,7 +46,8 @@ pub struct Region {
 /// An example referral and what each version decides for it.
 #[derive(Debug, Clone, Serialize)]
 pub struct DiffExample {
-    /// The facts that matter; every other fact has its benign answer.
+    /// The facts that matter, less those at their benign answer: every fact left out has its
+    /// benign answer (an int or enum without one: its lowest value or first code).
     pub facts: serde_json::Map<String, serde_json::Value>,
     /// The old rules' decision.
     pub old: Brief,
@@ -72,20 +76,27 @@ impl Diff {
             s.push_str("\nNo referral is decided differently.\n");
             return s;
         }
-        s.push_str(&format!(
-            "\n{} kinds of referral are decided differently:\n",
-            self.regions.len()
-        ));
+        s.push_str(&match self.regions.len() {
+            1 => "\n1 kind of referral is decided differently:\n".to_string(),
+            n => format!("\n{n} kinds of referral are decided differently:\n"),
+        });
         for r in &self.regions {
             let head = match (r.what, &r.subject) {
                 ("pathway", Some(p)) if r.to == "present" => format!("pathway {p} added"),
                 ("pathway", Some(p)) => format!("pathway {p} removed"),
+                ("advisory", _) if r.to == "yes" => "the level becomes advice only".to_string(),
+                ("advisory", _) => "the level is no longer advice only".to_string(),
                 (_, Some(m)) => format!("{m}: {} → {}", r.from, r.to),
                 (_, None) => format!("level: {} → {}", r.from, r.to),
             };
             s.push_str(&format!("\n  {head}\n"));
+            let advice = |yes: bool| if yes { " (advice only)" } else { "" };
+            let (old_advice, new_advice) = match r.what {
+                "advisory" => (advice(r.from == "yes"), advice(r.to == "yes")),
+                _ => ("", ""),
+            };
             s.push_str(&format!(
-                "    e.g. {}\n      old: {}\n      new: {}\n",
+                "    e.g. {}\n      old: {}{old_advice}\n      new: {}{new_advice}\n",
                 serde_json::Value::Object(r.example.facts.clone()),
                 super::proofs::brief_text(&r.example.old),
                 super::proofs::brief_text(&r.example.new)
@@ -211,6 +222,12 @@ fn unify(
                 *hi = (*hi).max(*nhi);
             }
             (FactTy::Enum(oc), FactTy::Enum(nc)) | (FactTy::Set(oc), FactTy::Set(nc)) => {
+                for c in oc.iter().filter(|c| !nc.contains(c)) {
+                    notes.push(format!(
+                        "{} has lost the code {c}: the new rules never read it",
+                        nf.id
+                    ));
+                }
                 for c in nc {
                     let j = match oc.iter().position(|x| x == c) {
                         Some(j) => j,
@@ -224,14 +241,14 @@ fn unify(
                 }
                 if oc.len() > 64 {
                     return Err(incompatible(format!(
-                        "{} has more than 64 codes across both versions",
+                        "`{}` has more than 64 codes across both versions",
                         nf.id
                     )));
                 }
             }
             (ot, nt) => {
                 return Err(incompatible(format!(
-                    "fact {} is {} in the old rules and {} in the new: a fact's type cannot \
+                    "fact `{}` is {} in the old rules and {} in the new: a fact's type cannot \
                      change (it is a contract with case systems)",
                     nf.id,
                     kind(ot),
@@ -292,8 +309,8 @@ fn name(rs: &Ruleset) -> String {
 
 impl Ruleset {
     /// Where `new` decides differently from this rule set, over every referral: each level
-    /// transition, pathway gained or lost and category transition that some referral shows,
-    /// with a minimal example referral evaluated under both.
+    /// transition, pathway gained or lost, category transition and change of advice only that
+    /// some referral shows, with a minimal example referral evaluated under both.
     ///
     /// # Errors
     /// A fact whose type differs between the versions (`thr::diff::incompatible`); diagrams over
@@ -418,6 +435,24 @@ impl Ruleset {
                 }
             }
         }
+        // Advice only: the briefs do not carry it, so the region says it and evaluation checks it.
+        for (from, to, cmp) in [("no", "yes", Cmp::Lt), ("yes", "no", Cmp::Gt)] {
+            let region = space.mdd.apply(Op::Cmp(cmp), ro.advisory, rn.advisory);
+            if let Some((example, full)) = example_full(&space, &o, &n, region)? {
+                if advised(&o, &full) != (from == "yes") || advised(&n, &full) != (to == "yes") {
+                    return Err(internal(format!(
+                        "diff: the example of advisory {from} → {to} evaluates otherwise"
+                    )));
+                }
+                regions.push(Region {
+                    what: "advisory",
+                    subject: None,
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    example,
+                });
+            }
+        }
         Ok(Diff {
             old: name(self),
             new: name(new),
@@ -440,6 +475,19 @@ fn example(
     n: &Program,
     region: NodeId,
 ) -> Result<Option<DiffExample>, Error> {
+    Ok(example_full(space, o, n, region)?.map(|(e, _)| e))
+}
+
+/// Complete facts, one slot per fact of the union.
+type Slots = Vec<Option<i64>>;
+
+/// As [`example`], with the complete facts the decisions are for.
+fn example_full(
+    space: &Space<'_>,
+    o: &Program,
+    n: &Program,
+    region: NodeId,
+) -> Result<Option<(DiffExample, Slots)>, Error> {
     if space.mdd.leaf_value(region) == Some(0) {
         return Ok(None);
     }
@@ -448,9 +496,19 @@ fn example(
     };
     let facts = space.path_facts(&path);
     let full = space.complete(&facts);
-    Ok(Some(DiffExample {
-        facts: space.facts_json(&facts),
+    let example = DiffExample {
+        facts: super::proofs::shown(space, &facts),
         old: brief(o, &full),
         new: brief(n, &full),
-    }))
+    };
+    Ok(Some((example, full)))
+}
+
+/// Whether some advisory rule fires for complete facts: the level is advice only.
+fn advised(p: &Program, full: &[Option<i64>]) -> bool {
+    let o = crate::eval::run(p, full);
+    p.rules
+        .iter()
+        .zip(&o.fired)
+        .any(|(r, t)| r.advisory && *t == crate::eval::Tri::True)
 }

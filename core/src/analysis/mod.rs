@@ -198,11 +198,12 @@ impl<'p> Space<'p> {
                     .copied()
                     .unwrap_or(0),
                 FactTy::Set(_) => {
-                    let had = slot.unwrap_or(0);
+                    // From the benign set: the path ticks or unticks each code it reads.
+                    let had = slot.unwrap_or(fact.benign.unwrap_or(0));
                     if *i == 1 {
                         had | (1i64 << bit)
                     } else {
-                        had
+                        had & !(1i64 << bit)
                     }
                 }
             });

@@ -50,7 +50,8 @@ pub struct Finding {
 /// A counterexample: the facts that matter, and what the rule set decides.
 #[derive(Debug, Clone, Serialize)]
 pub struct Example {
-    /// The facts that matter; every other fact has its benign answer.
+    /// The facts that matter, less those at their benign answer: every fact left out has its
+    /// benign answer (an int or enum without one: its lowest value or first code).
     pub facts: serde_json::Map<String, serde_json::Value>,
     /// For monotonicity: the one answer raised, at its higher value.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,6 +123,28 @@ pub(crate) fn brief_text(b: &Brief) -> String {
         s.push_str(&format!("; {}", b.categories.join(", ")));
     }
     s
+}
+
+/// The facts of an example as shown: those a path fixes, less those at their benign answer
+/// (a yes/no fact `false` and a set `[]` unless declared otherwise), which every fact the
+/// example leaves out has anyway. A fact without a benign answer is shown whatever its value.
+pub(crate) fn shown(
+    space: &Space<'_>,
+    facts: &[Option<i64>],
+) -> serde_json::Map<String, serde_json::Value> {
+    let kept: Vec<Option<i64>> = space
+        .facts
+        .iter()
+        .zip(facts)
+        .map(|(f, v)| {
+            let benign = match f.ty {
+                FactTy::Bool | FactTy::Set(_) => Some(f.benign.unwrap_or(0)),
+                FactTy::Enum(_) | FactTy::Int { .. } => f.benign,
+            };
+            v.filter(|v| benign != Some(*v))
+        })
+        .collect();
+    space.facts_json(&kept)
 }
 
 /// At most this many findings per check are listed (each needs a diagram query and an
@@ -292,9 +315,10 @@ fn monotonicity(space: &mut Space<'_>, p: &Program, roots: &Roots) -> Result<Che
         for s in &steps {
             let lo = space.mdd.restrict(roots.level, s.var, s.from);
             let hi = space.mdd.restrict(roots.level, s.var, s.to);
+            // What can go the wrong way ("lower the level", "remove pathway p"), and where.
             let mut subjects: Vec<(String, NodeId)> = Vec::new();
             subjects.push((
-                "the level".to_string(),
+                "lower the level".to_string(),
                 space.mdd.apply(Op::Cmp(Cmp::Lt), hi, lo),
             ));
             let same_level = space.mdd.apply(Op::Cmp(Cmp::Eq), hi, lo);
@@ -307,7 +331,7 @@ fn monotonicity(space: &mut Space<'_>, p: &Program, roots: &Roots) -> Result<Che
                     space.mdd.restrict(c, s.var, s.to),
                 );
                 let bad = space.mdd.apply(Op::Cmp(Cmp::Lt), chi, clo);
-                subjects.push((format!("the {} category", m.id), bad));
+                subjects.push((format!("lower the {} category", m.id), bad));
             }
             for (pi, pw) in p.pathways.iter().enumerate() {
                 let Some(r) = roots.pathways.get(pi).copied() else {
@@ -319,7 +343,7 @@ fn monotonicity(space: &mut Space<'_>, p: &Program, roots: &Roots) -> Result<Che
                 );
                 let lost = space.mdd.apply(Op::Cmp(Cmp::Lt), phi, plo);
                 let bad = space.mdd.apply(Op::And, same_level, lost);
-                subjects.push((format!("pathway {}", pw.id), bad));
+                subjects.push((format!("remove pathway {}", pw.id), bad));
             }
             for (what, bad) in subjects {
                 if space.mdd.leaf_value(bad) == Some(0) {
@@ -345,14 +369,14 @@ fn monotonicity(space: &mut Space<'_>, p: &Program, roots: &Roots) -> Result<Che
                 );
                 if b == a {
                     return Err(internal(format!(
-                        "monotonicity: the diagrams say raising {fact_id} changes {what}, evaluation does not"
+                        "monotonicity: the diagrams say raising {fact_id} can {what}, evaluation does not"
                     )));
                 }
                 findings.push(Finding {
                     subject: step_name(space, f, s),
-                    message: format!("raising this answer can lower {what}"),
+                    message: format!("raising this answer can {what}"),
                     example: Some(super::proofs::Example {
-                        facts: space.facts_json(&before),
+                        facts: shown(space, &before),
                         raised: Some(raised),
                         decision: b,
                         raised_decision: Some(a),
@@ -469,11 +493,19 @@ fn shadowing(space: &mut Space<'_>, p: &Program, roots: &Roots) -> Result<Check,
         }
         let other = space.roots(&without)?;
         if same(&other, roots) {
+            let never = roots
+                .conds
+                .get(i)
+                .is_some_and(|c| space.mdd.leaf_value(*c) == Some(0));
+            let message = if never {
+                "never fires: no referral meets its condition"
+            } else {
+                "never changes a decision: whenever it fires, other rules already decide the \
+                 same level, pathways and categories"
+            };
             findings.push(Finding {
                 subject: format!("rule {}", r.id),
-                message: "never changes a decision: whenever it fires, other rules already \
-                          decide the same level, pathways and categories"
-                    .to_string(),
+                message: message.to_string(),
                 example: None,
             });
         }
@@ -595,7 +627,7 @@ fn bands(space: &mut Space<'_>, p: &Program, roots: &Roots) -> Result<Check, Err
                      the category stays {first}"
                 ),
                 example: Some(Example {
-                    facts: space.facts_json(&facts),
+                    facts: shown(space, &facts),
                     raised: None,
                     decision,
                     raised_decision: None,

@@ -267,6 +267,12 @@ impl Compiled {
         (n.var, self.kids_of(n))
     }
 
+    /// The lowest and highest leaf below a node.
+    pub(crate) fn bounds(&self, id: NodeId) -> (i64, i64) {
+        let d = self.data_of(id);
+        (d.lo, d.hi)
+    }
+
     /// A leaf's value; `None` for an inner node.
     pub(crate) fn leaf(&self, id: NodeId) -> Option<i64> {
         let n = self.node(id);
