@@ -80,7 +80,7 @@ def test_vector(v):
     # The dict entry point gives the same bytes as the JSON one.
     if "facts" in v and isinstance(v["facts"], dict):
         request = v.get("request", {})
-        kwargs = {k: request[k] for k in ("reasons", "missing", "questions", "answered", "summary") if k in request}
+        kwargs = {k: request[k] for k in ("reasons", "missing", "questions", "answered", "summary", "explain") if k in request}
         if request.get("escalation"):
             kwargs["escalate"] = (request["escalation"]["level"], request["escalation"]["reason"])
         assert rs.evaluate(v["facts"], **kwargs).to_json() == want

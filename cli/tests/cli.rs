@@ -81,6 +81,37 @@ fn eval_text_is_for_practitioners() {
 }
 
 #[test]
+fn eval_explain_says_what_would_change_the_level() {
+    let file = "examples/referrals/04-county-lines-acute.json";
+    let (code, out, err) = run(&["eval", "--facts", file, "--explain"], "");
+    assert_eq!(code, 0, "{err}");
+    let (_, x) = out
+        .split_once("What would change this\n")
+        .expect("the explanation follows the summary");
+    // Acute: nothing above; lower by taking back the high-risk CCE indicators.
+    assert!(!x.contains("Would become"), "{x}");
+    assert!(
+        x.contains("Would be Complex needs (Child in Need, s17) or lower if any one of:"),
+        "{x}"
+    );
+    assert!(x.contains("cce indicators: remove "), "{x}");
+    assert!(
+        x.contains("(no longer: CCE risk high; CCE risk would be medium)"),
+        "{x}"
+    );
+    // Without --explain, no explanation; in JSON, the `explain` field.
+    let (_, plain, _) = run(&["eval", "--facts", file], "");
+    assert!(!plain.contains("What would change this"));
+    let (_, json, _) = run(
+        &["eval", "--facts", file, "--explain", "--format", "json"],
+        "",
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).expect("decision JSON");
+    assert_eq!(v["explain"]["lower"]["level"], "complex");
+    assert_eq!(v["explain"]["raise"], serde_json::json!([]));
+}
+
+#[test]
 fn bad_facts_exit_1_with_a_coded_error_and_no_decision() {
     let (code, out, err) = run(&["eval", "--facts", "-"], r#"{"imediate_danger": true}"#);
     assert_eq!(code, 1);

@@ -1089,3 +1089,50 @@ fn diff_a_level_that_is_no_longer_advice_only() {
     assert_eq!(regions(&back), ["advisory -: no → yes"]);
     assert_examples(&new, &old, &back);
 }
+
+#[test]
+fn diff_a_new_step_up_domain() {
+    // Money becomes an area of its own: financial hardship no longer shares the family area,
+    // so three early-help needs that were all about the family now span two areas and step up.
+    let files = sources("threshold");
+    let old = build(files.clone());
+    let files = edited(
+        &files,
+        "00-ruleset.thr",
+        "domains { developmental, parenting, family }",
+        "domains { developmental, parenting, family, income }",
+    );
+    let files = edited(
+        &files,
+        "40-level2.thr",
+        "rule L2_financial \"Financial hardship or no recourse to public funds\" {\n  domain family",
+        "rule L2_financial \"Financial hardship or no recourse to public funds\" {\n  domain income",
+    );
+    let new = build(files);
+    let d = old.diff(&new).unwrap();
+    assert_examples(&old, &new, &d);
+    let levels: Vec<String> = regions(&d)
+        .into_iter()
+        .filter(|r| r.starts_with("level"))
+        .collect();
+    assert_eq!(levels, ["level -: early_help → complex"]);
+    let step = region(&d, "level", None, "early_help", "complex");
+    let full = complete(&[&old, &new], &step.example.facts);
+    let new_rules = fired(&new, &full);
+    let old_rules = fired(&old, &full);
+    assert!(new_rules.iter().any(|r| r == "step_up"), "{new_rules:?}");
+    assert!(!old_rules.iter().any(|r| r == "step_up"), "{old_rules:?}");
+    assert!(
+        new_rules.iter().any(|r| r == "L2_financial"),
+        "{new_rules:?}"
+    );
+    // Three early-help needs: the financial one and two more, none of them a level-3 need.
+    let l2 = new_rules.iter().filter(|r| r.starts_with("L2_")).count();
+    assert!(l2 >= 3, "{new_rules:?}");
+    // Nothing else changes: no category, no lowered level.
+    assert!(
+        d.regions.iter().all(|r| r.what != "category"),
+        "{:#?}",
+        regions(&d)
+    );
+}
