@@ -61,6 +61,8 @@ export interface Decision {
  * reach it (each checked: enough on its own, and no change in it can be dropped); for the
  * level below, the changes to known answers that lower it. */
 export interface Explanation {
+    /** The level the changes start from: the rules' level (before any escalation). */
+    from: string;
     /** Per level above the decided one, lowest first. */
     raise: ExplainTarget[];
     /** The level below; absent at the lowest level or when no change of up to three lowers it. */

@@ -92,7 +92,7 @@ def test_explain_says_what_would_change_the_level():
     [target] = d["explain"]["raise"]
     assert target["level"] == "high"
     assert target["ways"][0]["sets"] == [
-        [{"fact": "danger", "value": True, "from": False, "text": "danger: yes"}]
+        [{"fact": "danger", "value": True, "from": False, "text": "danger: yes (now no)"}]
     ]
     assert target["ways"][0]["rules"] == ["r1"]
     # The same as the JSON route with "explain": true, and absent unless asked for.

@@ -610,13 +610,19 @@ impl<'a> Checker<'a> {
         }
         // Tiers must name codes of their set fact.
         let mut tier_seen: BTreeMap<&str, Span> = BTreeMap::new();
+        let mut tiers: Vec<(ir::FactIdx, u64)> = Vec::new();
         for t in &m.tiers {
             if let Some(first) = tier_seen.get(t.id.name.as_str()) {
                 self.diags.push(duplicate("tier", &t.id, *first));
             } else {
                 tier_seen.insert(&t.id.name, t.id.span);
             }
-            let _ = self.tier_source(m, t);
+            if let Some((f, mask)) = self.tier_source(m, t) {
+                match tiers.iter_mut().find(|(g, _)| *g == f) {
+                    Some((_, m)) => *m |= mask,
+                    None => tiers.push((f, mask)),
+                }
+            }
         }
         let ctx = Ctx {
             matrix: Some(m),
@@ -666,6 +672,7 @@ impl<'a> Checker<'a> {
             score,
             cite,
             reads,
+            tiers,
         }
     }
 

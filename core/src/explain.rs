@@ -27,7 +27,8 @@ use crate::ruleset::Ruleset;
 
 /// The most changes in one set.
 pub const MAX_CHANGES: usize = 3;
-/// The most sets kept per diagram node (the smallest, in a fixed order).
+/// The most sets of two or more changes kept per diagram node (the smallest, in a fixed
+/// order); single changes are all kept.
 const MAX_FAMILY: usize = 48;
 /// The most ways shown per level, and the most sets shown per way.
 const MAX_WAYS: usize = 6;
@@ -36,6 +37,12 @@ const MAX_SETS: usize = 4;
 /// What would change a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Explanation {
+    /// The level the changes start from: the rules' level (before any escalation; on a
+    /// provisional decision, the level reported, "at least").
+    pub from: String,
+    /// Its label.
+    #[serde(skip)]
+    pub from_label: String,
     /// Per level above the decided one, lowest first: what would reach it.
     pub raise: Vec<Target>,
     /// The level below the decided one: what changes to known answers would lower the level to
@@ -133,6 +140,9 @@ struct Search<'a> {
     c: &'a Compiled,
     /// Per variable: the known child, or `UNKNOWN`.
     cur: Vec<u32>,
+    /// Per variable: its fact was not asked (`asked when` is certainly false), so it keeps
+    /// the value it took.
+    frozen: Vec<bool>,
     /// Per variable: its fact, and whether that is an unknown set fact.
     fact_of: Vec<u32>,
     unknown_set: Vec<bool>,
@@ -201,13 +211,13 @@ impl Search<'_> {
         let mut out = Vec::new();
         if known != UNKNOWN {
             // Keep the answer, or change it.
+            let frozen = self.frozen.get(var as usize).copied().unwrap_or(false);
             for (i, k) in kids.iter().enumerate() {
                 let i = i as u32;
-                let fam = self.family(*k, Mode::Free);
                 if i == known {
-                    out.extend(fam.iter().cloned());
-                } else {
-                    out.extend(add((var, i), &fam));
+                    out.extend(self.family(*k, Mode::Free).iter().cloned());
+                } else if !frozen {
+                    out.extend(add((var, i), &self.family(*k, Mode::Free)));
                 }
             }
             return out;
@@ -331,7 +341,9 @@ fn minimise(mut fam: Vec<Set>) -> Vec<Set> {
     fam.dedup();
     let mut out: Vec<Set> = Vec::new();
     for s in fam {
-        if out.len() >= MAX_FAMILY {
+        // Every single change is kept (there are at most as many as answers); larger sets
+        // up to the cap.
+        if out.len() >= MAX_FAMILY && s.len() > 1 {
             break;
         }
         if !out.iter().any(|t| t.iter().all(|e| s.contains(e))) {
@@ -351,7 +363,13 @@ pub(crate) fn explain(rs: &Ruleset, facts: &Facts) -> Explanation {
         .as_ref()
         .and_then(|l| p.levels.iter().position(|x| &x.id == l))
         .map_or(0, |i| i as i64 + 1);
+    let from = base
+        .level
+        .as_ref()
+        .and_then(|l| p.levels.iter().find(|x| &x.id == l));
     let mut out = Explanation {
+        from: from.map_or_else(String::new, |l| l.id.clone()),
+        from_label: from.map_or_else(String::new, |l| l.label.clone()),
         raise: Vec::new(),
         lower: None,
         unavailable: None,
@@ -372,6 +390,17 @@ pub(crate) fn explain(rs: &Ruleset, facts: &Facts) -> Explanation {
     let n_vars = layout.var_fact.len();
     let mut cur = vec![UNKNOWN; n_vars];
     let mut unknown_set = vec![false; n_vars];
+    // Facts the referral left unknown that took their `otherwise` value: not asked, so
+    // nothing suggests answering them.
+    let frozen: Vec<bool> = layout
+        .var_fact
+        .iter()
+        .map(|f| {
+            let f = *f as usize;
+            facts.slots.get(f).copied().flatten().is_none()
+                && slots.get(f).copied().flatten().is_some()
+        })
+        .collect();
     for (i, (fact, value)) in p.facts.iter().zip(&slots).enumerate() {
         let Some(first) = layout.first_var.get(i).copied() else {
             continue;
@@ -418,6 +447,7 @@ pub(crate) fn explain(rs: &Ruleset, facts: &Facts) -> Explanation {
         let mut s = Search {
             c,
             cur: cur.clone(),
+            frozen: frozen.clone(),
             fact_of: layout.var_fact.clone(),
             unknown_set: unknown_set.clone(),
             first_var: layout.first_var.clone(),
@@ -498,6 +528,25 @@ impl Ctx<'_> {
         d.level.map_or(0, |l| i64::from(l) + 1)
     }
 
+    /// When `var` is a code of a set fact that is unknown and `set` answers it with no other
+    /// code, `set` with the fact answered "none of these".
+    fn empty_instead(&self, set: &[Elem], var: u32) -> Option<Set> {
+        let f = *self.layout.var_fact.get(var as usize)?;
+        let fact = self.p.facts.get(f as usize)?;
+        if !matches!(fact.ty, FactTy::Set(_)) || self.slots.get(f as usize)?.is_some() {
+            return None;
+        }
+        let same = |v: &u32| self.layout.var_fact.get(*v as usize) == Some(&f);
+        if set.iter().any(|(v, _)| same(v)) {
+            return None;
+        }
+        let mut out = set.to_vec();
+        let e = (*self.layout.first_var.get(f as usize)?, EMPTY);
+        let at = out.partition_point(|x| *x < e);
+        out.insert(at, e);
+        Some(out)
+    }
+
     /// The set reaches the target, and no smaller part of it does (dropping one change, or
     /// every change to one fact).
     fn verified(&self, set: &[Elem], t: i64, up: bool) -> bool {
@@ -514,9 +563,18 @@ impl Ctx<'_> {
         }
         for i in 0..set.len() {
             let mut less = set.to_vec();
-            less.remove(i);
+            let (var, child) = less.remove(i);
             if holds(&less) {
                 return false;
+            }
+            // The last code of an unknown set's answer: the smaller answer is "none of these".
+            if let Some(empty) = (child == 1)
+                .then(|| self.empty_instead(&less, var))
+                .flatten()
+            {
+                if holds(&empty) {
+                    return false;
+                }
             }
         }
         let facts: Vec<u32> = {
@@ -589,7 +647,24 @@ impl Ctx<'_> {
                 w
             })
             .collect();
-        ways.sort_by_key(|w| w.sets.first().map_or(usize::MAX, Vec::len));
+        // Fewest changes first; among as few, answers to open questions before changes to
+        // answers already given.
+        let cost = |set: &Vec<Change>| (set.len(), set.iter().filter(|c| c.from.is_some()).count());
+        for w in &mut ways {
+            w.sets.sort_by_key(cost);
+        }
+        // Then in rule-file order (the overrides first).
+        let order = |w: &Way| {
+            w.rules
+                .iter()
+                .filter_map(|id| self.p.rules.iter().position(|r| &r.id == id))
+                .min()
+                .unwrap_or(usize::MAX)
+        };
+        ways.sort_by_key(|w| {
+            let (n, known) = w.sets.first().map_or((usize::MAX, 0), cost);
+            (n, known, order(w))
+        });
         let more = ways.len().saturating_sub(MAX_WAYS);
         ways.truncate(MAX_WAYS);
         for w in &mut ways {
@@ -647,13 +722,18 @@ impl Ctx<'_> {
             .iter()
             .filter(|b| !d.reasons.iter().any(|r| r.rule == b.rule))
             .collect();
-        let title = gone
+        let deciding: Vec<&&crate::decision::Reason> =
+            gone.iter().filter(|r| r.set.level.is_some()).collect();
+        let named: Vec<&crate::decision::Reason> = if deciding.is_empty() {
+            gone.clone()
+        } else {
+            deciding.into_iter().copied().collect()
+        };
+        let title = named
             .iter()
-            .find(|r| r.set.level.is_some())
-            .or(gone.first())
-            .map_or_else(String::new, |r| {
-                r.title.clone().unwrap_or_else(|| r.rule.clone())
-            });
+            .map(|r| r.title.clone().unwrap_or_else(|| r.rule.clone()))
+            .collect::<Vec<_>>()
+            .join(" and ");
         (title, gone.iter().map(|r| r.rule.clone()).collect())
     }
 
@@ -734,7 +814,11 @@ impl Ctx<'_> {
                 let label = words(&fact.id);
                 let text = match &fact.ty {
                     FactTy::Bool => {
-                        format!("{label}: {}", if now == Some(1) { "yes" } else { "no" })
+                        let yes_no = |v: Option<i64>| if v == Some(1) { "yes" } else { "no" };
+                        match before {
+                            Some(_) => format!("{label}: {} (now {})", yes_no(now), yes_no(before)),
+                            None => format!("{label}: {}", yes_no(now)),
+                        }
                     }
                     FactTy::Enum(codes) => {
                         let code = |v: Option<i64>| {
@@ -809,7 +893,11 @@ fn words(id: &str) -> String {
 impl Explanation {
     /// As plain text, a paragraph per level ("What would change this").
     pub fn text(&self) -> String {
-        let mut out = String::from("What would change this\n");
+        let mut out = if self.from_label.is_empty() {
+            String::from("What would change this\n")
+        } else {
+            format!("What would change the rules' level ({})\n", self.from_label)
+        };
         if let Some(u) = &self.unavailable {
             out.push_str(&format!("  {u}\n"));
             return out;
@@ -836,7 +924,7 @@ impl Target {
     fn text_into(&self, out: &mut String, lead: &str, cond: &str, rule: &str) {
         if self.ways.is_empty() {
             out.push_str(&format!(
-                "  {lead} {}: not with up to three more answers.\n",
+                "  {}: no change of up to three answers gives exactly this level.\n",
                 self.label
             ));
             return;
@@ -874,7 +962,8 @@ impl Target {
             out.push_str(&format!("    - {line}\n        ({why})\n"));
         }
         if self.more > 0 {
-            out.push_str(&format!("    - and {} other ways\n", self.more));
+            let ways = if self.more == 1 { "way" } else { "ways" };
+            out.push_str(&format!("    - and {} other {ways}\n", self.more));
         }
     }
 }

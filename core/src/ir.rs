@@ -59,6 +59,8 @@ pub(crate) struct Matrix {
     pub(crate) score: Option<Expr>,
     pub(crate) cite: Option<Citation>,
     pub(crate) reads: Vec<FactIdx>,
+    /// The indicators its tiers name: per set fact, a mask of codes.
+    pub(crate) tiers: Vec<(FactIdx, u64)>,
 }
 
 /// When a rule runs, relative to the values it reads.

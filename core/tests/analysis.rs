@@ -1136,3 +1136,28 @@ fn diff_a_new_step_up_domain() {
         regions(&d)
     );
 }
+
+#[test]
+fn bands_a_set_code_in_no_tier_is_not_a_gap() {
+    // Sign d belongs to no tier: it is not an indicator of the matrix, so leaving the category
+    // at none is no gap.
+    let rs = mini(
+        r#"matrix m "M" {
+  from signs
+  categories none, low, high
+  tier lo { a, b }
+  tier hi { c }
+  high when count(hi) >= 1
+  low when count(lo) >= 1
+}
+rule m_low { when m >= low then level mid cite g because "l" }
+rule m_high { when m == high then level high cite g because "h" }
+rule worried { when worry or calm or signs has d then pathway pb cite g because "w" }
+test "l" { given { signs: [a] } expect m low expect level mid }
+test "h" { given { signs: [c] } expect m high expect level high }
+test "w" { given { worry: true } expect pathway pb }
+"#,
+    );
+    let a = rs.analyze().unwrap();
+    assert_passes(&a);
+}

@@ -126,7 +126,9 @@ fn table(rs: &Ruleset, known: &[Option<usize>], only_known: bool) -> BTreeMap<Ve
         let mut next = Vec::new();
         for set in frontier {
             if let Some(facts) = apply(known, &set) {
-                out.insert(set.clone(), rank_of(rs, &facts));
+                let mut key = set.clone();
+                key.sort();
+                out.insert(key, rank_of(rs, &facts));
                 if set.len() < MAX_CHANGES {
                     let start = set
                         .last()
@@ -219,9 +221,16 @@ fn holds(rank: usize, t: usize, up: bool) -> bool {
     }
 }
 
-/// The sets no single change of which can be dropped, that reach the target as the engine
-/// lists them (to raise below the top level: exactly that level).
-fn minimal(tab: &BTreeMap<Vec<Elem>, usize>, t: usize, up: bool, top: usize) -> Vec<Vec<Elem>> {
+/// The sets no single change of which can be dropped (the last code of an unknown set's answer
+/// dropped leaves "none of these"), that reach the target as the engine lists them (to raise
+/// below the top level: exactly that level).
+fn minimal(
+    tab: &BTreeMap<Vec<Elem>, usize>,
+    t: usize,
+    up: bool,
+    top: usize,
+    known_set_unknown: bool,
+) -> Vec<Vec<Elem>> {
     tab.iter()
         .filter(|(set, r)| {
             !set.is_empty()
@@ -229,8 +238,20 @@ fn minimal(tab: &BTreeMap<Vec<Elem>, usize>, t: usize, up: bool, top: usize) -> 
                 && (!up || t == top || **r == t)
                 && (0..set.len()).all(|i| {
                     let mut less = (*set).clone();
-                    less.remove(i);
-                    tab.get(&less).is_none_or(|r| !holds(*r, t, up))
+                    let dropped = less.remove(i);
+                    let fails = |s: &Vec<Elem>| tab.get(s).is_none_or(|r| !holds(*r, t, up));
+                    // The last code of an unknown set's answer: the smaller answer is "none of
+                    // these".
+                    let last_code = matches!(dropped, Elem::Add(_))
+                        && known_set_unknown
+                        && !less.iter().any(|e| matches!(e, Elem::Add(_) | Elem::Empty));
+                    fails(&less)
+                        && (!last_code || {
+                            let mut empty = less.clone();
+                            empty.push(Elem::Empty);
+                            empty.sort();
+                            fails(&empty)
+                        })
                 })
         })
         .map(|(s, _)| s.clone())
@@ -245,7 +266,7 @@ fn compare(
     up: bool,
 ) -> Result<(), String> {
     let tab = table(rs, known, !up);
-    let truth = minimal(&tab, t, up, 3);
+    let truth = minimal(&tab, t, up, 3, known[SET].is_none());
     let mut reported = Vec::new();
     for w in &target.ways {
         for s in &w.sets {
@@ -321,7 +342,7 @@ fn check(src: &str, known: &[Option<usize>]) -> Result<(), String> {
     }
     if now > 1 {
         let tab = table(&rs, known, true);
-        let truth = minimal(&tab, now - 1, false, 3);
+        let truth = minimal(&tab, now - 1, false, 3, known[SET].is_none());
         match &x.lower {
             Some(target) => {
                 compare(&rs, known, target, now - 1, false).map_err(|e| format!("lower: {e}"))?;

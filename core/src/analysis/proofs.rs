@@ -536,8 +536,9 @@ fn explains_lowest(r: &crate::ir::Rule) -> bool {
         && !r.advisory
 }
 
-/// A diagram that holds when some variable of the fact is not its benign answer.
-fn not_benign(space: &mut Space<'_>, f: usize) -> Option<NodeId> {
+/// A diagram that holds when some variable of the fact is not its benign answer (for a set
+/// fact, only over the codes in `codes`, a bit mask).
+fn not_benign_in(space: &mut Space<'_>, f: usize, codes: u64) -> Option<NodeId> {
     let fact = space.facts.get(f)?;
     let first = *space.layout.first_var.get(f)?;
     let (n_vars, n_kids) = match &fact.ty {
@@ -548,6 +549,9 @@ fn not_benign(space: &mut Space<'_>, f: usize) -> Option<NodeId> {
     };
     let mut parts = Vec::new();
     for j in 0..n_vars {
+        if matches!(fact.ty, FactTy::Set(_)) && codes >> j & 1 == 0 {
+            continue;
+        }
         let var = first + u32::try_from(j).ok()?;
         let b = space.benign_child(var)?;
         let kids = (0..n_kids)
@@ -595,16 +599,23 @@ fn bands(space: &mut Space<'_>, p: &Program, roots: &Roots) -> Result<Check, Err
             scored.push(m.id.as_str());
             continue;
         }
-        let mut read = Vec::new();
-        for e in m.bands.iter().map(|(_, e)| e).chain(m.score.iter()) {
+        // Per fact the bands read, the codes that are indicators: those its tiers name (a set
+        // code in no tier is not an indicator of this matrix); every value of another fact.
+        let mut read: Vec<(crate::ir::FactIdx, u64)> = Vec::new();
+        for e in m.bands.iter().map(|(_, e)| e) {
             e.visit_facts(&mut |f| {
-                if !read.contains(&f) {
-                    read.push(f);
+                if !read.iter().any(|(g, _)| *g == f) {
+                    let codes = m
+                        .tiers
+                        .iter()
+                        .find(|(g, _)| *g == f)
+                        .map_or(u64::MAX, |(_, mask)| *mask);
+                    read.push((f, codes));
                 }
             });
         }
-        for f in read {
-            let Some(present) = not_benign(space, f as usize) else {
+        for (f, codes) in read {
+            let Some(present) = not_benign_in(space, f as usize, codes) else {
                 continue;
             };
             let zero = space.mdd.leaf(0);
