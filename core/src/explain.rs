@@ -873,6 +873,43 @@ impl Ctx<'_> {
     }
 }
 
+/// Alternative change sets in words, each set's changes joined by "and". Alternatives that
+/// each add one code to the same checklist become one: `cse indicators: add any one of a, b`.
+fn one_line(sets: &[Vec<Change>]) -> Vec<String> {
+    /// (fact, label) of a run of one-code additions, its codes; or a set's own text.
+    type Alt<'a> = (Option<(&'a str, &'a str)>, Vec<&'a str>, String);
+    let mut out: Vec<Alt<'_>> = Vec::new();
+    for set in sets {
+        let tick = match set.as_slice() {
+            [c] => c
+                .text
+                .split_once(": add ")
+                .filter(|(_, code)| !code.contains(", "))
+                .map(|(label, code)| ((c.fact.as_str(), label), code)),
+            _ => None,
+        };
+        match (tick, out.last_mut()) {
+            (Some((key, code)), Some((Some(last), codes, _))) if *last == key => codes.push(code),
+            (Some((key, code)), _) => out.push((Some(key), vec![code], String::new())),
+            (None, _) => {
+                let text = set
+                    .iter()
+                    .map(|c| c.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and ");
+                out.push((None, Vec::new(), text));
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(key, codes, text)| match (key, codes.as_slice()) {
+            (Some((_, label)), [one]) => format!("{label}: add {one}"),
+            (Some((_, label)), _) => format!("{label}: add any one of {}", codes.join(", ")),
+            (None, _) => text,
+        })
+        .collect()
+}
+
 /// A number's new value or range in words, with the value now.
 fn int_text(fact: &crate::ir::Fact, from: i64, to: Option<i64>, now: Option<i64>) -> String {
     let value = match to {
@@ -931,17 +968,7 @@ impl Target {
         }
         out.push_str(&format!("  {lead} {} {cond} any one of:\n", self.label));
         for w in &self.ways {
-            let alts: Vec<String> = w
-                .sets
-                .iter()
-                .map(|s| {
-                    s.iter()
-                        .map(|c| c.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" and ")
-                })
-                .collect();
-            let mut line = alts.join("; or ");
+            let mut line = one_line(&w.sets).join("; or ");
             if w.more > 0 {
                 line.push_str(&format!(" (or {} more like these)", w.more));
             }
