@@ -3,14 +3,6 @@
 //! regions they should. Every example is evaluated again through the public API, completed with
 //! the benign answers the analysis assumes, and must show the decision it claims.
 
-#![allow(
-    clippy::panic,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    reason = "test helpers fail by panicking"
-)]
-
 use serde_json::{Map, Value};
 use thresholds::{Analysis, Brief, Check, Decision, Diff, FactInfo, Options, Ruleset, Status};
 
