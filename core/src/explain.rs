@@ -138,15 +138,14 @@ enum Mode {
 
 struct Search<'a> {
     c: &'a Compiled,
+    layout: &'a Layout,
     /// Per variable: the known child, or `UNKNOWN`.
-    cur: Vec<u32>,
+    cur: &'a [u32],
     /// Per variable: its fact was not asked (`asked when` is certainly false), so it keeps
     /// the value it took.
-    frozen: Vec<bool>,
-    /// Per variable: its fact, and whether that is an unknown set fact.
-    fact_of: Vec<u32>,
-    unknown_set: Vec<bool>,
-    first_var: Vec<u32>,
+    frozen: &'a [bool],
+    /// Per variable: whether its fact is an unknown set fact.
+    unknown_set: &'a [bool],
     goal: Goal,
     memo: FxHashMap<(NodeId, Mode), Family>,
 }
@@ -157,14 +156,17 @@ impl Search<'_> {
         let mode = match mode {
             Mode::Free => Mode::Free,
             Mode::Unknown(f) | Mode::Answering(f) | Mode::Answered(f)
-                if var != LEAF && self.fact_of.get(var as usize) == Some(&f) =>
+                if var != LEAF && self.layout.var_fact.get(var as usize) == Some(&f) =>
             {
                 mode
             }
             // Past the set fact's variables: an answer holding no code is "none of these".
             Mode::Answering(f) => {
                 let rest = self.family(id, Mode::Free);
-                let e = (self.first_var.get(f as usize).copied().unwrap_or(0), EMPTY);
+                let e = (
+                    self.layout.first_var.get(f as usize).copied().unwrap_or(0),
+                    EMPTY,
+                );
                 return Rc::new(add(e, &rest));
             }
             _ => Mode::Free,
@@ -229,7 +231,7 @@ impl Search<'_> {
             }
             return out;
         }
-        let fact = self.fact_of.get(var as usize).copied().unwrap_or(0);
+        let fact = self.layout.var_fact.get(var as usize).copied().unwrap_or(0);
         if self.unknown_set.get(var as usize).copied().unwrap_or(false) {
             let (leave, answer) = match mode {
                 Mode::Unknown(_) => (true, None),
@@ -446,11 +448,10 @@ pub(crate) fn explain(rs: &Ruleset, facts: &Facts) -> Explanation {
     let search = |goal: Goal| {
         let mut s = Search {
             c,
-            cur: cur.clone(),
-            frozen: frozen.clone(),
-            fact_of: layout.var_fact.clone(),
-            unknown_set: unknown_set.clone(),
-            first_var: layout.first_var.clone(),
+            layout,
+            cur: &cur,
+            frozen: &frozen,
+            unknown_set: &unknown_set,
             goal,
             memo: FxHashMap::default(),
         };

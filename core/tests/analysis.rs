@@ -325,16 +325,16 @@ fn assert_monotonicity_example(rs: &Ruleset, f: &thresholds::Finding) -> (Brief,
     (decision, after)
 }
 
-#[test]
-fn monotonicity_a_rule_that_needs_a_benign_answer() {
-    // `not calm` gives a higher level: answering `calm` (away from its benign `false`) lowers it.
-    let rs = mini(
-        r#"rule worried { when worry then level high cite g because "w" }
+/// `not calm` gives a higher level: answering `calm` (away from its benign `false`) lowers it.
+const RESTLESS: &str = r#"rule worried { when worry then level high cite g because "w" }
 rule restless { when not calm then level mid cite g because "r" }
 test "w" { given { worry: true } expect level high }
 test "r" { given { calm: false } expect level mid }
-"#,
-    );
+"#;
+
+#[test]
+fn monotonicity_a_rule_that_needs_a_benign_answer() {
+    let rs = mini(RESTLESS);
     let a = rs.analyze().unwrap();
     let mono = failing_only(&a, "monotonicity");
     let f = only_finding(mono);
@@ -632,13 +632,7 @@ test "s" { given { signs: [a] } expect level high }
 
 #[test]
 fn the_analysis_text_and_json() {
-    let rs = mini(
-        r#"rule worried { when worry then level high cite g because "w" }
-rule restless { when not calm then level mid cite g because "r" }
-test "w" { given { worry: true } expect level high }
-test "r" { given { calm: false } expect level mid }
-"#,
-    );
+    let rs = mini(RESTLESS);
     let a = rs.analyze().unwrap();
     let v: Value = serde_json::from_str(&a.to_json()).unwrap();
     assert_eq!(v["ruleset"], "mini");
