@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::eval::{Outcome, Tri};
 use crate::facts::value_to_json;
-use crate::ir::Program;
+use crate::ir::{FactId, LevelRank, PathwayId, Program};
 use crate::relevance::Relevance;
 
 /// Whether unknown facts could still change the decision.
@@ -204,7 +204,7 @@ fn settle(
     program: &Program,
     outcome: &Outcome,
     rel: &Relevance,
-) -> (Option<u32>, Option<u32>, Vec<u32>, bool) {
+) -> (Option<LevelRank>, Option<LevelRank>, Vec<PathwayId>, bool) {
     let mut level = outcome.level;
     let mut pathways = outcome.pathways.clone();
     if let Some((l, ps, _)) = &rel.settled {
@@ -243,13 +243,13 @@ pub(crate) fn build_compact(
 ) -> CompactDecision {
     let (level, could_reach, pathways, provisional) = settle(program, outcome, rel);
     CompactDecision {
-        level: level.map(|r| r.saturating_sub(1)),
-        could_reach: could_reach.map(|r| r.saturating_sub(1)),
-        pathways,
+        level: level.map(|r| r.0.saturating_sub(1)),
+        could_reach: could_reach.map(|r| r.0.saturating_sub(1)),
+        pathways: pathways.iter().map(|p| p.raw()).collect(),
         categories: outcome.categories.clone(),
         provisional,
         advisory: advisory(program, outcome, rel),
-        missing: rel.missing.clone(),
+        missing: rel.missing.iter().map(|f| f.raw()).collect(),
     }
 }
 
@@ -259,7 +259,7 @@ pub(crate) fn build(
     outcome: &Outcome,
     rel: &Relevance,
     options: Options,
-    escalation: Option<(u32, &Escalation)>,
+    escalation: Option<(LevelRank, &Escalation)>,
 ) -> Decision {
     // When every completion of the unknown facts agrees, that outcome is reported.
     let (mut level, mut could_reach, mut pathways, mut provisional) = settle(program, outcome, rel);
@@ -275,8 +275,8 @@ pub(crate) fn build(
     // `replaced`: when the rules could not take the level above the escalated one, the
     // questions that could still change the decision are only those that could change a
     // rule's pathways.
-    let mut replaced: Option<Vec<(u32, Vec<u32>)>> = None;
-    let mut extra_missing: Vec<(u32, Vec<u32>)> = Vec::new();
+    let mut replaced: Option<Vec<(FactId, Vec<PathwayId>)>> = None;
+    let mut extra_missing: Vec<(FactId, Vec<PathwayId>)> = Vec::new();
     let escalated = escalation.map(|(rank, esc)| {
         let from = level;
         let raised = from.is_none_or(|l| rank > l);
@@ -300,19 +300,8 @@ pub(crate) fn build(
         }
         (esc, from, raised)
     });
-    let name_of = |i: &u32| {
-        program
-            .pathways
-            .get(*i as usize)
-            .map(|p| p.id.clone())
-            .unwrap_or_default()
-    };
-    let level_id = |r: u32| {
-        program
-            .levels
-            .get((r as usize).wrapping_sub(1))
-            .map(|l| l.id.clone())
-    };
+    let name_of = |i: &PathwayId| program.pathways.of(*i).id.clone();
+    let level_id = |r: LevelRank| program.level(r).map(|l| l.id.clone());
 
     let mut exploitation = serde_json::Map::new();
     for (m, c) in program.matrices.iter().zip(&outcome.categories) {
@@ -353,18 +342,15 @@ pub(crate) fn build(
             set.pathways = r.pathways.iter().map(name_of).collect();
             set.advisory = r.advisory;
             for (m, c) in &r.categories {
-                if let Some(mx) = program.matrices.get(*m as usize) {
-                    let cat = mx.categories.get(*c as usize).cloned().unwrap_or_default();
-                    set.exploitation
-                        .insert(mx.id.clone(), serde_json::Value::String(cat));
-                }
+                let mx = program.matrices.of(*m);
+                let cat = mx.categories.get(*c as usize).cloned().unwrap_or_default();
+                set.exploitation
+                    .insert(mx.id.clone(), serde_json::Value::String(cat));
             }
             let mut read = read_facts(program, facts, &r.reads);
             for m in &r.reads_categories {
-                if let (Some(mx), Some(c)) = (
-                    program.matrices.get(*m as usize),
-                    outcome.categories.get(*m as usize),
-                ) {
+                if let Some(c) = outcome.categories.get(m.index()) {
+                    let mx = program.matrices.of(*m);
                     let cat = mx.categories.get(*c as usize).cloned().unwrap_or_default();
                     read.insert(mx.id.clone(), serde_json::Value::String(cat));
                 }
@@ -387,7 +373,7 @@ pub(crate) fn build(
             .missing
             .iter()
             .enumerate()
-            .filter_map(|(i, f)| Some((i, *f, program.facts.get(*f as usize)?)))
+            .map(|(i, fi)| (i, *fi, program.facts.of(*fi)))
             .map(|(i, fi, f)| Missing {
                 fact: f.id.clone(),
                 question: crate::eval::question_text(program, facts, fi).to_string(),
@@ -405,13 +391,13 @@ pub(crate) fn build(
             let Some(i) = program.pathways.iter().position(|p| p.id == *id) else {
                 return true;
             };
-            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            let i = PathwayId::from_usize(i);
             program.provisional.contains(&i)
                 || program.rules.iter().any(|r| r.pathways.contains(&i))
                 || program
                     .levels
                     .iter()
-                    .skip((rank as usize).saturating_sub(1))
+                    .skip(rank.slot().unwrap_or(0))
                     .any(|l| l.default_pathways.contains(&i))
         };
         for m in &mut missing {
@@ -425,9 +411,7 @@ pub(crate) fn build(
         .into_iter()
         .chain(extra_missing)
     {
-        let Some(fact) = program.facts.get(f as usize) else {
-            continue;
-        };
+        let fact = program.facts.of(f);
         let names: Vec<String> = ps.iter().map(name_of).collect();
         match missing.iter_mut().find(|m| m.fact == fact.id) {
             Some(m) => {
@@ -484,10 +468,10 @@ pub(crate) fn build(
 struct AtLevel {
     /// Pathways: those of the rules that do not read the level and fired, the level's own, and
     /// those of the rules that read the level and hold at it.
-    pathways: Vec<u32>,
+    pathways: Vec<PathwayId>,
     /// Each unknown fact read by a rule that adds pathways and is not decided (directly, or
     /// through a matrix category it reads), with the pathways it could add; in rule order.
-    unknown: Vec<(u32, Vec<u32>)>,
+    unknown: Vec<(FactId, Vec<PathwayId>)>,
 }
 
 /// Re-decides what depends on the level at the escalated `rank`: the level's default pathways
@@ -498,17 +482,18 @@ fn escalate(
     facts: &[Option<i64>],
     outcome: &Outcome,
     fired: &mut [bool],
-    rank: u32,
+    rank: LevelRank,
 ) -> AtLevel {
     use crate::ir::Stage;
     let at = crate::eval::run_at_level(program, facts, Some(rank));
-    let unknown_fact = |f: &&u32| facts.get(**f as usize).copied().flatten().is_none();
+    let unknown_fact = |f: &&FactId| facts.get(f.index()).copied().flatten().is_none();
     let mut pathways = Vec::new();
-    let mut unknown: Vec<(u32, Vec<u32>)> = Vec::new();
-    let mut note = |fact: u32, ps: &[u32]| match unknown.iter_mut().find(|(u, _)| *u == fact) {
-        Some((_, have)) => have.extend(ps),
-        None => unknown.push((fact, ps.to_vec())),
-    };
+    let mut unknown: Vec<(FactId, Vec<PathwayId>)> = Vec::new();
+    let mut note =
+        |fact: FactId, ps: &[PathwayId]| match unknown.iter_mut().find(|(u, _)| *u == fact) {
+            Some((_, have)) => have.extend(ps),
+            None => unknown.push((fact, ps.to_vec())),
+        };
     for (i, r) in program.rules.iter().enumerate() {
         let Some(f) = fired.get_mut(i) else {
             continue;
@@ -530,9 +515,7 @@ fn escalate(
                 note(*fact, &r.pathways);
             }
             for m in &r.reads_categories {
-                let Some(mx) = program.matrices.get(*m as usize) else {
-                    continue;
-                };
+                let mx = program.matrices.of(*m);
                 for fact in mx.reads.iter().filter(unknown_fact) {
                     note(*fact, &r.pathways);
                 }
@@ -547,7 +530,7 @@ fn escalate(
             }
         }
     }
-    if let Some(l) = program.levels.get((rank as usize).wrapping_sub(1)) {
+    if let Some(l) = program.level(rank) {
         pathways.extend(&l.default_pathways);
     }
     pathways.sort_unstable();
@@ -562,16 +545,15 @@ fn escalate(
 fn read_facts(
     program: &Program,
     facts: &[Option<i64>],
-    reads: &[u32],
+    reads: &[FactId],
 ) -> serde_json::Map<String, serde_json::Value> {
     let mut m = serde_json::Map::new();
     for f in reads {
-        if let Some(fact) = program.facts.get(*f as usize) {
-            m.insert(
-                fact.id.clone(),
-                value_to_json(fact, facts.get(*f as usize).copied().flatten()),
-            );
-        }
+        let fact = program.facts.of(*f);
+        m.insert(
+            fact.id.clone(),
+            value_to_json(fact, facts.get(f.index()).copied().flatten()),
+        );
     }
     m
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap;
 
-use crate::ir::{Cmp, Expr, FactIdx, FactTy, Program, SetMode};
+use crate::ir::{Cmp, Expr, FactId, FactTy, Program, SetMode};
 
 pub(crate) type NodeId = u32;
 
@@ -51,7 +51,7 @@ pub(crate) struct Layout {
     /// Representative values of each int fact (one per class of equivalent values).
     pub(crate) reps: Vec<Vec<i64>>,
     /// Fact of each variable.
-    pub(crate) var_fact: Vec<FactIdx>,
+    pub(crate) var_fact: Vec<FactId>,
 }
 
 pub(crate) const FULL_RANGE_LIMIT: i64 = 4096;
@@ -67,7 +67,7 @@ impl Layout {
         for e in exprs {
             collect_int_usage(e, &mut consts, &mut complex);
             e.visit_facts(&mut |f| {
-                if let Some(u) = uses.get_mut(f as usize) {
+                if let Some(u) = uses.get_mut(f.index()) {
                     *u += 1;
                 }
             });
@@ -122,7 +122,7 @@ impl Layout {
                 FactTy::Set(codes) => codes.len().min(64),
                 _ => 1,
             };
-            var_fact.extend(std::iter::repeat_n(u32::try_from(i).unwrap_or(u32::MAX), n));
+            var_fact.extend(std::iter::repeat_n(FactId::from_usize(i), n));
         }
         Layout {
             first_var,
@@ -136,7 +136,7 @@ pub(crate) fn collect_int_usage(e: &Expr, consts: &mut [BTreeSet<i64>], complex:
     match e {
         Expr::Cmp(_, a, b) => match (&**a, &**b) {
             (Expr::Fact(f), Expr::Int(c)) | (Expr::Int(c), Expr::Fact(f)) => {
-                if let Some(s) = consts.get_mut(*f as usize) {
+                if let Some(s) = consts.get_mut(f.index()) {
                     s.insert(*c);
                 }
             }
@@ -146,7 +146,7 @@ pub(crate) fn collect_int_usage(e: &Expr, consts: &mut [BTreeSet<i64>], complex:
             }
         },
         Expr::Fact(f) => {
-            if let Some(c) = complex.get_mut(*f as usize) {
+            if let Some(c) = complex.get_mut(f.index()) {
                 *c = true;
             }
         }
@@ -402,25 +402,22 @@ pub(crate) struct Sym<'a> {
     pub(crate) score: NodeId,
     pub(crate) indicators: Vec<NodeId>,
     pub(crate) domains: Vec<NodeId>,
-    pub(crate) cache: FxHashMap<(FactIdx, u64), NodeId>,
+    pub(crate) cache: FxHashMap<(FactId, u64), NodeId>,
 }
 
 impl Sym<'_> {
-    pub(crate) fn fact_node(&mut self, f: FactIdx) -> NodeId {
-        if let Some(v) = self.facts.get(f as usize).copied().flatten() {
+    pub(crate) fn fact_node(&mut self, f: FactId) -> NodeId {
+        if let Some(v) = self.facts.get(f.index()).copied().flatten() {
             return self.mdd.leaf(v);
         }
         if let Some(n) = self.cache.get(&(f, u64::MAX)) {
             return *n;
         }
-        let var = self.layout.first_var.get(f as usize).copied().unwrap_or(0);
-        let values: Vec<i64> = match self.program.facts.get(f as usize).map(|x| &x.ty) {
-            Some(FactTy::Int { .. }) => self
-                .layout
-                .reps
-                .get(f as usize)
-                .cloned()
-                .unwrap_or_default(),
+        let var = self.layout.first_var.get(f.index()).copied().unwrap_or(0);
+        let values: Vec<i64> = match self.program.facts.get(f.index()).map(|x| &x.ty) {
+            Some(FactTy::Int { .. }) => {
+                self.layout.reps.get(f.index()).cloned().unwrap_or_default()
+            }
             Some(FactTy::Enum(codes)) => (0..codes.len())
                 .map(|i| i64::try_from(i).unwrap_or(0))
                 .collect(),
@@ -432,14 +429,14 @@ impl Sym<'_> {
         n
     }
 
-    pub(crate) fn count_node(&mut self, f: FactIdx, mask: u64) -> NodeId {
-        if let Some(v) = self.facts.get(f as usize).copied().flatten() {
+    pub(crate) fn count_node(&mut self, f: FactId, mask: u64) -> NodeId {
+        if let Some(v) = self.facts.get(f.index()).copied().flatten() {
             return self.mdd.leaf(i64::from(((v as u64) & mask).count_ones()));
         }
         if let Some(n) = self.cache.get(&(f, mask)) {
             return *n;
         }
-        let base = self.layout.first_var.get(f as usize).copied().unwrap_or(0);
+        let base = self.layout.first_var.get(f.index()).copied().unwrap_or(0);
         let (z, o) = (self.mdd.leaf(0), self.mdd.leaf(1));
         let bits: Vec<NodeId> = (0..64u32)
             .filter(|i| mask & (1u64 << i) != 0)
@@ -478,16 +475,16 @@ impl Sym<'_> {
                 self.mdd.apply(Op::Cmp(*c), a, b)
             }
             Expr::EnumIn(f, mask) => {
-                if let Some(v) = self.facts.get(*f as usize).copied().flatten() {
+                if let Some(v) = self.facts.get(f.index()).copied().flatten() {
                     return self
                         .mdd
                         .leaf(i64::from((0..64).contains(&v) && mask & (1u64 << v) != 0));
                 }
-                let n = match self.program.facts.get(*f as usize).map(|x| &x.ty) {
+                let n = match self.program.facts.get(f.index()).map(|x| &x.ty) {
                     Some(FactTy::Enum(c)) => c.len().min(64),
                     _ => 0,
                 };
-                let var = self.layout.first_var.get(*f as usize).copied().unwrap_or(0);
+                let var = self.layout.first_var.get(f.index()).copied().unwrap_or(0);
                 let kids = (0..n)
                     .map(|i| self.mdd.leaf(i64::from(mask & (1u64 << i) != 0)))
                     .collect();
@@ -517,11 +514,11 @@ impl Sym<'_> {
                 let z = self.mdd.leaf(0);
                 self.mdd.apply(Op::Sub, z, x)
             }
-            Expr::Category(m) => self.categories.get(*m as usize).copied().unwrap_or(0),
+            Expr::Category(m) => self.categories.get(m.index()).copied().unwrap_or(0),
             Expr::Level => self.level,
             Expr::Score => self.score,
-            Expr::Indicators(r) => self.indicators.get(*r as usize).copied().unwrap_or(0),
-            Expr::Domains(r) => self.domains.get(*r as usize).copied().unwrap_or(0),
+            Expr::Indicators(r) => self.indicators.get(r.index()).copied().unwrap_or(0),
+            Expr::Domains(r) => self.domains.get(r.index()).copied().unwrap_or(0),
         }
     }
 
@@ -536,7 +533,7 @@ impl Sym<'_> {
 pub(crate) struct Linter {
     pub(crate) program: Program,
     pub(crate) mdd: Mdd,
-    pub(crate) counts: FxHashMap<(FactIdx, u64), NodeId>,
+    pub(crate) counts: FxHashMap<(FactId, u64), NodeId>,
 }
 
 impl Linter {
@@ -547,12 +544,12 @@ impl Linter {
             hash: String::new(),
             guidance: Vec::new(),
             levels: Vec::new(),
-            pathways: Vec::new(),
+            pathways: crate::ir::Table::default(),
             domains: Vec::new(),
             provisional: Vec::new(),
-            facts: facts.to_vec(),
+            facts: crate::ir::Table::new(facts.to_vec()),
             fact_index: rustc_hash::FxHashMap::default(),
-            matrices: Vec::new(),
+            matrices: crate::ir::Table::default(),
             rules: Vec::new(),
             raw_tests: Vec::new(),
             asked_order: Vec::new(),

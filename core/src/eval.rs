@@ -4,7 +4,7 @@
 //! be given the known facts, and every condition is true, false or unknown. A rule fires only
 //! when its condition is true for every possible value of the unknown facts.
 
-use crate::ir::{Cmp, Expr, FactTy, Program, SetMode, Stage};
+use crate::ir::{Cmp, Expr, FactId, FactTy, LevelRank, PathwayId, Program, SetMode, Stage};
 
 /// Three-valued truth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,9 +56,9 @@ pub(crate) struct Outcome {
     /// Per matrix: the category index (what is certain).
     pub(crate) categories: Vec<u32>,
     /// Level rank (1-based), if the program has levels.
-    pub(crate) level: Option<u32>,
-    /// Pathway indexes, most urgent first.
-    pub(crate) pathways: Vec<u32>,
+    pub(crate) level: Option<LevelRank>,
+    /// Pathways, most urgent first.
+    pub(crate) pathways: Vec<PathwayId>,
 }
 
 impl Outcome {
@@ -113,12 +113,12 @@ impl<'a> Env<'a> {
         }
     }
 
-    fn fact(&self, i: u32) -> Option<i64> {
-        self.facts.get(i as usize).copied().flatten()
+    fn fact(&self, i: FactId) -> Option<i64> {
+        self.facts.get(i.index()).copied().flatten()
     }
 
-    fn fact_ty(&self, i: u32) -> Option<&FactTy> {
-        self.program.facts.get(i as usize).map(|f| &f.ty)
+    fn fact_ty(&self, i: FactId) -> &FactTy {
+        &self.program.facts.of(i).ty
     }
 
     pub(crate) fn truth(&self, e: &Expr) -> Tri {
@@ -169,7 +169,7 @@ impl<'a> Env<'a> {
                 Some(v) => tri((0..64).contains(&v) && mask & (1u64 << v) != 0),
                 None => {
                     let n = match self.fact_ty(*i) {
-                        Some(FactTy::Enum(c)) => c.len(),
+                        FactTy::Enum(c) => c.len(),
                         _ => 0,
                     };
                     let all = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
@@ -199,7 +199,7 @@ impl<'a> Env<'a> {
             Expr::Fact(i) => match self.fact(*i) {
                 Some(v) => Iv::point(v),
                 None => match self.fact_ty(*i) {
-                    Some(FactTy::Int { lo, hi }) => Iv { lo: *lo, hi: *hi },
+                    FactTy::Int { lo, hi } => Iv { lo: *lo, hi: *hi },
                     _ => Iv { lo: 0, hi: 1 },
                 },
             },
@@ -246,21 +246,17 @@ impl<'a> Env<'a> {
             }
             Expr::Category(m) => self
                 .categories
-                .get(*m as usize)
+                .get(m.index())
                 .copied()
                 .unwrap_or(Iv::point(0)),
             Expr::Level => self.level,
             Expr::Score => self.score,
             Expr::Indicators(r) => self
                 .indicators
-                .get(*r as usize)
+                .get(r.index())
                 .copied()
                 .unwrap_or(Iv::point(0)),
-            Expr::Domains(r) => self
-                .domains
-                .get(*r as usize)
-                .copied()
-                .unwrap_or(Iv::point(0)),
+            Expr::Domains(r) => self.domains.get(r.index()).copied().unwrap_or(Iv::point(0)),
             Expr::Bool(_)
             | Expr::Not(_)
             | Expr::And(_)
@@ -333,7 +329,7 @@ pub(crate) fn applied<'a>(
 ) -> std::borrow::Cow<'a, [Option<i64>]> {
     let mut out = std::borrow::Cow::Borrowed(facts);
     for &f in &program.asked_order {
-        let i = f as usize;
+        let i = f.index();
         if out.get(i).copied().flatten().is_some() {
             continue;
         }
@@ -351,10 +347,12 @@ pub(crate) fn applied<'a>(
 
 /// The question to put for a fact: the first `question when` variant whose condition
 /// certainly holds, else its question.
-pub(crate) fn question_text<'p>(program: &'p Program, facts: &[Option<i64>], fact: u32) -> &'p str {
-    let Some(f) = program.facts.get(fact as usize) else {
-        return "";
-    };
+pub(crate) fn question_text<'p>(
+    program: &'p Program,
+    facts: &[Option<i64>],
+    fact: FactId,
+) -> &'p str {
+    let f = program.facts.of(fact);
     f.questions_when
         .iter()
         .find(|(c, _)| truth_on(program, facts, c) == Tri::True)
@@ -372,7 +370,7 @@ pub(crate) fn run(program: &Program, facts: &[Option<i64>]) -> Outcome {
 pub(crate) fn run_at_level(
     program: &Program,
     facts: &[Option<i64>],
-    level: Option<u32>,
+    level: Option<LevelRank>,
 ) -> Outcome {
     let mut env = Env::new(program, facts);
     let mut fired = vec![Tri::False; program.rules.len()];
@@ -391,8 +389,7 @@ pub(crate) fn run_at_level(
         }
         for (m, c) in &r.categories {
             let c = i64::from(*c);
-            if let (Some(lo), Some(hi)) =
-                (floor_lo.get_mut(*m as usize), floor_hi.get_mut(*m as usize))
+            if let (Some(lo), Some(hi)) = (floor_lo.get_mut(m.index()), floor_hi.get_mut(m.index()))
             {
                 if t == Tri::True {
                     *lo = (*lo).max(c);
@@ -451,60 +448,23 @@ pub(crate) fn run_at_level(
     let level = if program.levels.is_empty() {
         None
     } else {
-        let (mut al_lo, mut al_hi) = (1i64, 1i64);
-        let (mut ex_t, mut ex_u_min, mut ex_u_max) = (0i64, i64::MAX, 0i64);
+        let (mut al_lo, mut ex_t) = (1i64, 0i64);
         for (r, t) in program.rules.iter().zip(&fired) {
-            let Some((rank, exact)) = r.level else {
-                continue;
-            };
-            let rank = i64::from(rank);
-            match (exact, t) {
-                (false, Tri::True) => {
-                    al_lo = al_lo.max(rank);
-                    al_hi = al_hi.max(rank);
-                }
-                (false, Tri::Unknown) => al_hi = al_hi.max(rank),
-                (true, Tri::True) => ex_t = ex_t.max(rank),
-                (true, Tri::Unknown) => {
-                    ex_u_min = ex_u_min.min(rank);
-                    ex_u_max = ex_u_max.max(rank);
-                }
-                (_, Tri::False) => {}
+            match (r.level, t) {
+                (Some((rank, false)), Tri::True) => al_lo = al_lo.max(i64::from(rank)),
+                (Some((rank, true)), Tri::True) => ex_t = ex_t.max(i64::from(rank)),
+                _ => {}
             }
         }
-        let (decided, iv) = if ex_t > 0 {
-            (
-                ex_t,
-                Iv {
-                    lo: ex_t,
-                    hi: ex_t.max(ex_u_max),
-                },
-            )
-        } else if ex_u_max > 0 {
-            (
-                al_lo,
-                Iv {
-                    lo: al_lo.min(ex_u_min),
-                    hi: al_hi.max(ex_u_max),
-                },
-            )
-        } else {
-            (
-                al_lo,
-                Iv {
-                    lo: al_lo,
-                    hi: al_hi,
-                },
-            )
-        };
-        // Rules that read `level` read the level the decision reports, so that what they add
-        // (consent refused at early help, say) agrees with the level shown. Whether unknown
-        // facts could still change that level is the relevance analysis's job: it makes the
-        // decision provisional and lists them.
-        let _ = iv;
+        // A certain `level exactly` wins; otherwise the highest certain "at least". Rules that
+        // read `level` read the level the decision reports, so that what they add (consent
+        // refused at early help, say) agrees with the level shown. Whether unknown facts could
+        // still change that level is the compiled diagrams' job: they give the lowest level
+        // over every completion, which the caller passes in as `level`, and list the facts.
+        let decided = if ex_t > 0 { ex_t } else { al_lo };
         let decided = level.map_or(decided, i64::from);
         env.level = Iv::point(decided);
-        u32::try_from(decided).ok()
+        u32::try_from(decided).ok().map(LevelRank)
     };
 
     // Stage 6: rules that read the level.
@@ -518,13 +478,13 @@ pub(crate) fn run_at_level(
         }
     }
 
-    let mut pathways: Vec<u32> = Vec::new();
+    let mut pathways: Vec<PathwayId> = Vec::new();
     for (r, t) in program.rules.iter().zip(&fired) {
         if *t == Tri::True {
             pathways.extend(&r.pathways);
         }
     }
-    if let Some(l) = level.and_then(|r| program.levels.get((r as usize).wrapping_sub(1))) {
+    if let Some(l) = level.and_then(|r| program.level(r)) {
         pathways.extend(&l.default_pathways);
     }
     pathways.sort_unstable();
@@ -556,7 +516,7 @@ fn count_indicators(program: &Program, fired: &[Tri], n_levels: usize, env: &mut
             continue;
         }
         let bit = 1u64.checked_shl(d).unwrap_or(0);
-        if let Some(a) = acc.get_mut(rank as usize) {
+        if let Some(a) = acc.get_mut(rank.index()) {
             if *t == Tri::True {
                 a.0 += 1;
                 a.2 |= bit;

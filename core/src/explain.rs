@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::decision::{Decision, Options};
 use crate::diagram::{NodeId, LEAF};
 use crate::facts::{value_to_json, Facts};
-use crate::ir::{FactTy, Program};
+use crate::ir::{FactId, FactTy, Program};
 use crate::relevance::{Compiled, Layout};
 use crate::ruleset::Ruleset;
 
@@ -129,11 +129,11 @@ enum Goal {
 enum Mode {
     Free,
     /// Left unknown: every code's both answers.
-    Unknown(u32),
+    Unknown(FactId),
     /// Answered, no code held yet.
-    Answering(u32),
+    Answering(FactId),
     /// Answered, some code held.
-    Answered(u32),
+    Answered(FactId),
 }
 
 struct Search<'a> {
@@ -164,7 +164,7 @@ impl Search<'_> {
             Mode::Answering(f) => {
                 let rest = self.family(id, Mode::Free);
                 let e = (
-                    self.layout.first_var.get(f as usize).copied().unwrap_or(0),
+                    self.layout.first_var.get(f.index()).copied().unwrap_or(0),
                     EMPTY,
                 );
                 return Rc::new(add(e, &rest));
@@ -231,7 +231,9 @@ impl Search<'_> {
             }
             return out;
         }
-        let fact = self.layout.var_fact.get(var as usize).copied().unwrap_or(0);
+        let Some(fact) = self.layout.var_fact.get(var as usize).copied() else {
+            return out;
+        };
         if self.unknown_set.get(var as usize).copied().unwrap_or(false) {
             let (leave, answer) = match mode {
                 Mode::Unknown(_) => (true, None),
@@ -398,7 +400,7 @@ pub(crate) fn explain(rs: &Ruleset, facts: &Facts) -> Explanation {
         .var_fact
         .iter()
         .map(|f| {
-            let f = *f as usize;
+            let f = f.index();
             facts.slots.get(f).copied().flatten().is_none()
                 && slots.get(f).copied().flatten().is_some()
         })
@@ -484,7 +486,7 @@ impl Ctx<'_> {
     fn apply(&self, set: &[Elem]) -> Vec<Option<i64>> {
         let mut slots = self.slots.to_vec();
         for (var, child) in set {
-            let Some(f) = self.layout.var_fact.get(*var as usize).map(|f| *f as usize) else {
+            let Some(f) = self.layout.var_fact.get(*var as usize).map(|f| f.index()) else {
                 continue;
             };
             let (Some(fact), Some(first)) = (self.p.facts.get(f), self.layout.first_var.get(f))
@@ -533,8 +535,8 @@ impl Ctx<'_> {
     /// code, `set` with the fact answered "none of these".
     fn empty_instead(&self, set: &[Elem], var: u32) -> Option<Set> {
         let f = *self.layout.var_fact.get(var as usize)?;
-        let fact = self.p.facts.get(f as usize)?;
-        if !matches!(fact.ty, FactTy::Set(_)) || self.slots.get(f as usize)?.is_some() {
+        let fact = self.p.facts.get(f.index())?;
+        if !matches!(fact.ty, FactTy::Set(_)) || self.slots.get(f.index())?.is_some() {
             return None;
         }
         let same = |v: &u32| self.layout.var_fact.get(*v as usize) == Some(&f);
@@ -542,7 +544,7 @@ impl Ctx<'_> {
             return None;
         }
         let mut out = set.to_vec();
-        let e = (*self.layout.first_var.get(f as usize)?, EMPTY);
+        let e = (*self.layout.first_var.get(f.index())?, EMPTY);
         let at = out.partition_point(|x| *x < e);
         out.insert(at, e);
         Some(out)
@@ -578,8 +580,8 @@ impl Ctx<'_> {
                 }
             }
         }
-        let facts: Vec<u32> = {
-            let mut v: Vec<u32> = set
+        let facts: Vec<FactId> = {
+            let mut v: Vec<FactId> = set
                 .iter()
                 .filter_map(|(var, _)| self.layout.var_fact.get(*var as usize).copied())
                 .collect();
@@ -750,7 +752,7 @@ impl Ctx<'_> {
                     .layout
                     .var_fact
                     .get(*var as usize)
-                    .and_then(|f| self.p.facts.get(*f as usize).map(|x| (*f as usize, x)))
+                    .and_then(|f| self.p.facts.get(f.index()).map(|x| (f.index(), x)))
                     .filter(|(_, x)| matches!(x.ty, FactTy::Int { .. }))
                     .map(|(f, x)| (*var, *child, f, x)),
                 _ => None,
@@ -802,7 +804,7 @@ impl Ctx<'_> {
         let after = self.apply(set);
         let mut facts: Vec<usize> = set
             .iter()
-            .filter_map(|(v, _)| self.layout.var_fact.get(*v as usize).map(|f| *f as usize))
+            .filter_map(|(v, _)| self.layout.var_fact.get(*v as usize).map(|f| f.index()))
             .collect();
         facts.sort_unstable();
         facts.dedup();

@@ -155,7 +155,7 @@ pub(crate) fn from_json(
     let mut slots = vec![None; program.facts.len()];
     let mut errors = Vec::new();
     for (name, value) in map {
-        let Some(i) = program.fact_index.get(name.as_str()).map(|i| *i as usize) else {
+        let Some(i) = program.fact_index.get(name.as_str()).map(|i| i.index()) else {
             errors.push(unknown_fact(program, name));
             continue;
         };
@@ -222,7 +222,7 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_> {
             let Some((i, fact)) = program
                 .fact_index
                 .get(name.as_str())
-                .and_then(|i| program.facts.get(*i as usize).map(|f| (*i as usize, f)))
+                .and_then(|i| program.facts.get(i.index()).map(|f| (i.index(), f)))
             else {
                 map.next_value::<serde::de::IgnoredAny>()?;
                 errors.push(unknown_fact(program, &name));

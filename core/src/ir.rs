@@ -1,8 +1,181 @@
 //! The compact, checked form that `eval` runs: facts are slots, codes are bit masks,
 //! levels are ranks and pathways are urgency indexes. Nothing here is looked up by name.
+//!
+//! Every index is typed ([`FactId`], [`PathwayId`], [`MatrixId`], [`LevelRank`]) and a
+//! program's tables are [`Table`]s looked up by their own id only (`Table::of`). The checker issues the ids and
+//! [`Program::validate`] proves, once per program, that every id it holds is in range; an
+//! inconsistent program is `thr::internal`, never a decision. Indexing a table by its id is
+//! therefore total, and no lookup in the semantics falls back to a plausible default.
 
-/// Index of a declared fact.
-pub(crate) type FactIdx = u32;
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::diag::{Code, Diagnostic};
+
+/// A typed index into a [`Table`] of `T`.
+pub(crate) struct Id<T> {
+    raw: u32,
+    of: PhantomData<fn() -> T>,
+}
+
+impl<T> Id<T> {
+    pub(crate) const fn new(raw: u32) -> Self {
+        Id {
+            raw,
+            of: PhantomData,
+        }
+    }
+
+    /// The id of position `i`; positions beyond `u32` are refused by the checker's limits.
+    pub(crate) fn from_usize(i: usize) -> Self {
+        Id::new(u32::try_from(i).unwrap_or(u32::MAX))
+    }
+
+    pub(crate) const fn raw(self) -> u32 {
+        self.raw
+    }
+
+    pub(crate) const fn index(self) -> usize {
+        self.raw as usize
+    }
+}
+
+impl<T> Clone for Id<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Id<T> {}
+impl<T> PartialEq for Id<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+impl<T> Eq for Id<T> {}
+impl<T> PartialOrd for Id<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for Id<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.raw.cmp(&other.raw)
+    }
+}
+impl<T> std::hash::Hash for Id<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.raw.hash(state);
+    }
+}
+impl<T> fmt::Debug for Id<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.raw)
+    }
+}
+
+/// A declared fact's slot.
+pub(crate) type FactId = Id<Fact>;
+/// A pathway, by urgency (0 is the most urgent).
+pub(crate) type PathwayId = Id<Pathway>;
+/// An exploitation (or other) matrix.
+pub(crate) type MatrixId = Id<Matrix>;
+
+/// A level's rank: 1 is the lowest declared level, `levels.len()` the highest. Rank 0 is
+/// "below every level", what a rule set without levels decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub(crate) struct LevelRank(pub(crate) u32);
+
+impl LevelRank {
+    /// The rank as a position in a table indexed by rank (0: below every level).
+    pub(crate) const fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The level's position in `Program::levels`; `None` for rank 0.
+    pub(crate) fn slot(self) -> Option<usize> {
+        (self.0 as usize).checked_sub(1)
+    }
+
+    /// The rank of `Program::levels[i]`.
+    pub(crate) fn of_slot(i: usize) -> LevelRank {
+        LevelRank(u32::try_from(i + 1).unwrap_or(u32::MAX))
+    }
+}
+
+impl From<LevelRank> for i64 {
+    fn from(r: LevelRank) -> i64 {
+        i64::from(r.0)
+    }
+}
+
+/// A vector indexed by its own typed id. Indexing is total for ids the program validated.
+#[derive(Debug, Clone)]
+pub(crate) struct Table<T>(Vec<T>);
+
+impl<T> Table<T> {
+    pub(crate) fn new(items: Vec<T>) -> Self {
+        Table(items)
+    }
+
+    /// Each id with its item, in order.
+    pub(crate) fn enumerate(&self) -> impl ExactSizeIterator<Item = (Id<T>, &T)> + '_ {
+        self.0
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (Id::from_usize(i), x))
+    }
+
+    pub(crate) fn contains(&self, id: Id<T>) -> bool {
+        id.index() < self.0.len()
+    }
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table(Vec::new())
+    }
+}
+
+impl<T> std::ops::Deref for Table<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for Table<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.0
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Table<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a mut Table<T> {
+    type Item = &'a mut T;
+    type IntoIter = std::slice::IterMut<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter_mut()
+    }
+}
+
+impl<T> Table<T> {
+    /// The entry of `id`. Total for the ids of a validated program.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "ids are issued by the checker and proven in range by Program::validate before \
+                  any query runs; an out-of-range id is a bug that a test must catch"
+    )]
+    pub(crate) fn of(&self, id: Id<T>) -> &T {
+        &self.0[id.index()]
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FactTy {
@@ -33,7 +206,7 @@ pub(crate) struct Fact {
 pub(crate) struct Level {
     pub(crate) id: String,
     pub(crate) label: String,
-    pub(crate) default_pathways: Vec<u32>,
+    pub(crate) default_pathways: Vec<PathwayId>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,9 +231,9 @@ pub(crate) struct Matrix {
     pub(crate) bands: Vec<(u32, Expr)>,
     pub(crate) score: Option<Expr>,
     pub(crate) cite: Option<Citation>,
-    pub(crate) reads: Vec<FactIdx>,
+    pub(crate) reads: Vec<FactId>,
     /// The indicators its tiers name: per set fact, a mask of codes.
-    pub(crate) tiers: Vec<(FactIdx, u64)>,
+    pub(crate) tiers: Vec<(FactId, u64)>,
 }
 
 /// When a rule runs, relative to the values it reads.
@@ -84,23 +257,23 @@ pub(crate) struct Rule {
     pub(crate) domain: Option<u32>,
     pub(crate) cond: Expr,
     /// Level rank (1-based) and whether it is exact.
-    pub(crate) level: Option<(u32, bool)>,
-    pub(crate) pathways: Vec<u32>,
+    pub(crate) level: Option<(LevelRank, bool)>,
+    pub(crate) pathways: Vec<PathwayId>,
     /// (matrix, category) floors.
-    pub(crate) categories: Vec<(u32, u32)>,
+    pub(crate) categories: Vec<(MatrixId, u32)>,
     /// Marks the decided level as advice only.
     pub(crate) advisory: bool,
     pub(crate) cite: Option<Citation>,
     pub(crate) because: String,
     pub(crate) stage: Stage,
-    pub(crate) reads: Vec<FactIdx>,
+    pub(crate) reads: Vec<FactId>,
     /// Matrices whose category the condition reads.
-    pub(crate) reads_categories: Vec<u32>,
+    pub(crate) reads_categories: Vec<MatrixId>,
 }
 
 impl Rule {
     /// An indicator counts towards `indicators(level)`: it has a domain and sets that level.
-    pub(crate) fn indicator_rank(&self) -> Option<(u32, u32)> {
+    pub(crate) fn indicator_rank(&self) -> Option<(LevelRank, u32)> {
         match (self.domain, self.level) {
             (Some(d), Some((rank, false))) => Some((rank, d)),
             _ => None,
@@ -144,36 +317,36 @@ pub(crate) enum Expr {
     Bool(bool),
     Int(i64),
     /// A bool (0/1) or int fact.
-    Fact(FactIdx),
+    Fact(FactId),
     Not(Box<Expr>),
     And(Vec<Expr>),
     Or(Vec<Expr>),
     Cmp(Cmp, Box<Expr>, Box<Expr>),
     /// The enum fact's value is one of the codes in the mask.
-    EnumIn(FactIdx, u64),
+    EnumIn(FactId, u64),
     /// The set fact has any / all of the codes in the mask.
-    Has(FactIdx, u64, SetMode),
+    Has(FactId, u64, SetMode),
     /// How many codes of the mask the set fact has.
-    Count(FactIdx, u64),
+    Count(FactId, u64),
     Add(Box<Expr>, Box<Expr>),
     Sub(Box<Expr>, Box<Expr>),
     Mul(Box<Expr>, Box<Expr>),
     Neg(Box<Expr>),
     /// A matrix's category index.
-    Category(u32),
+    Category(MatrixId),
     /// The decided level's rank.
     Level,
     /// The enclosing matrix's score.
     Score,
     /// Fired indicator rules of this rank.
-    Indicators(u32),
+    Indicators(LevelRank),
     /// Distinct domains of fired indicator rules of this rank.
-    Domains(u32),
+    Domains(LevelRank),
 }
 
 impl Expr {
     /// Matrices whose category this expression reads, in order of appearance.
-    pub(crate) fn categories_read(&self, out: &mut Vec<u32>) {
+    pub(crate) fn categories_read(&self, out: &mut Vec<MatrixId>) {
         match self {
             Expr::Category(m) if !out.contains(m) => out.push(*m),
             Expr::Not(e) | Expr::Neg(e) => e.categories_read(out),
@@ -186,8 +359,22 @@ impl Expr {
         }
     }
 
+    /// Calls `f` on this expression and every expression inside it.
+    pub(crate) fn visit(&self, f: &mut impl FnMut(&Expr)) {
+        f(self);
+        match self {
+            Expr::Not(e) | Expr::Neg(e) => e.visit(f),
+            Expr::And(v) | Expr::Or(v) => v.iter().for_each(|e| e.visit(f)),
+            Expr::Cmp(_, a, b) | Expr::Add(a, b) | Expr::Sub(a, b) | Expr::Mul(a, b) => {
+                a.visit(f);
+                b.visit(f);
+            }
+            _ => {}
+        }
+    }
+
     /// Calls `f` on every fact this expression reads, in order of appearance.
-    pub(crate) fn visit_facts(&self, f: &mut impl FnMut(FactIdx)) {
+    pub(crate) fn visit_facts(&self, f: &mut impl FnMut(FactId)) {
         match self {
             Expr::Fact(i) | Expr::EnumIn(i, _) | Expr::Has(i, _, _) | Expr::Count(i, _) => f(*i),
             Expr::Not(e) | Expr::Neg(e) => e.visit_facts(f),
@@ -209,13 +396,13 @@ impl Expr {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TestExpect {
-    Level(Option<u32>),
-    Pathways(Vec<u32>),
-    Pathway(u32),
-    NoPathway(u32),
+    Level(Option<LevelRank>),
+    Pathways(Vec<PathwayId>),
+    Pathway(PathwayId),
+    NoPathway(PathwayId),
     Provisional(bool),
-    Missing(Vec<FactIdx>),
-    Category(u32, u32),
+    Missing(Vec<FactId>),
+    Category(MatrixId, u32),
     Advisory,
 }
 
@@ -236,19 +423,19 @@ pub(crate) struct Program {
     pub(crate) hash: String,
     pub(crate) guidance: Vec<(String, String)>,
     pub(crate) levels: Vec<Level>,
-    pub(crate) pathways: Vec<Pathway>,
+    pub(crate) pathways: Table<Pathway>,
     pub(crate) domains: Vec<String>,
-    pub(crate) provisional: Vec<u32>,
-    pub(crate) facts: Vec<Fact>,
-    /// Fact id → index, for converting facts by name.
-    pub(crate) fact_index: rustc_hash::FxHashMap<String, u32>,
-    pub(crate) matrices: Vec<Matrix>,
+    pub(crate) provisional: Vec<PathwayId>,
+    pub(crate) facts: Table<Fact>,
+    /// Fact id → slot, for converting facts by name.
+    pub(crate) fact_index: rustc_hash::FxHashMap<String, FactId>,
+    pub(crate) matrices: Table<Matrix>,
     /// Rules sorted by stage (stable within a stage).
     pub(crate) rules: Vec<Rule>,
     /// Tests kept as text, parsed when they are run.
     pub(crate) raw_tests: Vec<crate::diag::Span>,
     /// Facts with an `asked when` condition, each after every such fact its condition reads.
-    pub(crate) asked_order: Vec<FactIdx>,
+    pub(crate) asked_order: Vec<FactId>,
     /// `area` groups, for the triage question.
     pub(crate) areas: Vec<Group>,
     /// `checklist` questions.
@@ -262,5 +449,189 @@ pub(crate) struct Program {
 pub(crate) struct Group {
     pub(crate) id: String,
     pub(crate) text: String,
-    pub(crate) facts: Vec<FactIdx>,
+    pub(crate) facts: Vec<FactId>,
+}
+
+impl Program {
+    /// The level of a rank; `None` for rank 0 (and, in a validated program, only then).
+    pub(crate) fn level(&self, rank: LevelRank) -> Option<&Level> {
+        rank.slot().and_then(|i| self.levels.get(i))
+    }
+
+    /// The highest rank.
+    pub(crate) fn top(&self) -> LevelRank {
+        LevelRank(u32::try_from(self.levels.len()).unwrap_or(u32::MAX))
+    }
+
+    /// Proves that every id the program holds names an entry of its table: after this, indexing
+    /// a table by its id is total. A failure is a checker bug, reported as `thr::internal`.
+    pub(crate) fn validate(&self) -> Result<(), Diagnostic> {
+        let mut bad: Option<String> = None;
+        let mut fail = |what: String| {
+            bad.get_or_insert(what);
+        };
+        let n_levels = u32::try_from(self.levels.len()).unwrap_or(u32::MAX);
+        let rank_ok = |r: LevelRank| r.0 >= 1 && r.0 <= n_levels;
+        let check_expr = |e: &Expr, fail: &mut dyn FnMut(String)| {
+            e.visit(&mut |x| match x {
+                Expr::Fact(f) | Expr::EnumIn(f, _) | Expr::Has(f, _, _) | Expr::Count(f, _)
+                    if !self.facts.contains(*f) =>
+                {
+                    fail(format!("fact {f:?}"));
+                }
+                Expr::Category(m) if !self.matrices.contains(*m) => fail(format!("matrix {m:?}")),
+                Expr::Indicators(r) | Expr::Domains(r) if !rank_ok(*r) => {
+                    fail(format!("level rank {}", r.0));
+                }
+                _ => {}
+            });
+        };
+        for (f, id) in &self.fact_index {
+            if self.facts.get(id.index()).is_none_or(|x| x.id != *f) {
+                fail(format!("fact index of `{f}`"));
+            }
+        }
+        for l in &self.levels {
+            for p in &l.default_pathways {
+                if !self.pathways.contains(*p) {
+                    fail(format!("default pathway {p:?} of `{}`", l.id));
+                }
+            }
+        }
+        for p in &self.provisional {
+            if !self.pathways.contains(*p) {
+                fail(format!("provisional pathway {p:?}"));
+            }
+        }
+        for f in self.facts.iter() {
+            if let Some((e, _)) = &f.asked {
+                check_expr(e, &mut fail);
+            }
+            for (e, _) in &f.questions_when {
+                check_expr(e, &mut fail);
+            }
+        }
+        for m in self.matrices.iter() {
+            let n_cats = u32::try_from(m.categories.len()).unwrap_or(u32::MAX);
+            for (c, e) in &m.bands {
+                if *c >= n_cats {
+                    fail(format!("category {c} of `{}`", m.id));
+                }
+                check_expr(e, &mut fail);
+            }
+            if let Some(e) = &m.score {
+                check_expr(e, &mut fail);
+            }
+            for f in m.reads.iter().chain(m.tiers.iter().map(|(f, _)| f)) {
+                if !self.facts.contains(*f) {
+                    fail(format!("fact {f:?} of `{}`", m.id));
+                }
+            }
+        }
+        for r in &self.rules {
+            check_expr(&r.cond, &mut fail);
+            if let Some((rank, _)) = r.level {
+                if !rank_ok(rank) {
+                    fail(format!("level rank {} of `{}`", rank.0, r.id));
+                }
+            }
+            if r.pathways.iter().any(|p| !self.pathways.contains(*p)) {
+                fail(format!("a pathway of `{}`", r.id));
+            }
+            for (m, c) in &r.categories {
+                let ok = self
+                    .matrices
+                    .get(m.index())
+                    .is_some_and(|x| (*c as usize) < x.categories.len());
+                if !ok {
+                    fail(format!("category floor of `{}`", r.id));
+                }
+            }
+            if r.reads_categories
+                .iter()
+                .any(|m| !self.matrices.contains(*m))
+            {
+                fail(format!("a matrix read by `{}`", r.id));
+            }
+            if r.reads.iter().any(|f| !self.facts.contains(*f)) {
+                fail(format!("a fact read by `{}`", r.id));
+            }
+        }
+        let groups = self.areas.iter().chain(&self.checklists);
+        for g in groups {
+            if g.facts.iter().any(|f| !self.facts.contains(*f)) {
+                fail(format!("a fact of `{}`", g.id));
+            }
+        }
+        if self.asked_order.iter().any(|f| !self.facts.contains(*f)) {
+            fail("the asked order".to_string());
+        }
+        if let Some((_, areas)) = &self.triage {
+            if areas.iter().any(|a| *a as usize >= self.areas.len()) {
+                fail("an area of the triage question".to_string());
+            }
+        }
+        match bad {
+            None => Ok(()),
+            Some(what) => Err(Diagnostic::error(
+                Code::Internal,
+                format!("the compiled rule set is inconsistent ({what} is out of range)"),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tour() -> Program {
+        let text = include_str!("../../rules/examples/tour/tour.thr");
+        let rs = crate::Ruleset::from_source("tour.thr", text).unwrap();
+        rs.program().clone()
+    }
+
+    fn internal(p: &Program) -> String {
+        let d = p.validate().unwrap_err();
+        assert_eq!(d.code, Code::Internal);
+        d.message
+    }
+
+    #[test]
+    fn a_checked_program_is_valid() {
+        assert!(tour().validate().is_ok());
+    }
+
+    #[test]
+    fn an_id_out_of_range_is_an_internal_error_not_a_decision() {
+        let p = tour();
+        let n_facts = u32::try_from(p.facts.len()).unwrap();
+        let n_pathways = u32::try_from(p.pathways.len()).unwrap();
+
+        let mut bad = p.clone();
+        bad.rules[0].pathways.push(PathwayId::new(n_pathways));
+        assert!(internal(&bad).contains("a pathway of"));
+
+        let mut bad = p.clone();
+        bad.rules[0].cond = Expr::And(vec![
+            bad.rules[0].cond.clone(),
+            Expr::Fact(FactId::new(n_facts)),
+        ]);
+        assert!(internal(&bad).contains("out of range"));
+
+        let mut bad = p.clone();
+        bad.rules[0].level = Some((LevelRank(0), false));
+        assert!(internal(&bad).contains("level rank 0"));
+
+        let mut bad = p.clone();
+        bad.levels[0]
+            .default_pathways
+            .push(PathwayId::new(n_pathways + 7));
+        assert!(internal(&bad).contains("default pathway"));
+
+        let mut bad = p;
+        let f = bad.fact_index.keys().next().cloned().unwrap();
+        bad.fact_index.insert(f, FactId::new(n_facts));
+        assert!(internal(&bad).contains("fact index"));
+    }
 }

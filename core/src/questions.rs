@@ -26,7 +26,7 @@ use serde::Serialize;
 use crate::decision::{Changes, Decision, Options};
 use crate::eval;
 use crate::facts::Facts;
-use crate::ir::{FactIdx, FactTy, Program};
+use crate::ir::{FactId, FactTy, Program};
 use crate::ruleset::Ruleset;
 
 /// The probability that a fact has its benign answer, in the ranking's prior.
@@ -98,7 +98,7 @@ pub struct InterviewRun {
 /// A question in the internal form: its id and the facts (or areas) it covers.
 #[derive(Debug, Clone)]
 enum Q {
-    Fact(FactIdx),
+    Fact(FactId),
     Checklist(u32),
     /// The areas offered (every fact of each unanswered).
     Triage(Vec<u32>),
@@ -107,7 +107,7 @@ enum Q {
 /// One possible answer: the facts it sets, with its prior weight.
 struct Weighed {
     weight: f64,
-    sets: Vec<(FactIdx, i64)>,
+    sets: Vec<(FactId, i64)>,
 }
 
 /// The state of an interview: the facts answered so far, and whether triage was answered.
@@ -122,7 +122,7 @@ struct State {
 /// What the decision in a state still needs.
 struct Open {
     /// Missing facts, with whether each could change the level.
-    missing: Vec<(FactIdx, bool)>,
+    missing: Vec<(FactId, bool)>,
 }
 
 impl Ruleset {
@@ -227,7 +227,7 @@ impl Ruleset {
                 Answer::Value(
                     p.fact_index
                         .get(&id)
-                        .and_then(|f| one.slots.get(*f as usize).copied().flatten()),
+                        .and_then(|f| one.slots.get(f.index()).copied().flatten()),
                 )
             }
         };
@@ -344,7 +344,7 @@ impl Ruleset {
             for a in answers(p, state, &q) {
                 let mut next = state.clone();
                 for (f, v) in &a.sets {
-                    if let Some(s) = next.slots.get_mut(*f as usize) {
+                    if let Some(s) = next.slots.get_mut(f.index()) {
                         *s = Some(*v);
                     }
                 }
@@ -385,8 +385,8 @@ impl Ruleset {
 fn open_of<'d>(
     p: &Program,
     d: &'d Decision,
-) -> (Vec<(FactIdx, &'d crate::decision::Missing)>, Open) {
-    let missing: Vec<(FactIdx, &crate::decision::Missing)> = d
+) -> (Vec<(FactId, &'d crate::decision::Missing)>, Open) {
+    let missing: Vec<(FactId, &crate::decision::Missing)> = d
         .missing
         .iter()
         .filter_map(|m| Some((*p.fact_index.get(&m.fact)?, m)))
@@ -398,7 +398,7 @@ fn open_of<'d>(
 }
 
 /// The facts a question covers (for triage: every fact of the areas offered).
-fn covers<'p>(p: &'p Program, q: &'p Q) -> Box<dyn Iterator<Item = FactIdx> + 'p> {
+fn covers<'p>(p: &'p Program, q: &'p Q) -> Box<dyn Iterator<Item = FactId> + 'p> {
     match q {
         Q::Fact(f) => Box::new(std::iter::once(*f)),
         Q::Checklist(c) => Box::new(
@@ -419,11 +419,11 @@ fn covers<'p>(p: &'p Program, q: &'p Q) -> Box<dyn Iterator<Item = FactIdx> + 'p
 /// The questions offered in a state: each covers an unanswered fact that could still change
 /// the decision, in declaration order (triage, then checklists and facts by first fact).
 fn candidates(p: &Program, state: &State, slots: &[Option<i64>], open: &Open) -> Vec<Q> {
-    let unknown = |f: FactIdx| {
-        slots.get(f as usize).copied().flatten().is_none()
-            && !state.declined.get(f as usize).copied().unwrap_or(true)
+    let unknown = |f: FactId| {
+        slots.get(f.index()).copied().flatten().is_none()
+            && !state.declined.get(f.index()).copied().unwrap_or(true)
     };
-    let relevant = |f: FactIdx| unknown(f) && open.missing.iter().any(|(m, _)| *m == f);
+    let relevant = |f: FactId| unknown(f) && open.missing.iter().any(|(m, _)| *m == f);
     let mut out = Vec::new();
     if let Some((_, offered)) = &p.triage {
         if !state.triage_answered {
@@ -441,11 +441,11 @@ fn candidates(p: &Program, state: &State, slots: &[Option<i64>], open: &Open) ->
             }
         }
     }
-    let in_checklist = |f: FactIdx| p.checklists.iter().any(|c| c.facts.contains(&f));
-    let mut keyed: Vec<(FactIdx, Q)> = Vec::new();
+    let in_checklist = |f: FactId| p.checklists.iter().any(|c| c.facts.contains(&f));
+    let mut keyed: Vec<(FactId, Q)> = Vec::new();
     for (ci, c) in p.checklists.iter().enumerate() {
         if c.facts.iter().any(|f| relevant(*f)) {
-            let first = c.facts.iter().copied().min().unwrap_or(0);
+            let first = c.facts.iter().copied().min().unwrap_or(FactId::new(0));
             keyed.push((first, Q::Checklist(u32::try_from(ci).unwrap_or(u32::MAX))));
         }
     }
@@ -462,13 +462,13 @@ fn candidates(p: &Program, state: &State, slots: &[Option<i64>], open: &Open) ->
 /// The answers a question could get, with their prior weights.
 fn answers(p: &Program, state: &State, q: &Q) -> Vec<Weighed> {
     let slots = eval::applied(p, &state.slots);
-    let unknown = |f: &FactIdx| slots.get(*f as usize).copied().flatten().is_none();
-    let benign_of = |f: FactIdx| p.facts.get(f as usize).and_then(|x| x.benign);
+    let unknown = |f: &FactId| slots.get(f.index()).copied().flatten().is_none();
+    let benign_of = |f: FactId| p.facts.get(f.index()).and_then(|x| x.benign);
     // "None of these", or one item ticked: items are facts (bool: true; set: one code).
-    let checklist = |items: Vec<(FactIdx, Option<i64>)>, facts: &[FactIdx]| {
+    let checklist = |items: Vec<(FactId, Option<i64>)>, facts: &[FactId]| {
         let n = items.len().max(1) as f64;
         let none_w = BENIGN;
-        let none: Vec<(FactIdx, i64)> = facts
+        let none: Vec<(FactId, i64)> = facts
             .iter()
             .filter_map(|f| Some((*f, benign_of(*f)?)))
             .collect();
@@ -499,10 +499,10 @@ fn answers(p: &Program, state: &State, q: &Q) -> Vec<Weighed> {
         }
         out
     };
-    let items_of = |facts: &[FactIdx]| {
+    let items_of = |facts: &[FactId]| {
         let mut items = Vec::new();
         for f in facts {
-            match p.facts.get(*f as usize).map(|x| &x.ty) {
+            match p.facts.get(f.index()).map(|x| &x.ty) {
                 Some(FactTy::Set(codes)) => {
                     for b in 0..codes.len().min(63) {
                         items.push((*f, Some(1i64 << b)));
@@ -516,7 +516,7 @@ fn answers(p: &Program, state: &State, q: &Q) -> Vec<Weighed> {
     };
     match q {
         Q::Fact(f) => {
-            let Some(fact) = p.facts.get(*f as usize) else {
+            let Some(fact) = p.facts.get(f.index()) else {
                 return Vec::new();
             };
             let values: Vec<i64> = match &fact.ty {
@@ -542,14 +542,14 @@ fn answers(p: &Program, state: &State, q: &Q) -> Vec<Weighed> {
             let Some(g) = p.checklists.get(*c as usize) else {
                 return Vec::new();
             };
-            let facts: Vec<FactIdx> = g.facts.iter().copied().filter(unknown).collect();
+            let facts: Vec<FactId> = g.facts.iter().copied().filter(unknown).collect();
             checklist(items_of(&facts), &facts)
         }
         Q::Triage(areas) => {
             // Unticked areas are benign; the one ticked keeps its facts open.
             let n = areas.len().max(1) as f64;
             let none_w = BENIGN;
-            let benign_area = |a: u32| -> Vec<(FactIdx, i64)> {
+            let benign_area = |a: u32| -> Vec<(FactId, i64)> {
                 p.areas
                     .get(a as usize)
                     .into_iter()
@@ -578,13 +578,13 @@ fn answers(p: &Program, state: &State, q: &Q) -> Vec<Weighed> {
 
 /// Values of an int fact that the rules and `asked when` conditions tell apart: one per class
 /// between the constants they compare it with.
-fn int_values(p: &Program, f: FactIdx, lo: i64, hi: i64) -> Vec<i64> {
+fn int_values(p: &Program, f: FactId, lo: i64, hi: i64) -> Vec<i64> {
     let mut cuts = std::collections::BTreeSet::from([lo]);
     let mut add = |e: &crate::ir::Expr| {
         let mut consts = vec![std::collections::BTreeSet::new(); p.facts.len()];
         let mut complex = vec![false; p.facts.len()];
         crate::diagram::collect_int_usage(e, &mut consts, &mut complex);
-        for c in consts.get(f as usize).into_iter().flatten() {
+        for c in consts.get(f.index()).into_iter().flatten() {
             // Each constant starts a class (`x < c` and `x >= c` differ at c) and ends one
             // (`x <= c` and `x > c` differ at c + 1).
             for v in [*c, c.saturating_add(1)] {
@@ -615,12 +615,12 @@ fn describe(
     p: &Program,
     slots: &[Option<i64>],
     q: &Q,
-    missing: &[(FactIdx, &crate::decision::Missing)],
+    missing: &[(FactId, &crate::decision::Missing)],
 ) -> Question {
-    let unknown = |f: &FactIdx| slots.get(*f as usize).copied().flatten().is_none();
-    let id_of = |f: FactIdx| p.facts.get(f as usize).map_or("", |x| x.id.as_str());
+    let unknown = |f: &FactId| slots.get(f.index()).copied().flatten().is_none();
+    let id_of = |f: FactId| p.facts.get(f.index()).map_or("", |x| x.id.as_str());
     let mut changes = Changes::default();
-    let mut union = |facts: &mut dyn Iterator<Item = FactIdx>| {
+    let mut union = |facts: &mut dyn Iterator<Item = FactId>| {
         for f in facts {
             if let Some((_, m)) = missing.iter().find(|(x, _)| *x == f) {
                 changes.level |= m.changes.level;
@@ -636,10 +636,10 @@ fn describe(
     changes
         .pathways
         .sort_by_key(|id| p.pathways.iter().position(|x| x.id == *id));
-    let fact_items = |facts: &[FactIdx]| -> Vec<QuestionItem> {
+    let fact_items = |facts: &[FactId]| -> Vec<QuestionItem> {
         let mut items = Vec::new();
         for f in facts.iter().filter(|f| unknown(f)) {
-            let Some(fact) = p.facts.get(*f as usize) else {
+            let Some(fact) = p.facts.get(f.index()) else {
                 continue;
             };
             match &fact.ty {
@@ -665,7 +665,7 @@ fn describe(
     };
     match q {
         Q::Fact(f) => {
-            let fact = p.facts.get(*f as usize);
+            let fact = p.facts.get(f.index());
             let kind = match fact.map(|x| &x.ty) {
                 Some(FactTy::Bool) | None => QuestionKind::YesNo,
                 Some(FactTy::Enum(_)) => QuestionKind::Choice,
@@ -687,7 +687,7 @@ fn describe(
         }
         Q::Checklist(c) => {
             let g = p.checklists.get(*c as usize);
-            let facts: Vec<FactIdx> = g
+            let facts: Vec<FactId> = g
                 .map(|g| g.facts.iter().copied().filter(unknown).collect())
                 .unwrap_or_default();
             Question {
@@ -742,8 +742,8 @@ fn apply(
     answer: &Answer,
 ) -> Result<(), String> {
     let fact_of = |id: &str| p.fact_index.get(id).copied();
-    let set = |slots: &mut [Option<i64>], f: FactIdx, v: i64| {
-        if let Some(slot) = slots.get_mut(f as usize) {
+    let set = |slots: &mut [Option<i64>], f: FactId, v: i64| {
+        if let Some(slot) = slots.get_mut(f.index()) {
             if slot.is_none() {
                 *slot = Some(v);
             }
@@ -767,7 +767,7 @@ fn apply(
                     if !ticked.contains(&item.id) {
                         continue;
                     }
-                    value |= match (&item.code, p.facts.get(f as usize).map(|x| &x.ty)) {
+                    value |= match (&item.code, p.facts.get(f.index()).map(|x| &x.ty)) {
                         (Some(code), Some(FactTy::Set(codes))) => codes
                             .iter()
                             .position(|c| c == code)
@@ -787,7 +787,7 @@ fn apply(
             for item in q.items.iter().filter(|i| !ticked.contains(&i.id)) {
                 for id in &item.facts {
                     if let Some(f) = fact_of(id) {
-                        if let Some(b) = p.facts.get(f as usize).and_then(|x| x.benign) {
+                        if let Some(b) = p.facts.get(f.index()).and_then(|x| x.benign) {
                             set(slots, f, b);
                         }
                     }
@@ -810,12 +810,12 @@ fn answer_truthfully(p: &Program, state: &mut State, q: &Question, truth: &[Opti
     let value = |id: &str| {
         p.fact_index
             .get(id)
-            .and_then(|f| truth.get(*f as usize).copied().flatten())
+            .and_then(|f| truth.get(f.index()).copied().flatten())
     };
     let benign = |id: &str| {
         p.fact_index
             .get(id)
-            .and_then(|f| p.facts.get(*f as usize))
+            .and_then(|f| p.facts.get(f.index()))
             .and_then(|f| f.benign)
     };
     let answer = match q.kind {
@@ -835,7 +835,7 @@ fn answer_truthfully(p: &Program, state: &mut State, q: &Question, truth: &[Opti
                         Some(code) => p
                             .fact_index
                             .get(id)
-                            .and_then(|f| p.facts.get(*f as usize))
+                            .and_then(|f| p.facts.get(f.index()))
                             .and_then(|f| match &f.ty {
                                 FactTy::Set(codes) => codes.iter().position(|c| c == code),
                                 _ => None,
@@ -865,8 +865,8 @@ fn answer_truthfully(p: &Program, state: &mut State, q: &Question, truth: &[Opti
     }
     for id in &q.facts {
         if let Some(&f) = p.fact_index.get(id) {
-            if state.slots.get(f as usize).copied().flatten().is_none() {
-                if let Some(d) = state.declined.get_mut(f as usize) {
+            if state.slots.get(f.index()).copied().flatten().is_none() {
+                if let Some(d) = state.declined.get_mut(f.index()) {
                     *d = true;
                 }
             }

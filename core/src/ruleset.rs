@@ -257,7 +257,7 @@ impl Ruleset {
     }
 
     /// The rank of an escalation's level, or the request error.
-    fn escalation_rank(&self, e: &Escalation) -> Result<u32, Error> {
+    fn escalation_rank(&self, e: &Escalation) -> Result<crate::ir::LevelRank, Error> {
         let levels = &self.inner.program.levels;
         let bad = |message: String, help: Option<String>| {
             Error::request(Diagnostic::error(crate::diag::Code::BadRequest, message).help_opt(help))
@@ -280,7 +280,7 @@ impl Ruleset {
                 Some("say why the child needs this level".to_string()),
             ));
         }
-        u32::try_from(i + 1).map_err(|_| bad("too many levels".to_string(), None))
+        Ok(crate::ir::LevelRank::of_slot(i))
     }
 
     /// Facts JSON text and a request JSON text in, decision JSON text out: the entry point for
@@ -476,7 +476,7 @@ impl Ruleset {
                     pathways: l
                         .default_pathways
                         .iter()
-                        .filter_map(|i| p.pathways.get(*i as usize))
+                        .filter_map(|i| p.pathways.get(i.index()))
                         .map(|x| x.id.clone())
                         .collect(),
                 })
@@ -500,7 +500,7 @@ impl Ruleset {
                     categories: m.categories.clone(),
                     facts: matrix_reads(p, mi)
                         .iter()
-                        .filter_map(|f| p.facts.get(*f as usize).map(|x| x.id.clone()))
+                        .filter_map(|f| p.facts.get(f.index()).map(|x| x.id.clone()))
                         .collect(),
                 })
                 .collect(),
@@ -652,14 +652,14 @@ pub struct RulesetInfo {
 
 /// The facts a matrix's category depends on: those its bands and score read, then those of the
 /// rules raising it.
-pub(crate) fn matrix_reads(p: &Program, mi: usize) -> Vec<ir::FactIdx> {
+pub(crate) fn matrix_reads(p: &Program, mi: usize) -> Vec<ir::FactId> {
     let mut reads = p
         .matrices
         .get(mi)
         .map(|m| m.reads.clone())
         .unwrap_or_default();
     for r in &p.rules {
-        if r.categories.iter().any(|(x, _)| *x as usize == mi) {
+        if r.categories.iter().any(|(x, _)| x.index() == mi) {
             for f in &r.reads {
                 if !reads.contains(f) {
                     reads.push(*f);

@@ -195,13 +195,13 @@ impl Ruleset {
                     let in_missing = d.missing.iter().any(|x| {
                         reads
                             .iter()
-                            .filter_map(|f| program.facts.get(*f as usize))
+                            .filter_map(|f| program.facts.get(f.index()))
                             .any(|f| f.id == x.fact)
                     });
                     let unknown = facts.is_some_and(|fs| {
                         reads
                             .iter()
-                            .any(|f| fs.slots.get(*f as usize).is_some_and(Option::is_none))
+                            .any(|f| fs.slots.get(f.index()).is_some_and(Option::is_none))
                     });
                     in_missing || (provisional && !complete_missing && unknown)
                 });

@@ -111,18 +111,11 @@ pub(crate) fn run(
                 }
             }
         }
-        let level_name = |r: Option<u32>| match r {
-            Some(r) => p
-                .levels
-                .get((r as usize).wrapping_sub(1))
-                .map_or("?".to_string(), |l| l.id.clone()),
+        let level_name = |r: Option<crate::ir::LevelRank>| match r {
+            Some(r) => p.level(r).map_or("?".to_string(), |l| l.id.clone()),
             None => "none".to_string(),
         };
-        let pathway = |i: &u32| {
-            p.pathways
-                .get(*i as usize)
-                .map_or("?".to_string(), |x| x.id.clone())
-        };
+        let pathway = |i: &crate::ir::PathwayId| p.pathways.of(*i).id.clone();
         let mut failures = Vec::new();
         for (x, text) in &t.expects {
             let got = match x {
@@ -154,7 +147,7 @@ pub(crate) fn run(
                 TestExpect::Missing(fs) => {
                     let want: Vec<String> = fs
                         .iter()
-                        .filter_map(|f| p.facts.get(*f as usize))
+                        .filter_map(|f| p.facts.get(f.index()))
                         .map(|f| f.id.clone())
                         .collect();
                     let got: Vec<String> = d.missing.iter().map(|m| m.fact.clone()).collect();
@@ -164,7 +157,7 @@ pub(crate) fn run(
                     (!d.advisory).then(|| "a level that is not advisory".to_string())
                 }
                 TestExpect::Category(m, c) => {
-                    let mx = p.matrices.get(*m as usize);
+                    let mx = p.matrices.get(m.index());
                     let want = mx
                         .and_then(|mx| mx.categories.get(*c as usize))
                         .cloned()

@@ -7,7 +7,7 @@ use super::{brief, internal, Brief, Space};
 use crate::diag::{Code, Diagnostic};
 use crate::diagram::{NodeId, Op};
 use crate::error::Error;
-use crate::ir::{Cmp, Expr, Fact, FactIdx, FactTy, Program};
+use crate::ir::{Cmp, Expr, Fact, FactId, FactTy, Program};
 use crate::ruleset::Ruleset;
 
 /// Where `new` decides differently from `old`.
@@ -125,27 +125,27 @@ fn kind(t: &FactTy) -> &'static str {
 /// How `new`'s facts map into the union: per new fact, its index and, for enums and sets, each
 /// code's index.
 struct Map {
-    fact: Vec<FactIdx>,
+    fact: Vec<FactId>,
     code: Vec<Vec<u32>>,
 }
 
 impl Map {
-    fn fact(&self, f: FactIdx) -> FactIdx {
-        self.fact.get(f as usize).copied().unwrap_or(f)
+    fn fact(&self, f: FactId) -> FactId {
+        self.fact.get(f.index()).copied().unwrap_or(f)
     }
-    fn mask(&self, f: FactIdx, mask: u64) -> u64 {
-        let codes = self.code.get(f as usize);
+    fn mask(&self, f: FactId, mask: u64) -> u64 {
+        let codes = self.code.get(f.index());
         (0..64u32)
             .filter(|b| mask >> b & 1 == 1)
             .filter_map(|b| codes.and_then(|c| c.get(b as usize)).copied())
             .filter(|c| *c < 64)
             .fold(0, |m, c| m | 1u64 << c)
     }
-    fn value(&self, f: FactIdx, ty: &FactTy, v: i64) -> i64 {
+    fn value(&self, f: FactId, ty: &FactTy, v: i64) -> i64 {
         match ty {
             FactTy::Enum(_) => usize::try_from(v)
                 .ok()
-                .and_then(|i| self.code.get(f as usize)?.get(i).copied())
+                .and_then(|i| self.code.get(f.index())?.get(i).copied())
                 .map_or(v, i64::from),
             FactTy::Set(_) => self.mask(f, v as u64) as i64,
             _ => v,
@@ -178,7 +178,7 @@ fn unify(
     new: &Program,
     notes: &mut Vec<String>,
 ) -> Result<(Program, Program), Error> {
-    let mut facts: Vec<Fact> = old.facts.clone();
+    let mut facts: Vec<Fact> = old.facts.to_vec();
     let mut map = Map {
         fact: Vec::new(),
         code: Vec::new(),
@@ -186,8 +186,7 @@ fn unify(
     for nf in &new.facts {
         let at = facts.iter().position(|f| f.id == nf.id);
         let Some(i) = at else {
-            map.fact
-                .push(u32::try_from(facts.len()).unwrap_or(u32::MAX));
+            map.fact.push(FactId::from_usize(facts.len()));
             map.code.push(match &nf.ty {
                 FactTy::Enum(c) | FactTy::Set(c) => {
                     (0..u32::try_from(c.len()).unwrap_or(0)).collect()
@@ -201,7 +200,7 @@ fn unify(
         let Some(of) = facts.get_mut(i) else {
             continue;
         };
-        map.fact.push(u32::try_from(i).unwrap_or(u32::MAX));
+        map.fact.push(FactId::from_usize(i));
         let mut codes_of = Vec::new();
         match (&mut of.ty, &nf.ty) {
             (FactTy::Bool, FactTy::Bool) => {}
@@ -266,10 +265,10 @@ fn unify(
     let index = facts
         .iter()
         .enumerate()
-        .map(|(i, f)| (f.id.clone(), u32::try_from(i).unwrap_or(u32::MAX)))
+        .map(|(i, f)| (f.id.clone(), FactId::from_usize(i)))
         .collect();
     let mut o = old.clone();
-    o.facts.clone_from(&facts);
+    o.facts = crate::ir::Table::new(facts.clone());
     o.fact_index.clone_from(&index);
     let mut n = new.clone();
     for r in &mut n.rules {
@@ -283,22 +282,20 @@ fn unify(
         m.score = m.score.as_ref().map(|e| map.expr(e));
         m.reads = m.reads.iter().map(|f| map.fact(*f)).collect();
     }
-    for (i, f) in new.facts.iter().enumerate() {
-        let Some(u) = facts.get_mut(map.fact(u32::try_from(i).unwrap_or(0)) as usize) else {
+    for (i, f) in new.facts.enumerate() {
+        let Some(u) = facts.get_mut(map.fact(i).index()) else {
             continue;
         };
-        u.asked = f.asked.as_ref().map(|(e, v)| {
-            (
-                map.expr(e),
-                map.value(u32::try_from(i).unwrap_or(0), &f.ty, *v),
-            )
-        });
+        u.asked = f
+            .asked
+            .as_ref()
+            .map(|(e, v)| (map.expr(e), map.value(i, &f.ty, *v)));
     }
     n.asked_order = n.asked_order.iter().map(|f| map.fact(*f)).collect();
     for g in n.areas.iter_mut().chain(n.checklists.iter_mut()) {
         g.facts = g.facts.iter().map(|f| map.fact(*f)).collect();
     }
-    n.facts = facts;
+    n.facts = crate::ir::Table::new(facts);
     n.fact_index = index;
     Ok((o, n))
 }

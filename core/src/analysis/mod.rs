@@ -99,7 +99,7 @@ impl<'p> Space<'p> {
     }
 
     fn fact_of(&self, var: u32) -> Option<(usize, &crate::ir::Fact, u32)> {
-        let f = *self.layout.var_fact.get(var as usize)? as usize;
+        let f = self.layout.var_fact.get(var as usize)?.index();
         let first = *self.layout.first_var.get(f)?;
         Some((f, self.facts.get(f)?, var - first))
     }
@@ -275,15 +275,11 @@ pub struct Brief {
 pub(crate) fn brief(program: &Program, facts: &[Option<i64>]) -> Brief {
     let o = crate::eval::run(program, facts);
     Brief {
-        level: o
-            .level
-            .and_then(|r| program.levels.get((r as usize).checked_sub(1)?))
-            .map(|l| l.id.clone()),
+        level: o.level.and_then(|r| program.level(r)).map(|l| l.id.clone()),
         pathways: o
             .pathways
             .iter()
-            .filter_map(|p| program.pathways.get(*p as usize))
-            .map(|p| p.id.clone())
+            .map(|p| program.pathways.of(*p).id.clone())
             .collect(),
         categories: program
             .matrices

@@ -415,7 +415,7 @@ fn reachability(space: &Space<'_>, p: &Program, roots: &Roots) -> Check {
         }
     }
     for (i, pw) in p.pathways.iter().enumerate() {
-        let provisional = p.provisional.iter().any(|x| *x as usize == i);
+        let provisional = p.provisional.iter().any(|x| x.index() == i);
         let never = roots
             .pathways
             .get(i)
@@ -529,7 +529,7 @@ fn shadowing(space: &mut Space<'_>, p: &Program, roots: &Roots) -> Result<Check,
 /// The rule sets only the lowest level (not exactly, outside any domain): its only effect is
 /// its reason.
 fn explains_lowest(r: &crate::ir::Rule) -> bool {
-    r.level == Some((1, false))
+    r.level == Some((crate::ir::LevelRank(1), false))
         && r.domain.is_none()
         && r.pathways.is_empty()
         && r.categories.is_empty()
@@ -601,7 +601,7 @@ fn bands(space: &mut Space<'_>, p: &Program, roots: &Roots) -> Result<Check, Err
         }
         // Per fact the bands read, the codes that are indicators: those its tiers name (a set
         // code in no tier is not an indicator of this matrix); every value of another fact.
-        let mut read: Vec<(crate::ir::FactIdx, u64)> = Vec::new();
+        let mut read: Vec<(crate::ir::FactId, u64)> = Vec::new();
         for e in m.bands.iter().map(|(_, e)| e) {
             e.visit_facts(&mut |f| {
                 if !read.iter().any(|(g, _)| *g == f) {
@@ -615,7 +615,7 @@ fn bands(space: &mut Space<'_>, p: &Program, roots: &Roots) -> Result<Check, Err
             });
         }
         for (f, codes) in read {
-            let Some(present) = not_benign_in(space, f as usize, codes) else {
+            let Some(present) = not_benign_in(space, f.index(), codes) else {
                 continue;
             };
             let zero = space.mdd.leaf(0);
@@ -630,7 +630,7 @@ fn bands(space: &mut Space<'_>, p: &Program, roots: &Roots) -> Result<Check, Err
             let facts = space.path_facts(&path);
             let decision = brief(p, &space.complete(&facts));
             let first = m.categories.first().map_or("none", String::as_str);
-            let fact_id = p.facts.get(f as usize).map_or("", |x| x.id.as_str());
+            let fact_id = p.facts.get(f.index()).map_or("", |x| x.id.as_str());
             findings.push(Finding {
                 subject: format!("{} and {fact_id}", m.id),
                 message: format!(

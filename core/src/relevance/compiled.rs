@@ -22,7 +22,7 @@ use rustc_hash::FxHashMap;
 use super::{Built, Changes, Layout, Relevance};
 use crate::diagram::{NodeData, NodeId, LEAF};
 use crate::eval::Outcome;
-use crate::ir::{FactIdx, FactTy, Program};
+use crate::ir::{FactId, FactTy, LevelRank, PathwayId, Program};
 
 /// A restricted function: a compiled node (below `Compiled::nodes.len()`), or a node the
 /// referral's restriction made (the rest, offset by that length). Equal functions are equal refs.
@@ -322,7 +322,7 @@ impl Compiled {
         let has_levels = !program.levels.is_empty();
         if has_levels {
             for var in super::bits(&sc.support_of(self, level)) {
-                if let Some(f) = layout.var_fact.get(var as usize).map(|f| *f as usize) {
+                if let Some(f) = layout.var_fact.get(var as usize).map(|f| f.index()) {
                     if let (Some(c), Some(m)) = (level_of.get_mut(f), in_missing.get_mut(f)) {
                         *c = true;
                         *m = true;
@@ -332,7 +332,7 @@ impl Compiled {
         }
         for (pi, p) in pathways.iter().enumerate() {
             for var in super::bits(&sc.support_of(self, *p)) {
-                if let Some(f) = layout.var_fact.get(var as usize).map(|f| *f as usize) {
+                if let Some(f) = layout.var_fact.get(var as usize).map(|f| f.index()) {
                     if let (Some(w), Some(m)) =
                         (pathways_of.get_mut(f * pw + pi / 64), in_missing.get_mut(f))
                     {
@@ -350,7 +350,7 @@ impl Compiled {
                 if let Some(x) = layout
                     .var_fact
                     .get(var)
-                    .and_then(|f| fact_reach.get_mut(*f as usize))
+                    .and_then(|f| fact_reach.get_mut(f.index()))
                 {
                     *x = (*x).max(r);
                 }
@@ -362,26 +362,26 @@ impl Compiled {
                 .and_then(|w| super::bits(w).next())
                 .unwrap_or(u32::MAX)
         };
-        let mut keyed: Vec<(std::cmp::Reverse<u16>, u32, FactIdx)> = (0..n_facts)
+        let mut keyed: Vec<(std::cmp::Reverse<u16>, u32, FactId)> = (0..n_facts)
             .filter(|f| in_missing.get(*f).copied().unwrap_or(false))
-            .filter_map(|f| {
+            .map(|f| {
                 let reach = fact_reach.get(f).copied().unwrap_or(0);
-                Some((
+                (
                     std::cmp::Reverse(reach),
                     first_pathway(f),
-                    u32::try_from(f).ok()?,
-                ))
+                    FactId::from_usize(f),
+                )
             })
             .collect();
         keyed.sort_unstable();
-        let missing: Vec<FactIdx> = keyed.into_iter().map(|(_, _, f)| f).collect();
+        let missing: Vec<FactId> = keyed.into_iter().map(|(_, _, f)| f).collect();
         let mut changes = Changes {
             level: Vec::with_capacity(missing.len()),
             pathways: Vec::with_capacity(missing.len() * pw),
             words: pw,
         };
         for f in &missing {
-            let f = *f as usize;
+            let f = f.index();
             changes
                 .level
                 .push(level_of.get(f).copied().unwrap_or(false));
@@ -393,8 +393,8 @@ impl Compiled {
         let bounds = if has_levels {
             let (lo, hi) = sc.bounds(self, level);
             Some((
-                u32::try_from(lo).unwrap_or(1).max(1),
-                u32::try_from(hi).unwrap_or(1).max(1),
+                LevelRank(u32::try_from(lo).unwrap_or(1).max(1)),
+                LevelRank(u32::try_from(hi).unwrap_or(1).max(1)),
             ))
         } else {
             None
@@ -409,7 +409,7 @@ impl Compiled {
                 .iter()
                 .enumerate()
                 .filter(|(_, r)| sc.leaf_value(self, **r).unwrap_or(0) != 0)
-                .filter_map(|(i, _)| u32::try_from(i).ok())
+                .map(|(i, _)| PathwayId::from_usize(i))
                 .collect();
             let fired = self
                 .conds

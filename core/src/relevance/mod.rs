@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 pub(crate) use crate::diagram::Layout;
 use crate::diagram::{Mdd, NodeId, Op, Sym};
 use crate::eval::{Outcome, Tri};
-use crate::ir::{Cmp, Expr, FactIdx, Program, Stage};
+use crate::ir::{Cmp, Expr, FactId, LevelRank, PathwayId, Program, Stage};
 
 mod compiled;
 
@@ -78,11 +78,11 @@ impl Lazy {
                 continue;
             };
             let c = self.cond(s, j, outcome);
-            if let Some(x) = ind.get_mut(rank as usize) {
+            if let Some(x) = ind.get_mut(rank.index()) {
                 x.push(c);
             }
             if let Some(x) = dom
-                .get_mut(rank as usize)
+                .get_mut(rank.index())
                 .and_then(|v| v.get_mut(d as usize))
             {
                 x.push(c);
@@ -106,14 +106,14 @@ impl Lazy {
 /// The unknown facts that could change the level or a pathway, most decisive first.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Relevance {
-    pub(crate) missing: Vec<FactIdx>,
+    pub(crate) missing: Vec<FactId>,
     /// Per missing fact, in the same order: what it could change.
     pub(crate) changes: Changes,
     /// The lowest and highest level rank over every completion of the unknown facts, when the
     /// rule set has levels and some condition is undecided.
-    pub(crate) bounds: Option<(u32, u32)>,
+    pub(crate) bounds: Option<(LevelRank, LevelRank)>,
     /// When every completion of the unknown facts gives the same outcome, that outcome.
-    pub(crate) settled: Option<(Option<u32>, Vec<u32>, Vec<usize>)>,
+    pub(crate) settled: Option<(Option<LevelRank>, Vec<PathwayId>, Vec<usize>)>,
     /// Unknown facts leave some condition undecided, and `missing` was not worked out.
     pub(crate) undecided: bool,
     /// Some advisory rule fires in every completion of the unknown facts.
@@ -136,10 +136,10 @@ impl Changes {
     }
 
     /// The pathways (urgency indexes, most urgent first) the `i`th missing fact could change.
-    pub(crate) fn pathways(&self, i: usize) -> impl Iterator<Item = u32> + '_ {
+    pub(crate) fn pathways(&self, i: usize) -> impl Iterator<Item = PathwayId> + '_ {
         let at = i * self.words;
         let words = self.pathways.get(at..at + self.words).unwrap_or(&[]);
-        bits(words)
+        bits(words).map(PathwayId::new)
     }
 }
 
@@ -257,7 +257,7 @@ pub(crate) fn build_in(
         }
         for (m, cat) in &r.categories {
             let w = s.weighted(c, i64::from(*cat));
-            if let Some(f) = floors.get_mut(*m as usize) {
+            if let Some(f) = floors.get_mut(m.index()) {
                 *f = s.mdd.apply(Op::Max, *f, w);
             }
         }
@@ -301,7 +301,7 @@ pub(crate) fn build_in(
             .any(|(r, t)| matches!(r.level, Some((_, true))) && *t != Tri::False);
         // The highest at-least level a rule certainly sets: lower ranks cannot change it.
         let floor = if exact_in_play {
-            1
+            LevelRank(1)
         } else {
             program
                 .rules
@@ -310,7 +310,7 @@ pub(crate) fn build_in(
                 .filter(|(r, t)| **t == Tri::True && matches!(r.level, Some((_, false))))
                 .filter_map(|(r, _)| r.level.map(|(k, _)| k))
                 .max()
-                .unwrap_or(1)
+                .unwrap_or(LevelRank(1))
         };
         let mut at_least_conds: Vec<Vec<NodeId>> = vec![Vec::new(); n_levels];
         let mut exact_conds: Vec<Vec<NodeId>> = vec![Vec::new(); n_levels];
@@ -323,9 +323,9 @@ pub(crate) fn build_in(
             }
             let c = lz.cond(&mut s, i, outcome);
             let slot = if is_exact {
-                exact_conds.get_mut(rank as usize)
+                exact_conds.get_mut(rank.index())
             } else {
-                at_least_conds.get_mut(rank as usize)
+                at_least_conds.get_mut(rank.index())
             };
             if let Some(x) = slot {
                 x.push(c);
@@ -364,7 +364,7 @@ pub(crate) fn build_in(
             .rules
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.pathways.iter().any(|p| *p as usize == pi))
+            .filter(|(_, r)| r.pathways.iter().any(|p| p.index() == pi))
             .map(|(i, _)| i)
             .collect();
         let certain = |i: &usize| {
@@ -383,7 +383,7 @@ pub(crate) fn build_in(
             parts.push(lz.cond(&mut s, i, outcome));
         }
         for (li, l) in program.levels.iter().enumerate() {
-            if l.default_pathways.iter().any(|p| *p as usize == pi) {
+            if l.default_pathways.iter().any(|p| p.index() == pi) {
                 let node = match level_is.get(li).copied().flatten() {
                     Some(n) => n,
                     None => {
@@ -433,8 +433,8 @@ pub(crate) fn build_in(
 /// Over the node budget: every unknown fact that an undecided condition reads, which never
 /// leaves out a fact that matters.
 fn conservative(program: &Program, facts: &[Option<i64>], outcome: &Outcome) -> Relevance {
-    let mut score: HashMap<FactIdx, i64> = HashMap::new();
-    let unknown = |f: &FactIdx| facts.get(*f as usize).copied().flatten().is_none();
+    let mut score: HashMap<FactId, i64> = HashMap::new();
+    let unknown = |f: &FactId| facts.get(f.index()).copied().flatten().is_none();
     for (r, t) in program.rules.iter().zip(&outcome.fired) {
         // Rules that read the level were decided on the reported level, which unknown facts
         // may still change: they count as undecided.
@@ -454,7 +454,7 @@ fn conservative(program: &Program, facts: &[Option<i64>], outcome: &Outcome) -> 
             }
         }
     }
-    let mut missing: Vec<FactIdx> = score.keys().copied().collect();
+    let mut missing: Vec<FactId> = score.keys().copied().collect();
     missing.sort_by_key(|f| (std::cmp::Reverse(score.get(f).copied().unwrap_or(0)), *f));
     // Every listed fact may change the level and any pathway; the level may reach the top.
     let words = program.pathways.len().div_ceil(64).max(1);
@@ -469,7 +469,7 @@ fn conservative(program: &Program, facts: &[Option<i64>], outcome: &Outcome) -> 
         pathways: all.repeat(missing.len()),
         words,
     };
-    let top = u32::try_from(program.levels.len()).unwrap_or(u32::MAX);
+    let top = program.top();
     Relevance {
         missing,
         changes,
@@ -484,7 +484,7 @@ fn conservative(program: &Program, facts: &[Option<i64>], outcome: &Outcome) -> 
                     Some((rank, true)) => Some(rank),
                     _ => None,
                 })
-                .fold(l, u32::min);
+                .fold(l, LevelRank::min);
             (lo, top.max(l))
         }),
         settled: None,
