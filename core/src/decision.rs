@@ -373,7 +373,7 @@ pub(crate) fn build(
             .missing
             .iter()
             .enumerate()
-            .map(|(i, fi)| (i, *fi, program.facts.of(*fi)))
+            .filter_map(|(i, fi)| Some((i, *fi, program.facts.get(fi.index())?)))
             .map(|(i, fi, f)| Missing {
                 fact: f.id.clone(),
                 question: crate::eval::question_text(program, facts, fi).to_string(),
