@@ -1,5 +1,5 @@
 //! The native part of the Python package `thresholds`: conversion and error mapping only.
-//! The pure-Python package (`python/thresholds/`) adds file loading, pandas and comparison.
+//! The pure-Python package (`python/thresholds/`) adds file loading and pandas.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
@@ -572,6 +572,53 @@ fn bad_column(py: Python<'_>, name: &str, what: &str) -> PyErr {
     )
 }
 
+/// What changes when `new` replaces `old` over records (an iterable of facts dicts): the core's
+/// comparison, as `(counts, changes)`: `counts` is its JSON without the changes; each change is
+/// `(position, old decision, new decision)`. A bad record raises `FactsError` with `.row`.
+#[pyfunction]
+#[pyo3(signature = (old, new, records, *, threads = 0))]
+fn _compare<'py>(
+    py: Python<'py>,
+    old: &Bound<'py, PyRuleset>,
+    new: &Bound<'py, PyRuleset>,
+    records: &Bound<'py, PyAny>,
+    threads: usize,
+) -> PyResult<(Bound<'py, PyAny>, Vec<(usize, PyDecision, PyDecision)>)> {
+    let (old, new) = (old.get(), new.get());
+    let (mut old_facts, mut new_facts) = (Vec::new(), Vec::new());
+    for (row, record) in records.try_iter()?.enumerate() {
+        let record = record?;
+        let both = facts_of(py, &old.rs, &old.cache, &record)
+            .and_then(|a| Ok((a, facts_of(py, &new.rs, &new.cache, &record)?)));
+        let (a, b) = both.inspect_err(|e| {
+            // Best effort: the row number helps find the record; the error stands anyway.
+            let _ = e.value(py).setattr("row", row);
+        })?;
+        old_facts.push(a);
+        new_facts.push(b);
+    }
+    let mut c = py
+        .detach(|| thresholds::compare_converted(&old.rs, &new.rs, &old_facts, &new_facts, threads))
+        .map_err(|e| errors::to_pyerr(py, &e))?;
+    let changes = std::mem::take(&mut c.changes)
+        .into_iter()
+        .map(|ch| {
+            let decided = |decision, p: &PyRuleset, facts: &[Facts]| PyDecision {
+                decision,
+                rs: p.rs.clone(),
+                facts: facts.get(ch.index).cloned(),
+                reasons: true,
+            };
+            (
+                ch.index,
+                decided(ch.old, old, &old_facts),
+                decided(ch.new, new, &new_facts),
+            )
+        })
+        .collect();
+    Ok((convert::ser_to_py(py, &c)?, changes))
+}
+
 /// The shipped rule set's sources, as `(name, text)` pairs.
 #[pyfunction]
 fn builtin_sources(py: Python<'_>) -> PyResult<Vec<(String, String)>> {
@@ -592,5 +639,6 @@ fn _thresholds(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("FactsError", py.get_type::<FactsError>())?;
     m.add("RequestError", py.get_type::<RequestError>())?;
     m.add_function(wrap_pyfunction!(builtin_sources, m)?)?;
+    m.add_function(wrap_pyfunction!(_compare, m)?)?;
     Ok(())
 }

@@ -157,6 +157,31 @@ def test_compare_lists_changes_and_transitions(tour):
     frame = cmp.to_frame()
     assert len(frame) == len(cmp.changes) and "new_level" in frame
     assert str(len(cmp.changes)) in cmp._repr_html_()
+    # Pathways gained and lost: the engine's counts are those of the changed decisions.
+    from collections import Counter
+
+    gained, lost = Counter(), Counter()
+    for c in cmp.changes:
+        gained.update(set(c.new.pathways) - set(c.old.pathways))
+        lost.update(set(c.old.pathways) - set(c.new.pathways))
+    assert cmp.pathways, "some pathway is gained or lost"
+    assert cmp.pathways == {p: (gained[p], lost[p]) for p in cmp.pathways}
+    assert set(cmp.pathways) == set(gained) | set(lost)
+    urgency = [p["id"] for p in new.info["pathways"]]
+    assert list(cmp.pathways) == sorted(cmp.pathways, key=urgency.index)
+    # Transitions come in level order (the engine's), the same as the CLI's JSON.
+    order = [cmp.levels.index(a) for a, _ in cmp.transitions]
+    assert order == sorted(order)
+    assert cmp2.pathways == cmp.pathways
+    # The same on several threads.
+    assert thresholds.compare(tour, new, recs, threads=3).transitions == cmp.transitions
+
+
+def test_compare_names_the_bad_record(tour):
+    recs = [{"age_years": 9}, {"age_years": 9}, {"age_years": "nine"}]
+    with pytest.raises(thresholds.FactsError) as e:
+        thresholds.compare(tour, tour, recs)
+    assert e.value.row == 2
 
 
 def _frame_rows(out):

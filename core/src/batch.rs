@@ -227,39 +227,51 @@ impl Ruleset {
     /// Evaluates every facts value, in order, on up to `threads` threads (0 means as many as
     /// the machine has). Small batches stay on the calling thread.
     pub fn evaluate_all(&self, facts: &[Facts], options: Options, threads: usize) -> Vec<Decision> {
-        let wanted = if threads == 0 {
-            Ruleset::cores()
-        } else {
-            threads
-        };
-        let threads = wanted.min(facts.len() / MIN_ROWS_PER_THREAD).max(1);
-        if threads == 1 {
-            return facts.iter().map(|f| self.evaluate(f, options)).collect();
-        }
-        let chunk = facts.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = facts
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|f| self.evaluate(f, options))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            let mut out = Vec::with_capacity(facts.len());
-            for (h, part) in handles.into_iter().zip(facts.chunks(chunk)) {
-                match h.join() {
-                    Ok(mut ds) => out.append(&mut ds),
-                    // A worker cannot panic (evaluation never does); if one did, redo its
-                    // part here so the caller still gets every decision.
-                    Err(_) => out.extend(part.iter().map(|f| self.evaluate(f, options))),
-                }
-            }
-            out
-        })
+        par_map(facts, threads, |f| self.evaluate(f, options))
     }
+
+    /// [`Ruleset::evaluate_compact`] on every facts value, in order, on up to `threads` threads
+    /// (0 means as many as the machine has).
+    pub fn evaluate_compact_all(
+        &self,
+        facts: &[Facts],
+        missing: bool,
+        threads: usize,
+    ) -> Vec<CompactDecision> {
+        par_map(facts, threads, |f| self.evaluate_compact(f, missing))
+    }
+}
+
+/// `f` on every item, in order, on up to `threads` standard threads (0: the machine's cores).
+/// Small batches stay on the calling thread.
+fn par_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let wanted = if threads == 0 {
+        Ruleset::cores()
+    } else {
+        threads
+    };
+    let threads = wanted.min(items.len() / MIN_ROWS_PER_THREAD).max(1);
+    if threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for (h, part) in handles.into_iter().zip(items.chunks(chunk)) {
+            match h.join() {
+                Ok(mut rs) => out.append(&mut rs),
+                // A worker cannot panic (evaluation never does); if one did, redo its part
+                // here so the caller still gets every result.
+                Err(_) => out.extend(part.iter().map(f)),
+            }
+        }
+        out
+    })
 }
 
 #[cfg(test)]

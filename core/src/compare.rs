@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::decision::{Decision, Options};
 use crate::diag::{Code, Diagnostic};
 use crate::error::Error;
+use crate::facts::Facts;
 use crate::ruleset::Ruleset;
 
 /// What changes when `new` replaces `old`, over a set of referrals.
@@ -70,83 +71,123 @@ pub fn compare(
     new: &Ruleset,
     referrals: &[serde_json::Value],
 ) -> Result<Comparison, Error> {
-    let mut transitions: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let mut old_facts = Vec::with_capacity(referrals.len());
+    let mut new_facts = Vec::with_capacity(referrals.len());
+    for (index, facts) in referrals.iter().enumerate() {
+        let convert = |rs: &Ruleset, which: &str| {
+            rs.facts_from_value(facts)
+                .map_err(|e| at_referral(&e, index, which))
+        };
+        old_facts.push(convert(old, "old")?);
+        new_facts.push(convert(new, "new")?);
+    }
+    let mut c = compare_converted(old, new, &old_facts, &new_facts, 1)?;
+    for change in &mut c.changes {
+        if let Some(given) = referrals.get(change.index) {
+            change.facts.clone_from(given);
+        }
+    }
+    Ok(c)
+}
+
+/// [`compare`] over referrals already converted for each rule set (`old_facts[i]` and
+/// `new_facts[i]` are referral `i`), on up to `threads` threads (0: every core). Every referral
+/// is first decided compactly under both; only those whose level or pathways change are decided
+/// in full (with reasons and `missing`). A change's `facts` are its known facts as the new rules
+/// read them.
+pub fn compare_converted(
+    old: &Ruleset,
+    new: &Ruleset,
+    old_facts: &[Facts],
+    new_facts: &[Facts],
+    threads: usize,
+) -> Result<Comparison, Error> {
+    if old_facts.len() != new_facts.len() {
+        return Err(Error::request(Diagnostic::error(
+            Code::BadRequest,
+            format!(
+                "{} referrals under the old rules and {} under the new: compare needs both \
+                 for each referral",
+                old_facts.len(),
+                new_facts.len()
+            ),
+        )));
+    }
+    let a = old.evaluate_compact_all(old_facts, true, threads);
+    let b = new.evaluate_compact_all(new_facts, true, threads);
+    let (op, np) = (old.program(), new.program());
+    let level_id = |p: &crate::ir::Program, l: Option<u32>| {
+        l.and_then(|i| p.levels.get(i as usize))
+            .map(|x| x.id.clone())
+    };
+    let pathway_ids = |p: &crate::ir::Program, ps: &[u32]| -> Vec<String> {
+        ps.iter()
+            .map(|i| p.pathways.of(crate::ir::PathwayId::new(*i)).id.clone())
+            .collect()
+    };
+
+    let mut transitions: BTreeMap<(Option<String>, Option<String>), usize> = BTreeMap::new();
     let mut added: BTreeMap<String, usize> = BTreeMap::new();
     let mut removed: BTreeMap<String, usize> = BTreeMap::new();
-    let mut changes = Vec::new();
-    let level_ids: Vec<String> = new.info().levels.into_iter().map(|l| l.id).collect();
-    let old_ids: Vec<String> = old.info().levels.into_iter().map(|l| l.id).collect();
-    let mut names: Vec<Option<String>> = Vec::new();
-    let mut slot = |l: &Option<String>| -> usize {
-        match names.iter().position(|n| n == l) {
-            Some(i) => i,
-            None => {
-                names.push(l.clone());
-                names.len() - 1
-            }
-        }
-    };
-    for (index, facts) in referrals.iter().enumerate() {
-        let decide = |rs: &Ruleset, which: &str| -> Result<Decision, Error> {
-            let f = rs
-                .facts_from_value(facts)
-                .map_err(|e| at_referral(&e, index, which))?;
-            Ok(rs.evaluate(&f, Options::default()))
-        };
-        let a = decide(old, "old")?;
-        let b = decide(new, "new")?;
-        *transitions
-            .entry((slot(&a.level), slot(&b.level)))
-            .or_insert(0) += 1;
-        if a.level == b.level && a.pathways == b.pathways {
+    let mut changed = Vec::new();
+    for (index, (x, y)) in a.iter().zip(&b).enumerate() {
+        let (from, to) = (level_id(op, x.level), level_id(np, y.level));
+        let (was, now) = (pathway_ids(op, &x.pathways), pathway_ids(np, &y.pathways));
+        let same = from == to && was == now;
+        *transitions.entry((from, to)).or_insert(0) += 1;
+        if same {
             continue;
         }
-        for p in b.pathways.iter().filter(|p| !a.pathways.contains(p)) {
+        for p in now.iter().filter(|p| !was.contains(p)) {
             *added.entry(p.clone()).or_insert(0) += 1;
         }
-        for p in a.pathways.iter().filter(|p| !b.pathways.contains(p)) {
+        for p in was.iter().filter(|p| !now.contains(p)) {
             *removed.entry(p.clone()).or_insert(0) += 1;
         }
-        changes.push(Change {
-            index,
-            facts: facts.clone(),
-            old: a,
-            new: b,
-        });
+        changed.push(index);
     }
+    let changes = changed
+        .into_iter()
+        .filter_map(|index| {
+            let (f, g) = (old_facts.get(index)?, new_facts.get(index)?);
+            Some(Change {
+                index,
+                facts: new.facts_to_json(g),
+                old: old.evaluate(f, Options::default()),
+                new: new.evaluate(g, Options::default()),
+            })
+        })
+        .collect::<Vec<_>>();
+
     // Levels in rank order (the new rules', then any only the old rules have); no level last.
     let rank = |l: &Option<String>| match l {
-        Some(id) => level_ids
+        Some(id) => np
+            .levels
             .iter()
-            .position(|x| x == id)
+            .position(|x| x.id == *id)
             .or_else(|| {
-                old_ids
+                op.levels
                     .iter()
-                    .position(|x| x == id)
-                    .map(|i| i + level_ids.len())
+                    .position(|x| x.id == *id)
+                    .map(|i| i + np.levels.len())
             })
             .unwrap_or(usize::MAX - 1),
         None => usize::MAX,
     };
     let mut transitions: Vec<Transition> = transitions
         .into_iter()
-        .filter_map(|((a, b), count)| {
-            Some(Transition {
-                from: names.get(a)?.clone(),
-                to: names.get(b)?.clone(),
-                count,
-            })
-        })
+        .map(|((from, to), count)| Transition { from, to, count })
         .collect();
     transitions.sort_by_key(|t| (rank(&t.from), rank(&t.to)));
     // Pathways most urgent first: the new rules' order, then the old rules'.
-    let order: Vec<String> = new
-        .info()
-        .pathways
-        .into_iter()
-        .chain(old.info().pathways)
-        .map(|p| p.id)
-        .collect();
+    let urgency = |id: &str| {
+        np.pathways.iter().position(|p| p.id == id).or_else(|| {
+            op.pathways
+                .iter()
+                .position(|p| p.id == id)
+                .map(|i| i + np.pathways.len())
+        })
+    };
     let mut pathways: Vec<PathwayChange> = added
         .keys()
         .chain(removed.keys())
@@ -158,9 +199,9 @@ pub fn compare(
             removed: removed.get(p).copied().unwrap_or(0),
         })
         .collect();
-    pathways.sort_by_key(|p| order.iter().position(|o| *o == p.pathway));
+    pathways.sort_by_key(|p| urgency(&p.pathway));
     Ok(Comparison {
-        total: referrals.len(),
+        total: a.len(),
         changed: changes.len(),
         transitions,
         pathways,
@@ -220,4 +261,130 @@ pub fn compare_json(old: &Ruleset, new: &Ruleset, referrals: &str) -> Result<Str
             format!("the comparison does not serialise: {e}"),
         )])
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped rules, and the same with one threshold moved (two missing episodes in 90
+    /// days no longer make complex needs; four do).
+    fn versions() -> (Ruleset, Ruleset) {
+        let files: Vec<(String, String)> = crate::default_rules::FILES
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        let edited = files
+            .iter()
+            .map(|(n, t)| {
+                (
+                    n.clone(),
+                    t.replace("missing_episodes_90d >= 2", "missing_episodes_90d >= 4"),
+                )
+            })
+            .collect::<Vec<_>>();
+        assert_ne!(files, edited, "the edit applies");
+        (
+            Ruleset::from_sources(files).unwrap(),
+            Ruleset::from_sources(edited).unwrap(),
+        )
+    }
+
+    /// Referrals that reach the edited rule from several sides: the example referrals, and the
+    /// same with the episode count at each value around the thresholds, known or not.
+    fn referrals() -> Vec<serde_json::Value> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/referrals");
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        names.sort();
+        let mut out = vec![serde_json::json!({})];
+        for p in names {
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            let facts = v.get("facts").cloned().unwrap_or(v);
+            for n in [None, Some(0), Some(1), Some(2), Some(3), Some(4), Some(6)] {
+                let mut f = facts.clone();
+                if let Some(m) = f.as_object_mut() {
+                    match n {
+                        Some(n) => m.insert("missing_episodes_90d".into(), n.into()),
+                        None => m.remove("missing_episodes_90d"),
+                    };
+                }
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn compare_reports_what_full_decisions_differ_in() {
+        let (old, new) = versions();
+        let refs = referrals();
+        let c = compare(&old, &new, &refs).unwrap();
+        // The reference: both full decisions for every referral.
+        let mut changed = Vec::new();
+        let mut counts: BTreeMap<(Option<String>, Option<String>), usize> = BTreeMap::new();
+        for (i, r) in refs.iter().enumerate() {
+            let a = old.evaluate(&old.facts_from_value(r).unwrap(), Options::default());
+            let b = new.evaluate(&new.facts_from_value(r).unwrap(), Options::default());
+            *counts
+                .entry((a.level.clone(), b.level.clone()))
+                .or_insert(0) += 1;
+            if a.level != b.level || a.pathways != b.pathways {
+                changed.push((i, a, b));
+            }
+        }
+        assert!(!changed.is_empty(), "the edit changes some referral");
+        assert!(changed.len() < refs.len(), "and not every referral");
+        assert_eq!(c.total, refs.len());
+        assert_eq!(c.changed, changed.len());
+        for (got, (i, a, b)) in c.changes.iter().zip(&changed) {
+            assert_eq!(got.index, *i);
+            assert_eq!(got.facts, refs[*i]);
+            assert_eq!(got.old.to_json(), a.to_json());
+            assert_eq!(got.new.to_json(), b.to_json());
+        }
+        let got: BTreeMap<_, _> = c
+            .transitions
+            .iter()
+            .map(|t| ((t.from.clone(), t.to.clone()), t.count))
+            .collect();
+        assert_eq!(got, counts);
+        let total: usize = c.transitions.iter().map(|t| t.count).sum();
+        assert_eq!(total, refs.len());
+    }
+
+    #[test]
+    fn threads_and_conversion_do_not_change_the_comparison() {
+        let (old, new) = versions();
+        // Enough referrals that the batch is split between threads.
+        let refs: Vec<serde_json::Value> = std::iter::repeat_n(referrals(), 16).flatten().collect();
+        assert!(refs.len() >= 2 * 512);
+        let of: Vec<Facts> = refs
+            .iter()
+            .map(|r| old.facts_from_value(r).unwrap())
+            .collect();
+        let nf: Vec<Facts> = refs
+            .iter()
+            .map(|r| new.facts_from_value(r).unwrap())
+            .collect();
+        let one = serde_json::to_string(&compare(&old, &new, &refs).unwrap()).unwrap();
+        for threads in [1, 2, 3] {
+            let mut c = compare_converted(&old, &new, &of, &nf, threads).unwrap();
+            for ch in &mut c.changes {
+                // As the new rules read them: the same facts, in declaration order.
+                assert_eq!(
+                    new.facts_from_value(&ch.facts).unwrap().slots,
+                    nf[ch.index].slots
+                );
+                ch.facts = refs[ch.index].clone();
+            }
+            assert_eq!(serde_json::to_string(&c).unwrap(), one, "{threads} threads");
+        }
+        let short = compare_converted(&old, &new, &of, &nf[1..], 1).unwrap_err();
+        assert_eq!(short.code(), "thr::request::invalid");
+    }
 }

@@ -36,7 +36,8 @@ mod default_rules {
 pub use analysis::{Analysis, Brief, Check, Diff, DiffExample, Example, Finding, Region};
 pub use batch::Columns;
 pub use compare::{
-    compare, compare_json, referrals_from_text, Change, Comparison, PathwayChange, Transition,
+    compare, compare_converted, compare_json, referrals_from_text, Change, Comparison,
+    PathwayChange, Transition,
 };
 pub use decision::{
     Changes, CompactDecision, Decision, Effects, Escalated, Escalation, Missing, Options, Reason,

@@ -196,6 +196,20 @@ impl Ruleset {
         facts::from_json(&self.inner.program, v).map_err(Error::facts)
     }
 
+    /// The known facts as a JSON object, in declaration order (the inverse of
+    /// [`Ruleset::facts_from_value`] for facts of this rule set; unknown facts are left out).
+    #[must_use]
+    pub fn facts_to_json(&self, facts: &Facts) -> serde_json::Value {
+        let p = &self.inner.program;
+        let known = p
+            .facts
+            .iter()
+            .zip(&facts.slots)
+            .filter(|(_, v)| v.is_some())
+            .map(|(f, v)| (f.id.clone(), facts::value_to_json(f, *v)));
+        serde_json::Value::Object(known.collect())
+    }
+
     /// Parses and converts facts JSON text.
     pub fn facts_from_json(&self, text: &str) -> Result<Facts, Error> {
         if text.len() > self.inner.limits.max_facts_bytes {

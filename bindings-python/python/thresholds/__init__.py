@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import functools
 import html
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._thresholds import Decision, Diagnostic, FactsError, RequestError, RuleError, ThresholdsError
 from ._thresholds import Ruleset as _NativeRuleset
+from ._thresholds import _compare
 from ._thresholds import builtin_sources as _builtin_sources
 
 __all__ = [
@@ -230,16 +230,20 @@ class Change:
 
 @dataclass(frozen=True)
 class Comparison:
-    """What changes when ``new`` replaces ``old``, over a set of records."""
+    """What changes when ``new`` replaces ``old``, over a set of records (worked out by the
+    engine: the same as ``thresholds compare`` and every other host's compare)."""
 
     total: int
     """How many records were compared."""
     changes: List[Change]
     """The records whose level or pathways differ, in input order."""
     transitions: Dict[Tuple[Optional[str], Optional[str]], int] = field(default_factory=dict)
-    """Counts of (old level, new level) over every record, unchanged ones included."""
+    """Counts of (old level, new level) over every record, unchanged ones included; lowest
+    old level first, then the new (no level last)."""
     levels: List[str] = field(default_factory=list)
     """Level ids, lowest first (for ordering tables)."""
+    pathways: Dict[str, Tuple[int, int]] = field(default_factory=dict)
+    """Per pathway that some record gains or loses (most urgent first): (gained, lost)."""
 
     def transition_table(self) -> Any:
         """A pandas table: rows are old levels, columns new levels, cells counts."""
@@ -275,56 +279,43 @@ class Comparison:
         return f"<Comparison {len(self.changes)} of {self.total} records change>"
 
     def _repr_html_(self) -> str:
+        def esc(x: Any) -> str:
+            return html.escape(str(x))
+
         rows = "".join(
-            f"<tr><td>{html.escape(str(a))}</td><td>{html.escape(str(b))}</td><td>{n}</td></tr>"
-            for (a, b), n in sorted(self.transitions.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1])))
+            f"<tr><td>{esc(a)}</td><td>{esc(b)}</td><td>{n}</td></tr>"
+            for (a, b), n in self.transitions.items()
         )
-        return (
-            f"<p>{len(self.changes)} of {self.total} referrals change level or pathways.</p>"
-            f"<table><tr><th>old level</th><th>new level</th><th>referrals</th></tr>{rows}</table>"
+        paths = "".join(
+            f"<tr><td>{esc(p)}</td><td>{gained}</td><td>{lost}</td></tr>"
+            for p, (gained, lost) in self.pathways.items()
         )
+        table = f"<table><tr><th>old level</th><th>new level</th><th>referrals</th></tr>{rows}</table>"
+        if paths:
+            table += f"<table><tr><th>pathway</th><th>gained</th><th>lost</th></tr>{paths}</table>"
+        return f"<p>{len(self.changes)} of {self.total} referrals change level or pathways.</p>{table}"
 
 
 def compare(old: Ruleset, new: Ruleset, records: Any, *, threads: int = 0) -> Comparison:
-    """Evaluates every record under ``old`` and ``new``; returns the records whose level or
-    pathways differ (with both full decisions) and counts of level transitions.
+    """Evaluates every record under ``old`` and ``new`` (in the engine, on ``threads`` threads,
+    0 meaning every core); returns the records whose level or pathways differ (with both full
+    decisions), the counts of level transitions and the pathways gained and lost.
 
-    ``records`` is an iterable of facts dicts or a pandas DataFrame (one row per referral).
+    ``records`` is an iterable of facts dicts or a pandas DataFrame (one row per referral; a
+    change's ``index`` is then the row's index label). A bad record raises ``FactsError`` with
+    ``.row`` set.
     """
     if _is_frame(records):
-        a = old.evaluate_frame(records, threads=threads)
-        b = new.evaluate_frame(records, threads=threads)
-        old_levels = [None if isinstance(x, float) else x for x in a["level"].astype(object)]
-        new_levels = [None if isinstance(x, float) else x for x in b["level"].astype(object)]
-        old_paths, new_paths = list(a["pathways"]), list(b["pathways"])
-        labels = list(records.index)
-        positions = [
-            i
-            for i in range(len(records))
-            if old_levels[i] != new_levels[i] or old_paths[i] != new_paths[i]
-        ]
-        changed = _frame_records(records.iloc[positions]) if positions else []
-        keys = [labels[i] for i in positions]
+        labels: Sequence[Any] = list(records.index)
+        recs = _frame_records(records)
     else:
         recs = [dict(r) if isinstance(r, Mapping) else r for r in records]
-        da = old.evaluate_many(recs, reasons=False, threads=threads)
-        db = new.evaluate_many(recs, reasons=False, threads=threads)
-        old_levels = [d.level for d in da]
-        new_levels = [d.level for d in db]
-        positions = [
-            i
-            for i in range(len(recs))
-            if da[i].level != db[i].level or da[i].pathways != db[i].pathways
-        ]
-        changed = [recs[i] for i in positions]
-        keys = positions
-    full_old = old.evaluate_many(changed, threads=threads) if changed else []
-    full_new = new.evaluate_many(changed, threads=threads) if changed else []
-    transitions = Counter(zip(old_levels, new_levels))
-    ordered = {k: transitions[k] for k in sorted(transitions, key=lambda k: (str(k[0]), str(k[1])))}
+        labels = range(len(recs))
+    counts, changed = _compare(old, new, recs, threads=threads)
     return Comparison(
-        total=len(old_levels),
-        changes=[Change(k, r, a, b) for k, r, a, b in zip(keys, changed, full_old, full_new)],
-        transitions=ordered,
+        total=counts["total"],
+        changes=[Change(labels[i], recs[i], a, b) for i, a, b in changed],
+        transitions={(t["from"], t["to"]): t["count"] for t in counts["transitions"]},
         levels=[lv["id"] for lv in new.info["levels"]],
+        pathways={p["pathway"]: (p["added"], p["removed"]) for p in counts["pathways"]},
     )
