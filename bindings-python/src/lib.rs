@@ -19,6 +19,9 @@ type RawColumn<'py> = (
     Option<Bound<'py, PyBytes>>,
 );
 
+/// A record whose decision changes between two rule sets: its position, then both decisions.
+type ChangedRecord = (usize, PyDecision, PyDecision);
+
 /// How a rule set pickles: its class and its sources.
 type Reduced<'py> = (Bound<'py, PyType>, (Vec<(String, String)>,));
 
@@ -583,7 +586,7 @@ fn _compare<'py>(
     new: &Bound<'py, PyRuleset>,
     records: &Bound<'py, PyAny>,
     threads: usize,
-) -> PyResult<(Bound<'py, PyAny>, Vec<(usize, PyDecision, PyDecision)>)> {
+) -> PyResult<(Bound<'py, PyAny>, Vec<ChangedRecord>)> {
     let (old, new) = (old.get(), new.get());
     let (mut old_facts, mut new_facts) = (Vec::new(), Vec::new());
     for (row, record) in records.try_iter()?.enumerate() {

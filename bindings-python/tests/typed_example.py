@@ -28,3 +28,13 @@ report: thresholds.TestReport = rs.test()
 ok: bool = report.ok
 cmp: thresholds.Comparison = thresholds.compare(rs, rs, [{"age_years": 9}])
 n: int = len(cmp.changes)
+
+# The decision's parts are typed by the stub's generated TypedDicts.
+rules_fired: List[str] = [r["rule"] for r in d.reasons]
+read: Dict[str, Optional[thresholds.FactValue]] = d.reasons[0]["facts"] if d.reasons else {}
+esc = d.escalation
+raised: Optional[bool] = esc["raised"] if esc else None
+first_fact: str = rs.facts[0]["id"]
+level_ids: List[str] = [lv["id"] for lv in rs.info["levels"]]
+as_dict: thresholds.DecisionDict = d.to_dict()
+status: str = as_dict["status"]

@@ -13,6 +13,7 @@ use crate::ruleset::Ruleset;
 
 /// What changes when `new` replaces `old`, over a set of referrals.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Comparison {
     /// How many referrals were compared.
     pub total: usize,
@@ -30,6 +31,7 @@ pub struct Comparison {
 
 /// How many referrals go from one level to another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Transition {
     /// The level under the old rules.
     pub from: Option<String>,
@@ -41,6 +43,7 @@ pub struct Transition {
 
 /// How many referrals gain or lose one pathway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PathwayChange {
     /// The pathway id.
     pub pathway: String,
@@ -52,10 +55,19 @@ pub struct PathwayChange {
 
 /// One referral whose level or pathways change.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ComparisonChange")
+)]
 pub struct Change {
     /// Its position in the input (0-based).
     pub index: usize,
     /// Its facts, as given.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "std::collections::BTreeMap<String, crate::facts::FactValue>")
+    )]
     pub facts: serde_json::Value,
     /// The decision under the old rules.
     pub old: Decision,

@@ -10,6 +10,7 @@ use crate::relevance::Relevance;
 /// Whether unknown facts could still change the decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Status {
     /// No unknown fact could change the level or a pathway.
     Complete,
@@ -19,6 +20,7 @@ pub enum Status {
 
 /// An unknown fact that could change the decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Missing {
     /// The fact id.
     pub fact: String,
@@ -30,6 +32,11 @@ pub struct Missing {
 
 /// What an unknown fact could change: the level, and which pathways it could add or remove.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "MissingChanges")
+)]
 pub struct Changes {
     /// True when some answer to it could change the level.
     pub level: bool,
@@ -40,6 +47,7 @@ pub struct Changes {
 /// What a fired rule set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Effects {
     /// The level it sets (at least, unless `exact`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,6 +60,10 @@ pub struct Effects {
     pub pathways: Vec<String>,
     /// Matrix categories it sets (at least).
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "std::collections::BTreeMap<String, String>")
+    )]
     pub exploitation: serde_json::Map<String, serde_json::Value>,
     /// True when the rule marks the level as advice only.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -60,6 +72,7 @@ pub struct Effects {
 
 /// One fired rule (or matrix result) and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Reason {
     /// Rule id, or `matrix:<id>` for a matrix result.
     pub rule: String,
@@ -69,6 +82,10 @@ pub struct Reason {
     /// What it set.
     pub set: Effects,
     /// The facts it read, with their values (null when unknown).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "std::collections::BTreeMap<String, Option<crate::facts::FactValue>>")
+    )]
     pub facts: serde_json::Map<String, serde_json::Value>,
     /// The guidance id it cites.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,6 +99,7 @@ pub struct Reason {
 
 /// Which rule set made a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RulesetRef {
     /// Rule-set name.
     pub name: String,
@@ -93,6 +111,7 @@ pub struct RulesetRef {
 
 /// A decision: the level, what to do, why, and what is still unknown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Decision {
     /// The level id, or null when the rule set has no levels. On a provisional decision, the
     /// lowest level over every possible answer to the missing facts ("at least").
@@ -111,6 +130,10 @@ pub struct Decision {
     /// Pathway ids, most urgent first.
     pub pathways: Vec<String>,
     /// Each matrix's category.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "std::collections::BTreeMap<String, String>")
+    )]
     pub exploitation: serde_json::Map<String, serde_json::Value>,
     /// `complete` or `provisional`.
     pub status: Status,
@@ -147,6 +170,7 @@ pub struct Escalation {
 
 /// An escalation as the decision records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Escalated {
     /// The level the practitioner escalated to.
     pub level: String,

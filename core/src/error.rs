@@ -7,6 +7,7 @@ use crate::diag::{Diagnostic, Severity, Sources};
 /// What kind of input was at fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ErrorKind {
     /// The rules do not parse or check.
     Rules,
@@ -21,6 +22,7 @@ pub enum ErrorKind {
 /// so that every host classifies alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ErrorClass {
     /// The rules do not parse (`thr::parse::*`).
     RulesSyntax,
@@ -90,6 +92,7 @@ fn summary(kind: &ErrorKind, diags: &[Diagnostic]) -> String {
 
 /// One diagnostic as JSON: the `DetailedError` shape every binding returns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DetailedError {
     /// Stable code.
     pub code: String,
@@ -119,6 +122,7 @@ pub struct DetailedError {
 
 /// The JSON body of an error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorBody {
     /// `rules`, `facts` or `request`.
     pub kind: ErrorKind,

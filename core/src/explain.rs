@@ -36,6 +36,7 @@ const MAX_SETS: usize = 4;
 
 /// What would change a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Explanation {
     /// The level the changes start from: the rules' level (before any escalation; on a
     /// provisional decision, the level reported, "at least").
@@ -58,6 +59,11 @@ pub struct Explanation {
 
 /// One level and the ways to reach it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ExplainTarget")
+)]
 pub struct Target {
     /// The level id.
     pub level: String,
@@ -76,6 +82,11 @@ pub struct Target {
 /// Change sets with the same effect: the same rules would start (to raise) or stop (to lower)
 /// deciding the level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ExplainWay")
+)]
 pub struct Way {
     /// What changes, in words: the deciding rule's title (raising), or the rule that would no
     /// longer hold (lowering).
@@ -84,6 +95,10 @@ pub struct Way {
     /// those that would stop firing (lowering), in rule-set order. `matrix:<id>` for a matrix.
     pub rules: Vec<String>,
     /// Matrix categories that would change, with their new category.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "std::collections::BTreeMap<String, String>")
+    )]
     pub exploitation: serde_json::Map<String, serde_json::Value>,
     /// Alternative minimal change sets, fewest changes first; each is enough on its own.
     pub sets: Vec<Vec<Change>>,
@@ -93,16 +108,23 @@ pub struct Way {
 
 /// One fact's new answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ExplainChange")
+)]
 pub struct Change {
     /// The fact id.
     pub fact: String,
     /// The new answer (for a number, the lowest of a range).
+    #[cfg_attr(feature = "schema", schemars(with = "crate::facts::FactValue"))]
     pub value: serde_json::Value,
     /// For a number: any value from `value` up to this one will do.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub up_to: Option<i64>,
     /// The answer now; absent when the fact is unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::facts::FactValue>"))]
     pub from: Option<serde_json::Value>,
     /// In words, e.g. `cse indicators: add missing overnight`.
     pub text: String,

@@ -319,3 +319,16 @@ pub(crate) fn value_to_json(fact: &Fact, v: Option<i64>) -> serde_json::Value {
         }
     }
 }
+
+/// A fact's value in JSON, for the hosts' generated types: a bool, a whole number, an enum code
+/// or a set's codes. Facts travel as JSON values; this type only describes them.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code, reason = "a schema of the JSON values, never built")]
+pub(crate) enum FactValue {
+    Bool(bool),
+    Int(i64),
+    Code(String),
+    Codes(Vec<String>),
+}

@@ -35,6 +35,7 @@ pub const BENIGN: f64 = 0.85;
 /// What kind of control a question is answered with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum QuestionKind {
     /// A yes/no fact.
     YesNo,
@@ -50,6 +51,7 @@ pub enum QuestionKind {
 
 /// One item of a checklist or the triage question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QuestionItem {
     /// The fact id, `fact:code` for a set code, or the area id.
     pub id: String,
@@ -64,6 +66,7 @@ pub struct QuestionItem {
 
 /// An unanswered question that could still change the decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Question {
     /// The fact id (a fact on its own), the checklist id, or `triage`.
     pub id: String,

@@ -569,6 +569,7 @@ impl Ruleset {
 
 /// A declared fact, for building forms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FactInfo {
     /// Fact id.
     pub id: String,
@@ -595,11 +596,13 @@ pub struct FactInfo {
     /// The answer that raises no concern (`benign`; `false` and `[]` for yes/no and set facts
     /// unless declared), when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::facts::FactValue>"))]
     pub benign: Option<serde_json::Value>,
 }
 
 /// A level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LevelInfo {
     /// Level id.
     pub id: String,
@@ -611,6 +614,7 @@ pub struct LevelInfo {
 
 /// A pathway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PathwayInfo {
     /// Pathway id.
     pub id: String,
@@ -622,6 +626,7 @@ pub struct PathwayInfo {
 
 /// A matrix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MatrixInfo {
     /// Matrix id.
     pub id: String,
@@ -636,6 +641,7 @@ pub struct MatrixInfo {
 
 /// A guidance document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GuidanceInfo {
     /// Guidance id.
     pub id: String,
@@ -645,6 +651,7 @@ pub struct GuidanceInfo {
 
 /// What a rule set contains.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RulesetInfo {
     /// Name.
     pub name: String,

@@ -13,6 +13,7 @@ use crate::ruleset::Ruleset;
 
 /// What a practitioner reads about a decision, worded once for every host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Summary {
     /// The level as shown, never a provisional level as if it were settled: `Complex needs
     /// (Child in Need, s17)`, `at least Early help — could still be Acute / child protection
@@ -49,6 +50,11 @@ pub struct Summary {
 
 /// One line of a summary: what it is about (an id), its label, and its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "SummaryLine")
+)]
 pub struct Line {
     /// Pathway, matrix or fact id.
     pub id: String,
@@ -60,6 +66,11 @@ pub struct Line {
 
 /// A question to ask next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "SummaryAsk")
+)]
 pub struct AskLine {
     /// Question id (a fact, a checklist or `triage`).
     pub id: String,
@@ -73,6 +84,11 @@ pub struct AskLine {
 
 /// Why: one fired rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "SummaryReason")
+)]
 pub struct ReasonLine {
     /// Rule id.
     pub rule: String,

@@ -1,7 +1,9 @@
 # Type stub of the `thresholds` package (the public API). Checked by mypy in the test run and
 # against the runtime module by tests/test_stubs.py.
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple, TypedDict, Union
+from typing import Any, Dict, Iterable, List, Literal, Optional, Tuple, TypedDict, Union
+
+from typing_extensions import NotRequired
 
 
 
@@ -19,19 +21,274 @@ __all__ = [
     "default",
 ]
 
-class MissingChanges(TypedDict):
-    level: bool
-    pathways: List[str]
+# <generated> from the engine's Rust types by tests/src/types.rs: do not edit by hand
+# A decision: the level, what to do, why, and what is still unknown.
+DecisionDict = TypedDict("DecisionDict", {
+    "level": Optional[str],
+    "could_reach": NotRequired[str],
+    "advisory": NotRequired[bool],
+    "escalation": NotRequired[Escalated],
+    "pathways": List[str],
+    "exploitation": Dict[str, str],
+    "status": Status,
+    "missing": List[Missing],
+    "reasons": List[Reason],
+    "questions": NotRequired[List[Question]],
+    "summary": NotRequired[Summary],
+    "explain": NotRequired[Explanation],
+    "ruleset": RulesetRef,
+})
 
-class Missing(TypedDict):
-    fact: str
-    question: str
-    changes: MissingChanges
+# An escalation as the decision records it.
+Escalated = TypedDict("Escalated", {
+    "level": str,
+    "reason": str,
+    "from": Optional[str],
+    "raised": bool,
+})
 
-class RulesetRef(TypedDict):
-    name: str
-    version: str
-    hash: str
+# Whether unknown facts could still change the decision.
+Status = Literal["complete", "provisional"]
+
+# An unknown fact that could change the decision.
+Missing = TypedDict("Missing", {
+    "fact": str,
+    "question": str,
+    "changes": MissingChanges,
+})
+
+# What an unknown fact could change: the level, and which pathways it could add or remove.
+MissingChanges = TypedDict("MissingChanges", {
+    "level": bool,
+    "pathways": List[str],
+})
+
+# One fired rule (or matrix result) and why.
+Reason = TypedDict("Reason", {
+    "rule": str,
+    "title": NotRequired[str],
+    "set": Effects,
+    "facts": Dict[str, Optional[FactValue]],
+    "guidance": NotRequired[str],
+    "citation": NotRequired[str],
+    "reason": str,
+})
+
+# What a fired rule set.
+Effects = TypedDict("Effects", {
+    "level": NotRequired[str],
+    "exact": NotRequired[bool],
+    "pathways": NotRequired[List[str]],
+    "exploitation": NotRequired[Dict[str, str]],
+    "advisory": NotRequired[bool],
+})
+
+# A fact's value in JSON, for the hosts' generated types: a bool, a whole number, an enum code
+# or a set's codes. Facts travel as JSON values; this type only describes them.
+FactValue = Union[bool, int, str, List[str]]
+
+# An unanswered question that could still change the decision.
+Question = TypedDict("Question", {
+    "id": str,
+    "text": str,
+    "kind": QuestionKind,
+    "facts": List[str],
+    "items": NotRequired[List[QuestionItem]],
+    "changes": MissingChanges,
+})
+
+# What kind of control a question is answered with.
+QuestionKind = Literal["yes_no", "choice", "number", "checklist", "areas"]
+
+# One item of a checklist or the triage question.
+QuestionItem = TypedDict("QuestionItem", {
+    "id": str,
+    "text": str,
+    "facts": List[str],
+    "code": NotRequired[str],
+})
+
+# What a practitioner reads about a decision, worded once for every host.
+Summary = TypedDict("Summary", {
+    "level": str,
+    "status": str,
+    "advisory": NotRequired[str],
+    "escalation": NotRequired[str],
+    "pathways": List[SummaryLine],
+    "exploitation": List[SummaryLine],
+    "reasons": List[SummaryReason],
+    "answers": List[SummaryLine],
+    "missing": List[SummaryLine],
+    "ask": List[SummaryAsk],
+    "ruleset": str,
+    "advice": str,
+    "text": str,
+})
+
+# One line of a summary: what it is about (an id), its label, and its text.
+SummaryLine = TypedDict("SummaryLine", {
+    "id": str,
+    "label": str,
+    "text": str,
+})
+
+# Why: one fired rule.
+SummaryReason = TypedDict("SummaryReason", {
+    "rule": str,
+    "title": str,
+    "reason": str,
+    "citation": NotRequired[str],
+    "facts": List[str],
+})
+
+# A question to ask next.
+SummaryAsk = TypedDict("SummaryAsk", {
+    "id": str,
+    "question": str,
+    "text": str,
+    "items": List[str],
+})
+
+# What would change a decision.
+Explanation = TypedDict("Explanation", {
+    "from": str,
+    "raise": List[ExplainTarget],
+    "lower": NotRequired[ExplainTarget],
+    "unavailable": NotRequired[str],
+})
+
+# One level and the ways to reach it.
+ExplainTarget = TypedDict("ExplainTarget", {
+    "level": str,
+    "label": str,
+    "ways": List[ExplainWay],
+    "more": int,
+})
+
+# Change sets with the same effect: the same rules would start (to raise) or stop (to lower)
+# deciding the level.
+ExplainWay = TypedDict("ExplainWay", {
+    "title": str,
+    "rules": List[str],
+    "exploitation": Dict[str, str],
+    "sets": List[List[ExplainChange]],
+    "more": int,
+})
+
+# One fact's new answer.
+ExplainChange = TypedDict("ExplainChange", {
+    "fact": str,
+    "value": FactValue,
+    "up_to": NotRequired[int],
+    "from": NotRequired[FactValue],
+    "text": str,
+})
+
+# Which rule set made a decision.
+RulesetRef = TypedDict("RulesetRef", {
+    "name": str,
+    "version": str,
+    "hash": str,
+})
+
+# A declared fact, for building forms.
+FactInfo = TypedDict("FactInfo", {
+    "id": str,
+    "type": str,
+    "min": NotRequired[int],
+    "max": NotRequired[int],
+    "values": NotRequired[List[str]],
+    "question": str,
+    "help": NotRequired[str],
+    "domain": NotRequired[str],
+    "benign": NotRequired[FactValue],
+})
+
+# What a rule set contains.
+RulesetInfo = TypedDict("RulesetInfo", {
+    "name": str,
+    "version": str,
+    "hash": str,
+    "levels": List[LevelInfo],
+    "pathways": List[PathwayInfo],
+    "matrices": List[MatrixInfo],
+    "guidance": List[GuidanceInfo],
+    "rules": int,
+})
+
+# A level.
+LevelInfo = TypedDict("LevelInfo", {
+    "id": str,
+    "label": str,
+    "pathways": List[str],
+})
+
+# A pathway.
+PathwayInfo = TypedDict("PathwayInfo", {
+    "id": str,
+    "label": str,
+    "todo": str,
+})
+
+# A matrix.
+MatrixInfo = TypedDict("MatrixInfo", {
+    "id": str,
+    "label": str,
+    "categories": List[str],
+    "facts": List[str],
+})
+
+# A guidance document.
+GuidanceInfo = TypedDict("GuidanceInfo", {
+    "id": str,
+    "title": str,
+})
+
+# One diagnostic as JSON: the `DetailedError` shape every binding returns.
+DetailedError = TypedDict("DetailedError", {
+    "code": str,
+    "message": str,
+    "severity": str,
+    "help": NotRequired[str],
+    "fact": NotRequired[str],
+    "file": NotRequired[str],
+    "line": NotRequired[int],
+    "column": NotRequired[int],
+    "related": NotRequired[List[str]],
+})
+
+# What changes when `new` replaces `old`, over a set of referrals.
+ComparisonDict = TypedDict("ComparisonDict", {
+    "total": int,
+    "changed": int,
+    "transitions": List[Transition],
+    "pathways": List[PathwayChange],
+    "changes": List[ComparisonChange],
+})
+
+# How many referrals go from one level to another.
+Transition = TypedDict("Transition", {
+    "from": Optional[str],
+    "to": Optional[str],
+    "count": int,
+})
+
+# How many referrals gain or lose one pathway.
+PathwayChange = TypedDict("PathwayChange", {
+    "pathway": str,
+    "added": int,
+    "removed": int,
+})
+
+# One referral whose level or pathways change.
+ComparisonChange = TypedDict("ComparisonChange", {
+    "index": int,
+    "facts": Dict[str, FactValue],
+    "old": DecisionDict,
+    "new": DecisionDict,
+})
+
+# </generated>
 
 class Diagnostic:
     """One error or warning, with where it is."""
@@ -93,7 +350,7 @@ class Decision:
     @property
     def could_reach(self) -> Optional[str]: ...
     @property
-    def escalation(self) -> Optional[Dict[str, Any]]:
+    def escalation(self) -> Optional[Escalated]:
         """The practitioner's escalation: ``{level, reason, from, raised}``, or None."""
         ...
     @property
@@ -103,12 +360,12 @@ class Decision:
     @property
     def missing(self) -> List[Missing]: ...
     @property
-    def reasons(self) -> List[Dict[str, Any]]: ...
+    def reasons(self) -> List[Reason]: ...
     @property
     def exploitation(self) -> Dict[str, str]: ...
     @property
     def ruleset(self) -> RulesetRef: ...
-    def to_dict(self) -> Dict[str, Any]: ...
+    def to_dict(self) -> DecisionDict: ...
     def to_json(self) -> str: ...
     def summary(self) -> str:
         """The practitioner's summary as plain text (the CLI's, and the checker's "copy summary").
@@ -139,7 +396,7 @@ class Ruleset:
     def from_sources(cls, files: Iterable[Tuple[str, str]]) -> "Ruleset": ...
     @classmethod
     def from_path(cls, path: Union[str, Path]) -> "Ruleset": ...
-    def questions(self, facts: Facts, *, answered: List[str] = ...) -> List[Dict[str, Any]]:
+    def questions(self, facts: Facts, *, answered: List[str] = ...) -> List[Question]:
         """The unanswered questions that could still change the decision, best first."""
         ...
     def answer(
@@ -182,9 +439,9 @@ class Ruleset:
         ...
     def test(self) -> TestReport: ...
     @property
-    def facts(self) -> List[Dict[str, Any]]: ...
+    def facts(self) -> List[FactInfo]: ...
     @property
-    def info(self) -> Dict[str, Any]: ...
+    def info(self) -> RulesetInfo: ...
     @property
     def files(self) -> List[Tuple[str, str]]: ...
     @property
