@@ -139,6 +139,32 @@ impl<'a> Checker<'a> {
         found
     }
 
+    /// A matrix and one of its categories, by name (`cse at least medium`, `expect cse medium`).
+    pub(super) fn category(
+        &mut self,
+        matrix: &ast::Ident,
+        category: &ast::Ident,
+    ) -> Option<(ir::MatrixId, u32)> {
+        let Some(mi) = self.names.matrices.get(matrix.name.as_str()).copied() else {
+            let cands = self.names.matrices.keys().copied().collect();
+            self.unknown("matrix", matrix, cands);
+            return None;
+        };
+        let cats = self
+            .matrix_cats
+            .get(mi.index())
+            .cloned()
+            .unwrap_or_default();
+        match cats.iter().position(|c| *c == category.name) {
+            Some(ci) => Some((mi, u32::try_from(ci).ok()?)),
+            None => {
+                let cands = cats.iter().map(String::as_str).collect();
+                self.unknown("category", category, cands);
+                None
+            }
+        }
+    }
+
     pub(super) fn level(&mut self, id: &ast::Ident) -> Option<ir::LevelRank> {
         let found = self.names.levels.get(id.name.as_str()).copied();
         if found.is_none() {

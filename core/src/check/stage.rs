@@ -60,23 +60,8 @@ impl<'a> Checker<'a> {
                     }
                 }
                 ast::Effect::Category { matrix, at_least } => {
-                    let Some(mi) = self.names.matrices.get(matrix.name.as_str()).copied() else {
-                        let cands = self.names.matrices.keys().copied().collect();
-                        self.unknown("matrix", matrix, cands);
-                        continue;
-                    };
-                    let cats = self
-                        .matrix_cats
-                        .get(mi.index())
-                        .cloned()
-                        .unwrap_or_default();
-                    match cats.iter().position(|c| *c == at_least.name) {
-                        Some(ci) => categories.push((mi, u32::try_from(ci).unwrap_or(0))),
-                        None => self.unknown(
-                            "category",
-                            at_least,
-                            cats.iter().map(String::as_str).collect(),
-                        ),
+                    if let Some(floor) = self.category(matrix, at_least) {
+                        categories.push(floor);
                     }
                 }
             }

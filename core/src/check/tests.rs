@@ -137,22 +137,11 @@ impl<'a> Checker<'a> {
                 }
                 ast::Expect::Advisory => (ir::TestExpect::Advisory, "advisory".to_string()),
                 ast::Expect::Category(m, c) => {
-                    let Some(mi) = self.names.matrices.get(m.name.as_str()).copied() else {
-                        let cands = self.names.matrices.keys().copied().collect();
-                        self.unknown("matrix", m, cands);
-                        continue;
-                    };
-                    let cats = self
-                        .matrix_cats
-                        .get(mi.index())
-                        .cloned()
-                        .unwrap_or_default();
-                    let Some(ci) = cats.iter().position(|x| *x == c.name) else {
-                        self.unknown("category", c, cats.iter().map(String::as_str).collect());
+                    let Some((mi, ci)) = self.category(m, c) else {
                         continue;
                     };
                     (
-                        ir::TestExpect::Category(mi, u32::try_from(ci).unwrap_or(0)),
+                        ir::TestExpect::Category(mi, ci),
                         format!("{} {}", m.name, c.name),
                     )
                 }
