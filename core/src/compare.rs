@@ -93,13 +93,9 @@ pub fn compare(
         old_facts.push(convert(old, "old")?);
         new_facts.push(convert(new, "new")?);
     }
-    let mut c = compare_converted(old, new, &old_facts, &new_facts, 1)?;
-    for change in &mut c.changes {
-        if let Some(given) = referrals.get(change.index) {
-            change.facts.clone_from(given);
-        }
-    }
-    Ok(c)
+    compare_with(old, new, &old_facts, &new_facts, 1, |i| {
+        referrals.get(i).cloned().unwrap_or_default()
+    })
 }
 
 /// [`compare`] over referrals already converted for each rule set (`old_facts[i]` and
@@ -113,6 +109,23 @@ pub fn compare_converted(
     old_facts: &[Facts],
     new_facts: &[Facts],
     threads: usize,
+) -> Result<Comparison, Error> {
+    compare_with(old, new, old_facts, new_facts, threads, |i| {
+        new_facts
+            .get(i)
+            .map(|g| new.facts_to_json(g))
+            .unwrap_or_default()
+    })
+}
+
+/// The comparison; `facts_of(i)` is what a change says referral `i`'s facts were.
+fn compare_with(
+    old: &Ruleset,
+    new: &Ruleset,
+    old_facts: &[Facts],
+    new_facts: &[Facts],
+    threads: usize,
+    facts_of: impl Fn(usize) -> serde_json::Value,
 ) -> Result<Comparison, Error> {
     if old_facts.len() != new_facts.len() {
         return Err(Error::request(Diagnostic::error(
@@ -164,7 +177,7 @@ pub fn compare_converted(
             let (f, g) = (old_facts.get(index)?, new_facts.get(index)?);
             Some(Change {
                 index,
-                facts: new.facts_to_json(g),
+                facts: facts_of(index),
                 old: old.evaluate(f, Options::default()),
                 new: new.evaluate(g, Options::default()),
             })
