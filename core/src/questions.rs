@@ -311,6 +311,20 @@ impl Ruleset {
         )
     }
 
+    /// What the decisions on these facts (each with `asked when` applied) still need: from the
+    /// compiled diagrams when the rule set has them (every completion agrees exactly when they
+    /// list nothing, so interval evaluation adds nothing here); otherwise one query each.
+    fn open_all(&self, applied: &[Vec<Option<i64>>]) -> Vec<Open> {
+        if let Some(c) = self.compiled() {
+            return c
+                .open_all(self.program(), self.layout(), applied)
+                .into_iter()
+                .map(|missing| Open { missing })
+                .collect();
+        }
+        applied.iter().map(|a| self.open(a)).collect()
+    }
+
     /// What the decision on these facts still needs, from the engine's query.
     fn open(&self, slots: &[Option<i64>]) -> Open {
         let p = self.program();
@@ -344,19 +358,30 @@ impl Ruleset {
         for (i, q) in qs.into_iter().enumerate() {
             let (mut level_left, mut all_left) = (0.0, 0.0);
             let mut total = 0.0;
-            for a in answers(p, state, &q) {
-                let mut next = state.clone();
-                for (f, v) in &a.sets {
-                    if let Some(s) = next.slots.get_mut(f.index()) {
-                        *s = Some(*v);
+            let answers = answers(p, state, &q);
+            let nexts: Vec<State> = answers
+                .iter()
+                .map(|a| {
+                    let mut next = state.clone();
+                    for (f, v) in &a.sets {
+                        if let Some(s) = next.slots.get_mut(f.index()) {
+                            *s = Some(*v);
+                        }
                     }
-                }
-                if matches!(q, Q::Triage(_)) {
-                    next.triage_answered = true;
-                }
-                let open = self.open(&next.slots);
-                let applied = eval::applied(p, &next.slots);
-                let left = candidates(p, &next, &applied, &open);
+                    if matches!(q, Q::Triage(_)) {
+                        next.triage_answered = true;
+                    }
+                    next
+                })
+                .collect();
+            let applied: Vec<Vec<Option<i64>>> = nexts
+                .iter()
+                .map(|n| eval::applied(p, &n.slots).into_owned())
+                .collect();
+            let opens = self.open_all(&applied);
+            for (((a, next), applied), open) in answers.iter().zip(&nexts).zip(&applied).zip(opens)
+            {
+                let left = candidates(p, next, applied, &open);
                 let count = |level_only: bool| {
                     left.iter()
                         .filter(|c| !matches!(c, Q::Triage(_)))

@@ -63,9 +63,27 @@ pub(crate) struct Compiled {
     reach: Vec<u16>,
     level: NodeId,
     pathways: Vec<NodeId>,
+    /// Per pathway, when no rule adds it (it is a function of the level alone): the level
+    /// diagram mapped through it, so that its restriction is the restricted level diagram
+    /// mapped through (`Scratch::project`) instead of a second restriction.
+    projections: Vec<Option<Projection>>,
     conds: Vec<NodeId>,
     advisory: NodeId,
 }
+
+/// A pathway that is a function of the level alone: `[level ∈ ranks]`.
+#[derive(Debug)]
+struct Projection {
+    /// The level ranks (bit `r`) whose default pathways include it.
+    ranks: u64,
+    /// Per compiled node of the level diagram, the compiled node equal to the pathway's
+    /// function of it (`NONE` for nodes outside the level diagram).
+    of: Vec<NodeId>,
+    /// The leaves for "no" and "yes".
+    leaves: [NodeId; 2],
+}
+
+const NONE: NodeId = u32::MAX;
 
 impl Compiled {
     /// Compiles the program's outcome over every fact. `None` when the diagrams exceed the
@@ -74,7 +92,89 @@ impl Compiled {
         let none = vec![None; program.facts.len()];
         let outcome: Outcome = crate::eval::run(program, &none);
         let built = super::build(program, layout, &none, &outcome, max_nodes, true)?;
-        Compiled::freeze(built, layout.var_fact.len())
+        let mut c = Compiled::freeze(built, layout.var_fact.len())?;
+        if !program.levels.is_empty() {
+            c.projections = (0..program.pathways.len())
+                .map(|pi| c.projection(program, pi))
+                .collect();
+        }
+        Some(c)
+    }
+
+    /// Pathway `pi` as a function of the level, when no rule adds it and the compiled nodes
+    /// hold its function of every node of the level diagram (checked: the level root maps to
+    /// the pathway's root).
+    fn projection(&self, program: &Program, pi: usize) -> Option<Projection> {
+        let added = program
+            .rules
+            .iter()
+            .any(|r| r.pathways.iter().any(|p| p.index() == pi));
+        if added {
+            return None;
+        }
+        let mut ranks = 0u64;
+        for (li, l) in program.levels.iter().enumerate() {
+            if l.default_pathways.iter().any(|p| p.index() == pi) {
+                ranks |= 1u64.checked_shl(u32::try_from(li + 1).ok()?)?;
+            }
+        }
+        let leaf_of = |v: i64| {
+            (0..self.next_id()).find(|id| {
+                let n = self.node(*id);
+                n.var == LEAF && self.leaf_values.get(n.start as usize) == Some(&v)
+            })
+        };
+        let leaves = [leaf_of(0)?, leaf_of(1)?];
+        let n = self.nodes.len();
+        let mut in_level = vec![false; n];
+        let mut stack = vec![self.level];
+        while let Some(id) = stack.pop() {
+            match in_level.get_mut(id as usize) {
+                Some(seen) if !*seen => *seen = true,
+                _ => continue,
+            }
+            stack.extend_from_slice(self.kids_of(self.node(id)));
+        }
+        // Post-order: children are mapped before their parents.
+        let mut of = vec![NONE; n];
+        for id in 0..self.next_id() {
+            if !in_level.get(id as usize).copied().unwrap_or(false) {
+                continue;
+            }
+            let d = self.node(id);
+            let mapped = if d.var == LEAF {
+                let v = self.leaf_values.get(d.start as usize).copied()?;
+                let yes = u32::try_from(v)
+                    .ok()
+                    .and_then(|r| 1u64.checked_shl(r))
+                    .is_some_and(|bit| ranks & bit != 0);
+                *leaves.get(usize::from(yes))?
+            } else {
+                let kids: Vec<NodeId> = self
+                    .kids_of(d)
+                    .iter()
+                    .map(|k| of.get(*k as usize).copied().unwrap_or(NONE))
+                    .collect();
+                let first = *kids.first()?;
+                if kids.iter().all(|k| *k == first) {
+                    first
+                } else {
+                    let same = |x: Ref| {
+                        let e = self.node(x);
+                        e.var == d.var && self.kids_of(e) == kids.as_slice()
+                    };
+                    self.unique.find(hash(d.var, &kids), same).ok()?
+                }
+            };
+            if mapped == NONE {
+                return None;
+            }
+            if let Some(slot) = of.get_mut(id as usize) {
+                *slot = mapped;
+            }
+        }
+        let root = of.get(self.level as usize).copied()?;
+        (Some(&root) == self.pathways.get(pi)).then_some(Projection { ranks, of, leaves })
     }
 
     /// Copies the nodes reachable from the roots, in post-order, with their supports, bounds,
@@ -94,6 +194,7 @@ impl Compiled {
             reach: Vec::new(),
             level: 0,
             pathways: Vec::new(),
+            projections: Vec::new(),
             conds: Vec::new(),
             advisory: 0,
         };
@@ -306,12 +407,7 @@ impl Compiled {
         facts: &[Option<i64>],
     ) -> Relevance {
         sc.begin(self, program, layout, facts);
-        let level = sc.restrict(self, self.level);
-        let pathways: Vec<Ref> = self
-            .pathways
-            .iter()
-            .map(|p| sc.restrict(self, *p))
-            .collect();
+        let (level, pathways) = self.restrict_outcome(sc);
 
         // Supports, per fact: whether it could change the level, and a bit set of pathways.
         let n_facts = program.facts.len();
@@ -440,6 +536,79 @@ impl Compiled {
     }
 }
 
+impl Compiled {
+    /// The restrictions of the level diagram and of every pathway's: a pathway that is a
+    /// function of the level is the restricted level diagram mapped through.
+    fn restrict_outcome(&self, sc: &mut Scratch) -> (Ref, Vec<Ref>) {
+        let level = sc.restrict(self, self.level);
+        let pathways = self
+            .pathways
+            .iter()
+            .enumerate()
+            .map(|(pi, p)| match self.projections.get(pi) {
+                Some(Some(pr)) => sc.project(self, level, pr),
+                _ => sc.restrict(self, *p),
+            })
+            .collect();
+        (level, pathways)
+    }
+
+    /// For each assignment of the facts (`asked when` applied), the unknown facts that could
+    /// change the level or a pathway, in declaration order, each with whether it could change
+    /// the level: the `missing` and `changes.level` of [`Compiled::query`] without the order,
+    /// the bounds, the advisory and the settled outcome, which ranking questions does not read.
+    pub(crate) fn open_all(
+        &self,
+        program: &Program,
+        layout: &Layout,
+        assignments: &[Vec<Option<i64>>],
+    ) -> Vec<Vec<(FactId, bool)>> {
+        SCRATCH_SPACE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut sc) => self.open_all_with(&mut sc, program, layout, assignments),
+            Err(_) => self.open_all_with(&mut Scratch::default(), program, layout, assignments),
+        })
+    }
+
+    fn open_all_with(
+        &self,
+        sc: &mut Scratch,
+        program: &Program,
+        layout: &Layout,
+        assignments: &[Vec<Option<i64>>],
+    ) -> Vec<Vec<(FactId, bool)>> {
+        let has_levels = !program.levels.is_empty();
+        let mut out = Vec::with_capacity(assignments.len());
+        for facts in assignments {
+            sc.begin(self, program, layout, facts);
+            let (level, pathways) = self.restrict_outcome(sc);
+            // Per fact: 0 not missing, 1 missing (a pathway), 2 missing and the level.
+            let mut of = vec![0u8; program.facts.len()];
+            let roots = std::iter::once((level, 2u8))
+                .filter(|_| has_levels)
+                .chain(pathways.into_iter().map(|p| (p, 1u8)));
+            for (r, x) in roots {
+                for var in super::bits(&sc.support_of(self, r)) {
+                    if let Some(slot) = layout
+                        .var_fact
+                        .get(var as usize)
+                        .and_then(|f| of.get_mut(f.index()))
+                    {
+                        *slot = (*slot).max(x);
+                    }
+                }
+            }
+            out.push(
+                of.iter()
+                    .enumerate()
+                    .filter(|(_, x)| **x > 0)
+                    .map(|(f, x)| (FactId::from_usize(f), *x == 2))
+                    .collect(),
+            );
+        }
+        out
+    }
+}
+
 fn reach_value(level: i64) -> u16 {
     u16::try_from(level.saturating_add(1).max(1)).unwrap_or(u16::MAX)
 }
@@ -535,6 +704,9 @@ struct Scratch {
     /// whether it was.
     seen_gen: Vec<u32>,
     seen_made: Vec<bool>,
+    /// Per made node: the stamp of the projection that mapped it, and its image.
+    proj_memo: Vec<(u32, Ref)>,
+    proj_stamp: u32,
     /// Per variable: the child a known fact selects, or `UNKNOWN`.
     known: Vec<u32>,
     known_mask: VarSet,
@@ -685,6 +857,72 @@ impl Scratch {
         r
     }
 
+    /// The restricted level diagram `level` mapped through a pathway that is a function of the
+    /// level: that pathway's restriction, canonical like every result of `restrict`. Compiled
+    /// nodes of the level diagram map through the table; made nodes (and any compiled node
+    /// restriction found outside the level diagram) are mapped child by child.
+    fn project(&mut self, c: &Compiled, level: Ref, pr: &Projection) -> Ref {
+        self.proj_stamp = self.proj_stamp.wrapping_add(1);
+        if self.proj_stamp == 0 {
+            self.proj_stamp = 1;
+            self.proj_memo.iter_mut().for_each(|m| *m = (0, 0));
+        }
+        if self.proj_memo.len() < self.nodes.len() {
+            self.proj_memo.resize(self.nodes.len(), (0, 0));
+        }
+        self.project_ref(c, level, pr)
+    }
+
+    fn project_ref(&mut self, c: &Compiled, r: Ref, pr: &Projection) -> Ref {
+        let made = Scratch::made(c, r);
+        match made {
+            None => {
+                if let Some(x) = pr.of.get(r as usize).copied().filter(|x| *x != NONE) {
+                    return x;
+                }
+                let d = c.node(r);
+                if d.var == LEAF {
+                    let v = c.leaf_values.get(d.start as usize).copied().unwrap_or(0);
+                    let yes = u32::try_from(v)
+                        .ok()
+                        .and_then(|k| 1u64.checked_shl(k))
+                        .is_some_and(|bit| pr.ranks & bit != 0);
+                    return pr.leaves.get(usize::from(yes)).copied().unwrap_or(NONE);
+                }
+                let base = self.stack.len();
+                for k in c.kids_of(d) {
+                    let x = self.project_ref(c, *k, pr);
+                    self.stack.push(x);
+                }
+                let x = self.node(c, d.var, base);
+                self.stack.truncate(base);
+                x
+            }
+            Some(i) => {
+                if let Some((s, x)) = self.proj_memo.get(i) {
+                    if *s == self.proj_stamp {
+                        return *x;
+                    }
+                }
+                let Some(d) = self.nodes.get(i).copied() else {
+                    return NONE;
+                };
+                let base = self.stack.len();
+                for j in d.start..d.start + d.len {
+                    let k = self.kids.get(j as usize).copied().unwrap_or(NONE);
+                    let x = self.project_ref(c, k, pr);
+                    self.stack.push(x);
+                }
+                let x = self.node(c, d.var, base);
+                self.stack.truncate(base);
+                if let Some(m) = self.proj_memo.get_mut(i) {
+                    *m = (self.proj_stamp, x);
+                }
+                x
+            }
+        }
+    }
+
     /// Whether compiled node `id` depends on a known fact.
     #[inline]
     fn touched(&self, c: &Compiled, id: NodeId) -> bool {
@@ -793,6 +1031,69 @@ impl Scratch {
                     .get(d.start as usize..(d.start + d.len) as usize)
                     .unwrap_or(&[]),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A referral with a few known facts, from a small deterministic generator.
+    fn referral(program: &Program, seed: &mut u64, known: usize) -> Vec<Option<i64>> {
+        let mut next = |n: u64| {
+            *seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (*seed >> 33) % n.max(1)
+        };
+        let mut slots = vec![None; program.facts.len()];
+        for _ in 0..known {
+            let f = next(program.facts.len() as u64) as usize;
+            let v = match &program.facts.of(FactId::from_usize(f)).ty {
+                FactTy::Bool => next(2) as i64,
+                FactTy::Enum(codes) => next(codes.len() as u64) as i64,
+                FactTy::Int { lo, hi } => lo + next((hi - lo + 1).min(40) as u64) as i64,
+                FactTy::Set(codes) => next(1 << codes.len().min(8)) as i64,
+            };
+            slots[f] = Some(v);
+        }
+        slots
+    }
+
+    /// Mapping the restricted level diagram through a pathway that is a function of the level
+    /// gives the very node (canonical ref) restricting that pathway's own diagram gives.
+    #[test]
+    fn a_projected_pathway_is_its_restriction() {
+        let rs = crate::Ruleset::builtin().unwrap();
+        let (p, layout) = (rs.program(), rs.layout());
+        let c = rs.compiled().unwrap();
+        let projected: Vec<&str> = c
+            .projections
+            .iter()
+            .zip(p.pathways.iter())
+            .filter(|(pr, _)| pr.is_some())
+            .map(|(_, pw)| pw.id.as_str())
+            .collect();
+        // The shipped rules' level-only pathways; a pathway some rule adds is never projected.
+        assert!(projected.contains(&"irh_marf"), "{projected:?}");
+        assert!(
+            projected.contains(&"early_help_assessment"),
+            "{projected:?}"
+        );
+        assert!(!projected.contains(&"consult_dsl"), "{projected:?}");
+        let mut sc = Scratch::default();
+        let mut seed = 7;
+        for i in 0..400 {
+            let facts = referral(p, &mut seed, i % 12);
+            sc.begin(c, p, layout, &facts);
+            let level = sc.restrict(c, c.level);
+            for (pi, pr) in c.projections.iter().enumerate() {
+                let Some(pr) = pr else { continue };
+                let by_map = sc.project(c, level, pr);
+                let restricted = sc.restrict(c, c.pathways[pi]);
+                assert_eq!(by_map, restricted, "pathway {pi} on {facts:?}");
+            }
         }
     }
 }
