@@ -1,5 +1,7 @@
 //! The decision every host returns (section 8 of the domain reference), and its explanation.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::eval::{Outcome, Tri};
@@ -23,9 +25,9 @@ pub enum Status {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Missing {
     /// The fact id.
-    pub fact: String,
+    pub fact: Arc<str>,
     /// The question a practitioner answers to supply it.
-    pub question: String,
+    pub question: Arc<str>,
     /// What answering it could change.
     pub changes: Changes,
 }
@@ -41,7 +43,7 @@ pub struct Changes {
     /// True when some answer to it could change the level.
     pub level: bool,
     /// Pathway ids (most urgent first) that some answer to it could add or remove.
-    pub pathways: Vec<String>,
+    pub pathways: Vec<Arc<str>>,
 }
 
 /// What a fired rule set.
@@ -398,12 +400,16 @@ pub(crate) fn build(
             .iter()
             .enumerate()
             .filter_map(|(i, fi)| Some((i, *fi, program.facts.get(fi.index())?)))
-            .map(|(i, fi, f)| Missing {
-                fact: f.id.clone(),
-                question: crate::eval::question_text(program, facts, fi).to_string(),
+            .map(|(i, fi, _)| Missing {
+                fact: program.shared.fact(fi).id.clone(),
+                question: crate::eval::question_shared(program, facts, fi),
                 changes: Changes {
                     level: rel.changes.level(i),
-                    pathways: rel.changes.pathways(i).map(|p| name_of(&p)).collect(),
+                    pathways: rel
+                        .changes
+                        .pathways(i)
+                        .map(|p| program.shared.pathway(p).clone())
+                        .collect(),
                 },
             })
             .collect(),
@@ -411,8 +417,8 @@ pub(crate) fn build(
     // Escalated, the level is at least the escalated one: pathways that only lower levels
     // bring can no longer be added or removed.
     if let (Some(rank), Some((_, _, true))) = (escalation.map(|(r, _)| r), &escalated) {
-        let possible = |id: &String| {
-            let Some(i) = program.pathways.iter().position(|p| p.id == *id) else {
+        let possible = |id: &Arc<str>| {
+            let Some(i) = program.pathways.iter().position(|p| *p.id == **id) else {
                 return true;
             };
             let i = PathwayId::from_usize(i);
@@ -429,15 +435,18 @@ pub(crate) fn build(
         }
     }
     // At an escalated level: the unknown facts of rules that add pathways and are not decided.
-    let urgency = |id: &String| program.pathways.iter().position(|p| p.id == *id);
+    let urgency = |id: &Arc<str>| program.pathways.iter().position(|p| *p.id == **id);
     for (f, ps) in replaced
         .unwrap_or_default()
         .into_iter()
         .chain(extra_missing)
     {
         let fact = program.facts.of(f);
-        let names: Vec<String> = ps.iter().map(name_of).collect();
-        match missing.iter_mut().find(|m| m.fact == fact.id) {
+        let names: Vec<Arc<str>> = ps
+            .iter()
+            .map(|p| program.shared.pathway(*p).clone())
+            .collect();
+        match missing.iter_mut().find(|m| *m.fact == *fact.id) {
             Some(m) => {
                 for n in names {
                     if !m.changes.pathways.contains(&n) {
@@ -447,8 +456,8 @@ pub(crate) fn build(
                 m.changes.pathways.sort_by_key(urgency);
             }
             None => missing.push(Missing {
-                fact: fact.id.clone(),
-                question: fact.question.clone(),
+                fact: program.shared.fact(f).id.clone(),
+                question: program.shared.fact(f).question.clone(),
                 changes: Changes {
                     level: false,
                     pathways: names,

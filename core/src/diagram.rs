@@ -556,6 +556,7 @@ impl Linter {
             areas: Vec::new(),
             checklists: Vec::new(),
             triage: None,
+            shared: crate::ir::Shared::default(),
         };
         Linter {
             program,

@@ -359,6 +359,22 @@ pub(crate) fn question_text<'p>(
         .map_or(f.question.as_str(), |(_, t)| t.as_str())
 }
 
+/// `question_text`, as the program's shared string.
+pub(crate) fn question_shared(
+    program: &Program,
+    facts: &[Option<i64>],
+    fact: FactId,
+) -> std::sync::Arc<str> {
+    let f = program.facts.of(fact);
+    let shared = program.shared.fact(fact);
+    f.questions_when
+        .iter()
+        .zip(&shared.variants)
+        .find(|((c, _), _)| truth_on(program, facts, c) == Tri::True)
+        .map_or(&shared.question, |(_, t)| t)
+        .clone()
+}
+
 /// Evaluates the program on fact slots.
 pub(crate) fn run(program: &Program, facts: &[Option<i64>]) -> Outcome {
     run_at_level(program, facts, None)

@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use crate::diag::{Code, Diagnostic};
 
@@ -442,6 +443,65 @@ pub(crate) struct Program {
     pub(crate) checklists: Vec<Group>,
     /// The triage question: its text and the areas it offers (indexes into `areas`).
     pub(crate) triage: Option<(String, Vec<u32>)>,
+    /// The texts every decision's `missing` repeats, shared instead of copied per decision.
+    pub(crate) shared: Shared,
+}
+
+/// Fact ids, questions and pathway ids as shared strings (`Shared::of` makes them from the
+/// program's own): a decision's `missing` entries point at them instead of copying them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Shared {
+    /// Per fact.
+    pub(crate) facts: Vec<SharedFact>,
+    /// Per pathway: its id.
+    pub(crate) pathways: Vec<Arc<str>>,
+}
+
+/// A fact's texts in `Shared`.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedFact {
+    pub(crate) id: Arc<str>,
+    pub(crate) question: Arc<str>,
+    /// Its `question when` variants, in order.
+    pub(crate) variants: Vec<Arc<str>>,
+}
+
+impl Shared {
+    /// A fact's id, question and `question when` variants. Total for a validated program.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "Program::validate proves one entry per fact"
+    )]
+    pub(crate) fn fact(&self, f: FactId) -> &SharedFact {
+        &self.facts[f.index()]
+    }
+
+    /// A pathway's id. Total for a validated program.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "Program::validate proves one entry per pathway"
+    )]
+    pub(crate) fn pathway(&self, p: PathwayId) -> &Arc<str> {
+        &self.pathways[p.index()]
+    }
+
+    pub(crate) fn of(facts: &[Fact], pathways: &[Pathway]) -> Shared {
+        Shared {
+            facts: facts
+                .iter()
+                .map(|f| SharedFact {
+                    id: Arc::from(f.id.as_str()),
+                    question: Arc::from(f.question.as_str()),
+                    variants: f
+                        .questions_when
+                        .iter()
+                        .map(|(_, t)| Arc::from(t.as_str()))
+                        .collect(),
+                })
+                .collect(),
+            pathways: pathways.iter().map(|p| Arc::from(p.id.as_str())).collect(),
+        }
+    }
 }
 
 /// An area or a checklist: facts asked about together.
@@ -486,6 +546,17 @@ impl Program {
                 _ => {}
             });
         };
+        let shared_ok = self.shared.pathways.len() == self.pathways.len()
+            && self.shared.facts.len() == self.facts.len()
+            && self
+                .shared
+                .facts
+                .iter()
+                .zip(self.facts.iter())
+                .all(|(s, f)| s.variants.len() == f.questions_when.len());
+        if !shared_ok {
+            fail("shared names".to_string());
+        }
         for (f, id) in &self.fact_index {
             if self.facts.get(id.index()).is_none_or(|x| x.id != *f) {
                 fail(format!("fact index of `{f}`"));

@@ -84,13 +84,13 @@ impl Writer {
         }
     }
 
-    fn strings(&mut self, xs: &[String]) {
+    fn strings<S: AsRef<str>>(&mut self, xs: &[S]) {
         self.0.push(b'[');
         for (i, x) in xs.iter().enumerate() {
             if i > 0 {
                 self.0.push(b',');
             }
-            self.string(x);
+            self.string(x.as_ref());
         }
         self.0.push(b']');
     }

@@ -417,7 +417,7 @@ fn open_of<'d>(
     let missing: Vec<(FactId, &crate::decision::Missing)> = d
         .missing
         .iter()
-        .filter_map(|m| Some((*p.fact_index.get(&m.fact)?, m)))
+        .filter_map(|m| Some((*p.fact_index.get(&*m.fact)?, m)))
         .collect();
     let open = Open {
         missing: missing.iter().map(|(f, m)| (*f, m.changes.level)).collect(),
@@ -663,7 +663,7 @@ fn describe(
     union(&mut covers(p, q));
     changes
         .pathways
-        .sort_by_key(|id| p.pathways.iter().position(|x| x.id == *id));
+        .sort_by_key(|id| p.pathways.iter().position(|x| *x.id == **id));
     let fact_items = |facts: &[FactId]| -> Vec<QuestionItem> {
         let mut items = Vec::new();
         for f in facts.iter().filter(|f| unknown(f)) {

@@ -212,7 +212,7 @@ impl Ruleset {
                         reads
                             .iter()
                             .filter_map(|f| program.facts.get(f.index()))
-                            .any(|f| f.id == x.fact)
+                            .any(|f| *f.id == *x.fact)
                     });
                     let unknown = facts.is_some_and(|fs| {
                         reads
@@ -250,8 +250,8 @@ impl Ruleset {
             .missing
             .iter()
             .map(|m| Line {
-                id: m.fact.clone(),
-                label: m.question.clone(),
+                id: m.fact.to_string(),
+                label: m.question.to_string(),
                 text: if m.changes.level {
                     "could change the level".to_string()
                 } else {

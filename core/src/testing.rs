@@ -150,7 +150,7 @@ pub(crate) fn run(
                         .filter_map(|f| p.facts.get(f.index()))
                         .map(|f| f.id.clone())
                         .collect();
-                    let got: Vec<String> = d.missing.iter().map(|m| m.fact.clone()).collect();
+                    let got: Vec<String> = d.missing.iter().map(|m| m.fact.to_string()).collect();
                     (got != want).then(|| format!("missing [{}]", got.join(", ")))
                 }
                 TestExpect::Advisory => {

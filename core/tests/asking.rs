@@ -45,7 +45,7 @@ fn decide(rs: &Ruleset, facts: Value) -> thresholds::Decision {
 }
 
 fn missing(d: &thresholds::Decision) -> Vec<&str> {
-    d.missing.iter().map(|m| m.fact.as_str()).collect()
+    d.missing.iter().map(|m| &*m.fact).collect()
 }
 
 #[test]
@@ -87,19 +87,19 @@ fn a_question_is_put_differently_for_a_younger_child_not_dropped() {
     let m = d
         .missing
         .iter()
-        .find(|m| m.fact == "active")
+        .find(|m| &*m.fact == "active")
         .expect("asked at 8");
     assert_eq!(
-        m.question,
+        &*m.question,
         "Any sign of sexual contact? Under 13 this is abuse."
     );
     let d = decide(&rs, json!({"age": 14}));
     let m = d
         .missing
         .iter()
-        .find(|m| m.fact == "active")
+        .find(|m| &*m.fact == "active")
         .expect("asked at 14");
-    assert_eq!(m.question, "Active?");
+    assert_eq!(&*m.question, "Active?");
 }
 
 #[test]

@@ -370,7 +370,10 @@ pub fn check(src: &str, known: &[Option<usize>]) -> Result<(), String> {
             .iter()
             .map(|f| facts_info[*f as usize].id.clone())
             .collect::<Vec<_>>()
-            == d.missing.iter().map(|x| x.fact.clone()).collect::<Vec<_>>(),
+            == d.missing
+                .iter()
+                .map(|x| x.fact.to_string())
+                .collect::<Vec<_>>(),
         "compact missing\n{ctx}"
     );
     ensure!(
@@ -378,7 +381,7 @@ pub fn check(src: &str, known: &[Option<usize>]) -> Result<(), String> {
         "compact status\n{ctx}"
     );
     let truth = brute_force(&rs, known)?;
-    let got: BTreeSet<String> = d.missing.iter().map(|x| x.fact.clone()).collect();
+    let got: BTreeSet<String> = d.missing.iter().map(|x| x.fact.to_string()).collect();
     ensure!(
         got == truth.relevant,
         "missing {got:?}, brute force {:?}\n{ctx}",
@@ -390,14 +393,14 @@ pub fn check(src: &str, known: &[Option<usize>]) -> Result<(), String> {
     );
     // What each missing fact could change.
     for mf in &d.missing {
-        let (level, pathways) = &truth.changes[&mf.fact];
+        let (level, pathways) = &truth.changes[&*mf.fact];
         ensure!(
             mf.changes.level == *level,
             "{} changes the level: {}, brute force {level}\n{ctx}",
             mf.fact,
             mf.changes.level
         );
-        let got: BTreeSet<String> = mf.changes.pathways.iter().cloned().collect();
+        let got: BTreeSet<String> = mf.changes.pathways.iter().map(|p| p.to_string()).collect();
         ensure!(
             &got == pathways,
             "pathways {} changes: {got:?}, brute force {pathways:?}\n{ctx}",
@@ -504,7 +507,7 @@ pub fn check_escalation(src: &str, known: &[Option<usize>], e: usize) -> Result<
         );
         table.insert(assignment, (c.level, c.pathways));
     }
-    let listed: BTreeSet<String> = d.missing.iter().map(|m| m.fact.clone()).collect();
+    let listed: BTreeSet<String> = d.missing.iter().map(|m| m.fact.to_string()).collect();
     for &u in &unknown {
         let matters = table.iter().any(|(a, out)| {
             (0..doms[u].1.len()).any(|v| {

@@ -87,5 +87,8 @@ fn over_the_node_budget_the_level_is_still_at_least() {
     // b2 true gives l1, b2 false gives l3: at least l1, could reach l3.
     assert_eq!(d.level.as_deref(), Some("l1"));
     assert_eq!(d.could_reach.as_deref(), Some("l3"));
-    assert!(d.missing.iter().any(|m| m.fact == "b2" && m.changes.level));
+    assert!(d
+        .missing
+        .iter()
+        .any(|m| &*m.fact == "b2" && m.changes.level));
 }

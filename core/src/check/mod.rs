@@ -368,7 +368,9 @@ pub(crate) fn check(
         let (name, version) = header
             .map(|h| (h.name.value.clone(), h.version.value.clone()))
             .unwrap_or_default();
+        let shared = ir::Shared::of(&ck.facts, &pathways);
         ir::Program {
+            shared,
             name,
             version,
             hash,
