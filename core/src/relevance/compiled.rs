@@ -81,6 +81,10 @@ struct Projection {
     of: Vec<NodeId>,
     /// The leaves for "no" and "yes".
     leaves: [NodeId; 2],
+    /// The number of nodes in the pathway's own diagram: restricting it visits at most these,
+    /// mapping visits every node the level's restriction made, so the cheaper is taken (both
+    /// give the same node).
+    size: usize,
 }
 
 const NONE: NodeId = u32::MAX;
@@ -174,7 +178,23 @@ impl Compiled {
             }
         }
         let root = of.get(self.level as usize).copied()?;
-        (Some(&root) == self.pathways.get(pi)).then_some(Projection { ranks, of, leaves })
+        let mut seen = vec![false; n];
+        let mut stack = vec![root];
+        let mut size = 0;
+        while let Some(id) = stack.pop() {
+            match seen.get_mut(id as usize) {
+                Some(s) if !*s => *s = true,
+                _ => continue,
+            }
+            size += 1;
+            stack.extend_from_slice(self.kids_of(self.node(id)));
+        }
+        (Some(&root) == self.pathways.get(pi)).then_some(Projection {
+            ranks,
+            of,
+            leaves,
+            size,
+        })
     }
 
     /// Copies the nodes reachable from the roots, in post-order, with their supports, bounds,
@@ -546,7 +566,7 @@ impl Compiled {
             .iter()
             .enumerate()
             .map(|(pi, p)| match self.projections.get(pi) {
-                Some(Some(pr)) => sc.project(self, level, pr),
+                Some(Some(pr)) if 2 * sc.nodes.len() <= pr.size => sc.project(self, level, pr),
                 _ => sc.restrict(self, *p),
             })
             .collect();
