@@ -3,7 +3,7 @@
 # Rego on regorus, JDM on zen-engine). Fails if any two disagree on any referral.
 #   scripts/bench.sh            agreement on 20,000 referrals, then the timing table (release build)
 #   scripts/bench.sh --quick    agreement only, on 2,000 referrals
-#   scripts/bench.sh --sparse   only the sparse table: the shipped rules, `missing` on and off
+#   scripts/bench.sh --sparse   only the sparse tables: the shipped rules, `missing` on and off
 # Other arguments go to the benchmark: --n N, --seed S, --passes P, --stream N.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,7 +3,7 @@
 //!
 //! `thresholds-bench [--quick] [--sparse] [--n N] [--seed S] [--passes P] [--stream N]`
 //!
-//! `--sparse` prints only the sparse table (the shipped rules, `missing` on and off).
+//! `--sparse` prints only the sparse tables (the shipped rules, `missing` on and off).
 //!
 //! For `scripts/bench-hosts.sh`: `--emit-referrals PATH` writes the N seeded referrals as JSON
 //! lines and exits; `--time-json LINES --sample K --sample-out PATH` times the Rust JSON entry
