@@ -566,7 +566,9 @@ impl Compiled {
             .iter()
             .enumerate()
             .map(|(pi, p)| match self.projections.get(pi) {
-                Some(Some(pr)) if 2 * sc.nodes.len() <= pr.size => sc.project(self, level, pr),
+                Some(Some(pr)) if 2 * sc.nodes.len() <= pr.size => sc
+                    .project(self, level, pr)
+                    .unwrap_or_else(|| sc.restrict(self, *p)),
                 _ => sc.restrict(self, *p),
             })
             .collect();
@@ -880,8 +882,9 @@ impl Scratch {
     /// The restricted level diagram `level` mapped through a pathway that is a function of the
     /// level: that pathway's restriction, canonical like every result of `restrict`. Compiled
     /// nodes of the level diagram map through the table; made nodes (and any compiled node
-    /// restriction found outside the level diagram) are mapped child by child.
-    fn project(&mut self, c: &Compiled, level: Ref, pr: &Projection) -> Ref {
+    /// restriction found outside the level diagram) are mapped child by child. `None` if a node
+    /// has no image (never expected: the caller then restricts the pathway itself).
+    fn project(&mut self, c: &Compiled, level: Ref, pr: &Projection) -> Option<Ref> {
         self.proj_stamp = self.proj_stamp.wrapping_add(1);
         if self.proj_stamp == 0 {
             self.proj_stamp = 1;
@@ -890,57 +893,53 @@ impl Scratch {
         if self.proj_memo.len() < self.nodes.len() {
             self.proj_memo.resize(self.nodes.len(), (0, 0));
         }
-        self.project_ref(c, level, pr)
+        let base = self.stack.len();
+        let r = self.project_ref(c, level, pr);
+        self.stack.truncate(base);
+        r
     }
 
-    fn project_ref(&mut self, c: &Compiled, r: Ref, pr: &Projection) -> Ref {
-        let made = Scratch::made(c, r);
-        match made {
-            None => {
-                if let Some(x) = pr.of.get(r as usize).copied().filter(|x| *x != NONE) {
-                    return x;
-                }
-                let d = c.node(r);
-                if d.var == LEAF {
-                    let v = c.leaf_values.get(d.start as usize).copied().unwrap_or(0);
-                    let yes = u32::try_from(v)
-                        .ok()
-                        .and_then(|k| 1u64.checked_shl(k))
-                        .is_some_and(|bit| pr.ranks & bit != 0);
-                    return pr.leaves.get(usize::from(yes)).copied().unwrap_or(NONE);
-                }
-                let base = self.stack.len();
-                for k in c.kids_of(d) {
-                    let x = self.project_ref(c, *k, pr);
-                    self.stack.push(x);
-                }
-                let x = self.node(c, d.var, base);
-                self.stack.truncate(base);
-                x
+    fn project_ref(&mut self, c: &Compiled, r: Ref, pr: &Projection) -> Option<Ref> {
+        let Some(i) = Scratch::made(c, r) else {
+            if let Some(x) = pr.of.get(r as usize).copied().filter(|x| *x != NONE) {
+                return Some(x);
             }
-            Some(i) => {
-                if let Some((s, x)) = self.proj_memo.get(i) {
-                    if *s == self.proj_stamp {
-                        return *x;
-                    }
-                }
-                let Some(d) = self.nodes.get(i).copied() else {
-                    return NONE;
-                };
-                let base = self.stack.len();
-                for j in d.start..d.start + d.len {
-                    let k = self.kids.get(j as usize).copied().unwrap_or(NONE);
-                    let x = self.project_ref(c, k, pr);
-                    self.stack.push(x);
-                }
-                let x = self.node(c, d.var, base);
-                self.stack.truncate(base);
-                if let Some(m) = self.proj_memo.get_mut(i) {
-                    *m = (self.proj_stamp, x);
-                }
-                x
+            let d = c.node(r);
+            if d.var == LEAF {
+                let v = c.leaf_values.get(d.start as usize).copied()?;
+                let yes = u32::try_from(v)
+                    .ok()
+                    .and_then(|k| 1u64.checked_shl(k))
+                    .is_some_and(|bit| pr.ranks & bit != 0);
+                return pr.leaves.get(usize::from(yes)).copied();
+            }
+            let base = self.stack.len();
+            for k in c.kids_of(d) {
+                let x = self.project_ref(c, *k, pr)?;
+                self.stack.push(x);
+            }
+            let x = self.node(c, d.var, base);
+            self.stack.truncate(base);
+            return Some(x);
+        };
+        if let Some((s, x)) = self.proj_memo.get(i) {
+            if *s == self.proj_stamp {
+                return Some(*x);
             }
         }
+        let d = self.nodes.get(i).copied()?;
+        let base = self.stack.len();
+        for j in d.start..d.start + d.len {
+            let k = self.kids.get(j as usize).copied()?;
+            let x = self.project_ref(c, k, pr)?;
+            self.stack.push(x);
+        }
+        let x = self.node(c, d.var, base);
+        self.stack.truncate(base);
+        if let Some(m) = self.proj_memo.get_mut(i) {
+            *m = (self.proj_stamp, x);
+        }
+        Some(x)
     }
 
     /// Whether compiled node `id` depends on a known fact.
@@ -1110,7 +1109,7 @@ mod tests {
             let level = sc.restrict(c, c.level);
             for (pi, pr) in c.projections.iter().enumerate() {
                 let Some(pr) = pr else { continue };
-                let by_map = sc.project(c, level, pr);
+                let by_map = sc.project(c, level, pr).expect("every node has an image");
                 let restricted = sc.restrict(c, c.pathways[pi]);
                 assert_eq!(by_map, restricted, "pathway {pi} on {facts:?}");
             }
