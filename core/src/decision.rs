@@ -402,7 +402,7 @@ pub(crate) fn build(
             .filter_map(|(i, fi)| Some((i, *fi, program.facts.get(fi.index())?)))
             .map(|(i, fi, _)| Missing {
                 fact: program.shared.fact(fi).id.clone(),
-                question: crate::eval::question_shared(program, facts, fi),
+                question: crate::eval::question_text(program, facts, fi).clone(),
                 changes: Changes {
                     level: rel.changes.level(i),
                     pathways: rel

@@ -346,25 +346,12 @@ pub(crate) fn applied<'a>(
 }
 
 /// The question to put for a fact: the first `question when` variant whose condition
-/// certainly holds, else its question.
+/// certainly holds, else its question (the program's shared string).
 pub(crate) fn question_text<'p>(
     program: &'p Program,
     facts: &[Option<i64>],
     fact: FactId,
-) -> &'p str {
-    let f = program.facts.of(fact);
-    f.questions_when
-        .iter()
-        .find(|(c, _)| truth_on(program, facts, c) == Tri::True)
-        .map_or(f.question.as_str(), |(_, t)| t.as_str())
-}
-
-/// `question_text`, as the program's shared string.
-pub(crate) fn question_shared(
-    program: &Program,
-    facts: &[Option<i64>],
-    fact: FactId,
-) -> std::sync::Arc<str> {
+) -> &'p std::sync::Arc<str> {
     let f = program.facts.of(fact);
     let shared = program.shared.fact(fact);
     f.questions_when
@@ -372,7 +359,6 @@ pub(crate) fn question_shared(
         .zip(&shared.variants)
         .find(|((c, _), _)| truth_on(program, facts, c) == Tri::True)
         .map_or(&shared.question, |(_, t)| t)
-        .clone()
 }
 
 /// Evaluates the program on fact slots.

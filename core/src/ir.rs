@@ -700,6 +700,14 @@ mod tests {
             .push(PathwayId::new(n_pathways + 7));
         assert!(internal(&bad).contains("default pathway"));
 
+        let mut bad = p.clone();
+        bad.shared.pathways.pop();
+        assert!(internal(&bad).contains("shared names"));
+
+        let mut bad = p.clone();
+        bad.shared.facts.pop();
+        assert!(internal(&bad).contains("shared names"));
+
         let mut bad = p;
         let f = bad.fact_index.keys().next().cloned().unwrap();
         bad.fact_index.insert(f, FactId::new(n_facts));
