@@ -130,15 +130,7 @@ impl Compiled {
         };
         let leaves = [leaf_of(0)?, leaf_of(1)?];
         let n = self.nodes.len();
-        let mut in_level = vec![false; n];
-        let mut stack = vec![self.level];
-        while let Some(id) = stack.pop() {
-            match in_level.get_mut(id as usize) {
-                Some(seen) if !*seen => *seen = true,
-                _ => continue,
-            }
-            stack.extend_from_slice(self.kids_of(self.node(id)));
-        }
+        let in_level = self.reachable(self.level);
         // Post-order: children are mapped before their parents.
         let mut of = vec![NONE; n];
         for id in 0..self.next_id() {
@@ -178,17 +170,7 @@ impl Compiled {
             }
         }
         let root = of.get(self.level as usize).copied()?;
-        let mut seen = vec![false; n];
-        let mut stack = vec![root];
-        let mut size = 0;
-        while let Some(id) = stack.pop() {
-            match seen.get_mut(id as usize) {
-                Some(s) if !*s => *s = true,
-                _ => continue,
-            }
-            size += 1;
-            stack.extend_from_slice(self.kids_of(self.node(id)));
-        }
+        let size = self.reachable(root).into_iter().filter(|r| *r).count();
         (Some(&root) == self.pathways.get(pi)).then_some(Projection {
             ranks,
             of,
@@ -326,20 +308,24 @@ impl Compiled {
         })
     }
 
+    /// Per node, whether it is reachable from `root`.
+    fn reachable(&self, root: NodeId) -> Vec<bool> {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            match seen.get_mut(id as usize) {
+                Some(s) if !*s => *s = true,
+                _ => continue,
+            }
+            stack.extend_from_slice(self.kids_of(self.node(id)));
+        }
+        seen
+    }
+
     /// Reach tables for the nodes of the level diagram (post-order: children first).
     fn tables(&mut self) {
         let n = self.nodes.len();
-        let mut in_level = vec![false; n];
-        let mut stack = vec![self.level];
-        while let Some(id) = stack.pop() {
-            match in_level.get_mut(id as usize) {
-                Some(seen) if !*seen => *seen = true,
-                _ => continue,
-            }
-            if let Some(d) = self.nodes.get(id as usize).copied() {
-                stack.extend_from_slice(self.kids_of(d));
-            }
-        }
+        let in_level = self.reachable(self.level);
         self.reach_at = vec![NO_TABLE; n];
         for id in 0..n {
             if !in_level.get(id).copied().unwrap_or(false) {
@@ -412,11 +398,7 @@ impl Compiled {
         layout: &Layout,
         facts: &[Option<i64>],
     ) -> Relevance {
-        SCRATCH_SPACE.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut sc) => self.query_with(&mut sc, program, layout, facts),
-            // Re-entered on this thread (never expected): a fresh scratch space is as correct.
-            Err(_) => self.query_with(&mut Scratch::default(), program, layout, facts),
-        })
+        with_scratch(|sc| self.query_with(sc, program, layout, facts))
     }
 
     fn query_with(
@@ -428,36 +410,14 @@ impl Compiled {
     ) -> Relevance {
         sc.begin(self, program, layout, facts);
         let (level, pathways) = self.restrict_outcome(sc);
-
-        // Supports, per fact: whether it could change the level, and a bit set of pathways.
+        let Supports {
+            level_of,
+            pathways_of,
+            in_missing,
+            words: pw,
+        } = self.supports(sc, program, layout, level, &pathways);
         let n_facts = program.facts.len();
-        let pw = program.pathways.len().div_ceil(64).max(1);
-        let mut level_of = vec![false; n_facts];
-        let mut pathways_of = vec![0u64; n_facts * pw];
-        let mut in_missing = vec![false; n_facts];
         let has_levels = !program.levels.is_empty();
-        if has_levels {
-            for var in super::bits(&sc.support_of(self, level)) {
-                if let Some(f) = layout.var_fact.get(var as usize).map(|f| f.index()) {
-                    if let (Some(c), Some(m)) = (level_of.get_mut(f), in_missing.get_mut(f)) {
-                        *c = true;
-                        *m = true;
-                    }
-                }
-            }
-        }
-        for (pi, p) in pathways.iter().enumerate() {
-            for var in super::bits(&sc.support_of(self, *p)) {
-                if let Some(f) = layout.var_fact.get(var as usize).map(|f| f.index()) {
-                    if let (Some(w), Some(m)) =
-                        (pathways_of.get_mut(f * pw + pi / 64), in_missing.get_mut(f))
-                    {
-                        *w |= 1u64 << (pi % 64);
-                        *m = true;
-                    }
-                }
-            }
-        }
         // Most decisive first: the highest level a fact could lead to, then the most urgent
         // pathway it could change, then declaration order.
         let mut fact_reach = vec![0u16; n_facts];
@@ -585,10 +545,7 @@ impl Compiled {
         layout: &Layout,
         assignments: &[Vec<Option<i64>>],
     ) -> Vec<Vec<(FactId, bool)>> {
-        SCRATCH_SPACE.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut sc) => self.open_all_with(&mut sc, program, layout, assignments),
-            Err(_) => self.open_all_with(&mut Scratch::default(), program, layout, assignments),
-        })
+        with_scratch(|sc| self.open_all_with(sc, program, layout, assignments))
     }
 
     fn open_all_with(
@@ -598,37 +555,75 @@ impl Compiled {
         layout: &Layout,
         assignments: &[Vec<Option<i64>>],
     ) -> Vec<Vec<(FactId, bool)>> {
-        let has_levels = !program.levels.is_empty();
         let mut out = Vec::with_capacity(assignments.len());
         for facts in assignments {
             sc.begin(self, program, layout, facts);
             let (level, pathways) = self.restrict_outcome(sc);
-            // Per fact: 0 not missing, 1 missing (a pathway), 2 missing and the level.
-            let mut of = vec![0u8; program.facts.len()];
-            let roots = std::iter::once((level, 2u8))
-                .filter(|_| has_levels)
-                .chain(pathways.into_iter().map(|p| (p, 1u8)));
-            for (r, x) in roots {
-                for var in super::bits(&sc.support_of(self, r)) {
-                    if let Some(slot) = layout
-                        .var_fact
-                        .get(var as usize)
-                        .and_then(|f| of.get_mut(f.index()))
-                    {
-                        *slot = (*slot).max(x);
-                    }
-                }
-            }
+            let s = self.supports(sc, program, layout, level, &pathways);
             out.push(
-                of.iter()
+                s.in_missing
+                    .iter()
+                    .zip(&s.level_of)
                     .enumerate()
-                    .filter(|(_, x)| **x > 0)
-                    .map(|(f, x)| (FactId::from_usize(f), *x == 2))
+                    .filter(|(_, (m, _))| **m)
+                    .map(|(f, (_, l))| (FactId::from_usize(f), *l))
                     .collect(),
             );
         }
         out
     }
+
+    /// The restricted roots' supports, per fact: whether it could change the level, which
+    /// pathways (a bit set of `words` words per fact), and whether it could change anything.
+    fn supports(
+        &self,
+        sc: &Scratch,
+        program: &Program,
+        layout: &Layout,
+        level: Ref,
+        pathways: &[Ref],
+    ) -> Supports {
+        let n_facts = program.facts.len();
+        let pw = program.pathways.len().div_ceil(64).max(1);
+        let mut s = Supports {
+            level_of: vec![false; n_facts],
+            pathways_of: vec![0u64; n_facts * pw],
+            in_missing: vec![false; n_facts],
+            words: pw,
+        };
+        if !program.levels.is_empty() {
+            for var in super::bits(&sc.support_of(self, level)) {
+                if let Some(f) = layout.var_fact.get(var as usize).map(|f| f.index()) {
+                    if let (Some(c), Some(m)) = (s.level_of.get_mut(f), s.in_missing.get_mut(f)) {
+                        *c = true;
+                        *m = true;
+                    }
+                }
+            }
+        }
+        for (pi, p) in pathways.iter().enumerate() {
+            for var in super::bits(&sc.support_of(self, *p)) {
+                if let Some(f) = layout.var_fact.get(var as usize).map(|f| f.index()) {
+                    if let (Some(w), Some(m)) = (
+                        s.pathways_of.get_mut(f * pw + pi / 64),
+                        s.in_missing.get_mut(f),
+                    ) {
+                        *w |= 1u64 << (pi % 64);
+                        *m = true;
+                    }
+                }
+            }
+        }
+        s
+    }
+}
+
+/// Per fact, what the restricted roots' supports say it could change (`Compiled::supports`).
+struct Supports {
+    level_of: Vec<bool>,
+    pathways_of: Vec<u64>,
+    in_missing: Vec<bool>,
+    words: usize,
 }
 
 fn reach_value(level: i64) -> u16 {
@@ -704,6 +699,15 @@ impl Unique {
 
 thread_local! {
     static SCRATCH_SPACE: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Runs `f` with this thread's scratch space.
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH_SPACE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut sc) => f(&mut sc),
+        // Re-entered on this thread (never expected): a fresh scratch space is as correct.
+        Err(_) => f(&mut Scratch::default()),
+    })
 }
 
 /// Per-thread working space for restriction, reused across evaluations: the per-node tables
