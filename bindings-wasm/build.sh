@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the WebAssembly packages: bindings-wasm/pkg/ (ES module, for browsers) and
-# bindings-wasm/pkg-node/ (CommonJS, for Node.js), optimised with binaryen's wasm-opt -Oz.
+# Builds the WebAssembly packages, optimised with binaryen's wasm-opt -Oz: the npm package's
+# bindings-wasm/pkg/ (ES module, for browsers) and bindings-wasm/pkg-node/ (CommonJS, for
+# Node.js), and the referral checker's bindings-wasm/pkg-checker/ (ES module: the shipped rules
+# embedded precompiled, no parser; what web/ serves).
 # Installs what is missing first (idempotent): the wasm32 target, the pinned wasm-bindgen CLI,
 # the npm tools (binaryen, typescript). Prints the module's raw, optimised and gzipped sizes.
 set -euo pipefail
@@ -19,32 +21,42 @@ if [[ ! -x bindings-wasm/node_modules/.bin/wasm-opt || bindings-wasm/package-loc
   (cd bindings-wasm && npm ci --no-audit --no-fund)
 fi
 
-# Size-first release build, set by flags so the workspace's native profile is untouched.
-CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
-CARGO_PROFILE_RELEASE_LTO=fat \
-CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
-CARGO_PROFILE_RELEASE_PANIC=abort \
-  cargo build -q -p thresholds-wasm --target wasm32-unknown-unknown --release
-
+# Size-first release builds, set by flags so the workspace's native profile is untouched.
+build() {
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
+  CARGO_PROFILE_RELEASE_LTO=fat \
+  CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+  CARGO_PROFILE_RELEASE_PANIC=abort \
+    cargo build -q -p thresholds-wasm --target wasm32-unknown-unknown --release "$@"
+}
 raw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/thresholds_wasm.wasm"
-for target in web nodejs; do
-  out=bindings-wasm/pkg; [[ $target == nodejs ]] && out=bindings-wasm/pkg-node
-  rm -rf "$out"
-  wasm-bindgen --target "$target" --out-dir "$out" "$raw"
-  bindgen_size=$(wc -c <"$out/thresholds_wasm_bg.wasm" | tr -d ' ')
+size() { wc -c <"$1" | tr -d ' '; }
+# bindgen TARGET OUT_DIR: wasm-bindgen, then wasm-opt -Oz; prints the sizes.
+bindgen() {
+  rm -rf "$2"
+  wasm-bindgen --target "$1" --out-dir "$2" "$raw"
+  local wasm="$2/thresholds_wasm_bg.wasm" bindgen_size
+  bindgen_size=$(size "$wasm")
   bindings-wasm/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-reference-types --enable-sign-ext --enable-mutable-globals --enable-multivalue \
-    "$out/thresholds_wasm_bg.wasm" -o "$out/thresholds_wasm_bg.wasm"
-done
-# pkg/ is an ES module; pkg-node/ is CommonJS (no "type": "module" above it).
-cat > bindings-wasm/pkg/package.json <<JSON
+    "$wasm" -o "$wasm"
+  printf '%s size: cargo %s B, wasm-bindgen %s B, wasm-opt -Oz %s B, gzip -9 %s B\n' "$2" \
+    "$(size "$raw")" "$bindgen_size" "$(size "$wasm")" "$(gzip -9 -c "$wasm" | wc -c | tr -d ' ')"
+}
+
+build
+bindgen web bindings-wasm/pkg
+bindgen nodejs bindings-wasm/pkg-node
+build --no-default-features --features checker
+bindgen web bindings-wasm/pkg-checker
+
+# pkg/ and pkg-checker/ are ES modules; pkg-node/ is CommonJS (no "type": "module" above it).
+for dir in pkg pkg-checker; do
+  cat > "bindings-wasm/$dir/package.json" <<JSON
 {"name":"thresholds-wasm","version":"0.1.0","type":"module","main":"thresholds_wasm.js","types":"thresholds_wasm.d.ts","sideEffects":["./snippets/*"],"license":"Apache-2.0"}
 JSON
+done
+# Written last: build-web.sh takes it as the mark of a finished build.
 cat > bindings-wasm/pkg-node/package.json <<JSON
 {"name":"thresholds-wasm","version":"0.1.0","main":"thresholds_wasm.js","types":"thresholds_wasm.d.ts","license":"Apache-2.0"}
 JSON
-
-opt=bindings-wasm/pkg/thresholds_wasm_bg.wasm
-size() { wc -c <"$1" | tr -d ' '; }
-printf 'wasm size: cargo %s B, wasm-bindgen %s B, wasm-opt -Oz %s B, gzip -9 %s B\n' \
-  "$(size "$raw")" "$bindgen_size" "$(size "$opt")" "$(gzip -9 -c "$opt" | wc -c | tr -d ' ')"

@@ -494,11 +494,12 @@ export class Ruleset {
     facts(): FactInfo[];
     /**
      * Builds a rule set from one rule file's text. Throws a `ThresholdsError` (kind `rules`)
-     * listing every syntax and check error.
+     * listing every syntax and check error. Not in the checker build.
      */
     static fromSource(text: string, name?: string | null): Ruleset;
     /**
-     * Builds a rule set from several files: an object mapping file name to text.
+     * Builds a rule set from several files: an object mapping file name to text. Not in the
+     * checker build.
      */
     static fromSources(files: Record<string, string>): Ruleset;
     /**

@@ -12,6 +12,8 @@ section "Rust: fmt, clippy, tests"
 cargo fmt --all -- --check
 # The bench crate (with its peers) is linted by scripts/test-bench.sh.
 cargo clippy --workspace --exclude thresholds-bench --all-targets --quiet -- -D warnings
+# The engine without the parser, as the browser's checker build compiles it.
+cargo clippy -p thresholds --no-default-features --quiet -- -D warnings
 mkdir -p target
 # Default members: core, CLI and the conformance runner (bindings are tested by their own scripts).
 if ! cargo test 2>&1 | tee target/rust-tests.log | grep -E '^(test result|running|test .* FAILED|failures:)'; then

@@ -1,7 +1,7 @@
 // A tiny static server for the referral checker, bound to 127.0.0.1: web/ at /, and the
-// WebAssembly package bindings-wasm/pkg/ at /pkg/ (or one built folder, web/dist/, at /). Sends
-// the same Content-Security-Policy as the page (plus frame-ancestors, which only a header can
-// carry).
+// checker's WebAssembly package bindings-wasm/pkg-checker/ at /pkg/ (or one built folder,
+// web/dist/, at /). Sends the same Content-Security-Policy as the page (plus frame-ancestors,
+// which only a header can carry).
 //   node web/server.mjs [port] [folder]   (port 0 picks a free one; the URL is printed)
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const SOURCES = [
-  ["/pkg/", join(root, "bindings-wasm/pkg")],
+  ["/pkg/", join(root, "bindings-wasm/pkg-checker")],
   ["/", join(root, "web")],
 ];
 const SERVED = new Set([".html", ".js", ".css", ".wasm", ".json", ".ico", ".svg", ".png"]);

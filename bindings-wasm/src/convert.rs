@@ -21,6 +21,7 @@ pub(crate) fn json_to_js(text: &str) -> Result<JsValue, JsValue> {
 }
 
 /// Reads `{ "file name": "text", ... }` into `(name, text)` pairs.
+#[cfg(feature = "source")]
 pub(crate) fn files_from_js(files: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
     let not_files = || {
         crate::errors::host_error(

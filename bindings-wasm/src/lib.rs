@@ -33,13 +33,19 @@ impl Ruleset {
     /// The shipped rule set (the partnership's threshold of need), embedded in the module.
     #[wasm_bindgen(js_name = default)]
     pub fn builtin() -> Result<Ruleset, JsValue> {
-        thresholds::Ruleset::builtin()
-            .map(|inner| Ruleset { inner })
-            .map_err(errors::to_js)
+        #[cfg(feature = "checker")]
+        let rs = thresholds::Ruleset::from_precompiled(include_bytes!(concat!(
+            env!("OUT_DIR"),
+            "/rules.thrc"
+        )));
+        #[cfg(not(feature = "checker"))]
+        let rs = thresholds::Ruleset::builtin();
+        rs.map(|inner| Ruleset { inner }).map_err(errors::to_js)
     }
 
     /// Builds a rule set from one rule file's text. Throws a `ThresholdsError` (kind `rules`)
-    /// listing every syntax and check error.
+    /// listing every syntax and check error. Not in the checker build.
+    #[cfg(feature = "source")]
     #[wasm_bindgen(js_name = fromSource)]
     pub fn from_source(text: &str, name: Option<String>) -> Result<Ruleset, JsValue> {
         let name = name.unwrap_or_else(|| "inline.thr".to_string());
@@ -48,7 +54,9 @@ impl Ruleset {
             .map_err(errors::to_js)
     }
 
-    /// Builds a rule set from several files: an object mapping file name to text.
+    /// Builds a rule set from several files: an object mapping file name to text. Not in the
+    /// checker build.
+    #[cfg(feature = "source")]
     #[wasm_bindgen(js_name = fromSources)]
     pub fn from_sources(
         #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] files: JsValue,

@@ -117,6 +117,16 @@ enum Command {
         #[arg(long)]
         rules: Option<PathBuf>,
     },
+    /// Precompile a rule set into one file that loads without parsing, checking or compiling
+    /// (the checked program and its decision diagrams). Every command's `--rules` takes it, and
+    /// so does `Ruleset::from_precompiled` in every binding; only this engine version reads it.
+    Compile {
+        /// The rule set (file or directory); the shipped rules by default.
+        path: Option<PathBuf>,
+        /// Where to write it (`rules.thrc`, say).
+        #[arg(long, short)]
+        output: PathBuf,
+    },
     /// Print the rule set's levels, pathways, matrices and hash (JSON).
     Info {
         /// Rule set to use; the shipped rules by default.
@@ -251,11 +261,21 @@ fn discover(path: &Path, out: &mut Vec<Found>) -> Result<(), String> {
     Ok(())
 }
 
+/// A rule set from a path: rule files, a directory of them, or a precompiled file
+/// (`thresholds compile`, recognised by its `THRC` magic); the shipped rules without one.
 fn load_one(path: Option<&Path>) -> Result<Ruleset, String> {
     let Some(path) = path else {
         return Ruleset::builtin()
             .map_err(|e| format!("the embedded rules do not check:\n{}", e.render()));
     };
+    if path.is_file() {
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if bytes.starts_with(b"THRC") {
+            return Ruleset::from_precompiled(&bytes)
+                .map_err(|e| format!("{}: {}", path.display(), e.render()));
+        }
+    }
     let files = if path.is_dir() {
         let (files, _) = thr_files(path)?;
         if files.is_empty() {
@@ -469,6 +489,21 @@ fn run(cli: Cli) -> Result<u8, String> {
         } => interview(&load_one(rules.as_deref())?, &read_input(&cases)?, format),
         Command::Facts { rules } => {
             out!("{}", load_one(rules.as_deref())?.facts_json());
+            Ok(0)
+        }
+        Command::Compile { path, output } => {
+            let rs = load_one(path.as_deref())?;
+            let bytes = rs.to_precompiled().map_err(|e| e.render())?;
+            std::fs::write(&output, &bytes)
+                .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+            out!(
+                "{}: {} {} ({}), {} bytes",
+                output.display(),
+                rs.name(),
+                rs.version(),
+                rs.hash(),
+                bytes.len()
+            );
             Ok(0)
         }
         Command::Info { rules } => {

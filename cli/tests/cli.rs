@@ -342,3 +342,49 @@ fn interview_rejects_bad_cases_with_a_coded_error() {
     assert_eq!(code, 1);
     assert!(err.contains("JSON array"), "{err}");
 }
+
+#[test]
+fn compile_writes_rules_that_decide_as_their_source_and_damage_is_a_coded_error() {
+    let dir = std::env::temp_dir().join(format!("thr-compile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let out = dir.join("tour.thrc");
+    let out_s = out.display().to_string();
+    let (code, text, err) = run(&["compile", "rules/examples/tour", "-o", &out_s], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("bytes"), "{text}");
+    let facts = "examples/referrals/04-county-lines-acute.json";
+    let from_source = run(
+        &[
+            "eval",
+            "--rules",
+            "rules/threshold",
+            "--facts",
+            facts,
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    let shipped = dir.join("shipped.thrc").display().to_string();
+    assert_eq!(run(&["compile", "-o", &shipped], "").0, 0);
+    let precompiled = run(
+        &[
+            "eval", "--rules", &shipped, "--facts", facts, "--format", "json",
+        ],
+        "",
+    );
+    assert_eq!(from_source.0, 0);
+    assert_eq!(precompiled, from_source, "the same decision, byte for byte");
+    let mut bytes = std::fs::read(&shipped).expect("written");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x40;
+    let damaged = dir.join("damaged.thrc");
+    std::fs::write(&damaged, &bytes).expect("written");
+    let (code, out, err) = run(&["info", "--rules", &damaged.display().to_string()], "");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        err.contains("thr::precompiled::invalid") && err.contains("checksum"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

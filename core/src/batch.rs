@@ -7,8 +7,8 @@
 //! returns the decisions in input order; the result is the same as calling
 //! [`Ruleset::evaluate`] on each, in any thread count.
 
-use crate::check::did_you_mean;
 use crate::decision::{CompactDecision, Decision, Options};
+use crate::diag::did_you_mean;
 use crate::diag::{Code, Diagnostic};
 use crate::error::Error;
 use crate::facts::{self, Facts};

@@ -194,6 +194,34 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The closest candidate to `name`, if one is close enough to be a likely typo.
+pub(crate) fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let mut best: Option<(usize, &str)> = None;
+    // Otherwise a name that is a prefix or a whole word of a candidate (`age` for `age_years`,
+    // `learning` for `learning_disability`), the shortest such candidate first.
+    let mut word: Option<&str> = None;
+    for c in candidates {
+        // Optimal string alignment: a swapped pair of letters (`levle`) is one edit.
+        let d = strsim::osa_distance(name, c);
+        let limit = (name.len().max(c.len()) / 3).max(1);
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+        if name.len() >= 3
+            && (c.starts_with(name) || c.split('_').any(|w| w == name))
+            && word.is_none_or(|w| c.len() < w.len())
+        {
+            word = Some(c);
+        }
+    }
+    best.map(|(_, c)| c)
+        .or(word)
+        .map(|c| format!("did you mean `{c}`?"))
+}
+
 macro_rules! codes {
     ($( $(#[$doc:meta])* $variant:ident = $text:literal, )*) => {
         /// Every stable diagnostic code. Codes are a contract with every binding: never rename one.
@@ -287,6 +315,9 @@ codes! {
     Incompatible = "thr::diff::incompatible",
     /// A rule-file test failed.
     TestFailed = "thr::test::failed",
+    /// Bytes that are not a precompiled rule set of this engine (`Ruleset::from_precompiled`):
+    /// not one at all, damaged, or made by another version.
+    Precompiled = "thr::precompiled::invalid",
     /// An internal error: a bug in the engine, reported instead of crashing.
     Internal = "thr::internal",
 }

@@ -2,8 +2,9 @@
 //!
 //! A slot holds `None` (unknown), a bool as 0/1, an int, an enum code's index, or a set as a bit mask.
 
+#[cfg(feature = "source")]
 use crate::ast;
-use crate::check::did_you_mean;
+use crate::diag::did_you_mean;
 use crate::diag::{Code, Diagnostic};
 use crate::ir::{Fact, FactTy, Program};
 
@@ -280,6 +281,7 @@ fn unknown_fact(program: &Program, name: &str) -> Diagnostic {
 }
 
 /// Converts a rule-file test's value; the diagnostic points into the rule file.
+#[cfg(feature = "source")]
 pub(crate) fn value_from_ast(fact: &Fact, v: &ast::Value) -> Result<Option<i64>, Diagnostic> {
     let json = match v {
         ast::Value::Bool(b, _) => serde_json::Value::Bool(*b),

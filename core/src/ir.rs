@@ -11,6 +11,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::diag::{Code, Diagnostic};
 
 /// A typed index into a [`Table`] of `T`.
@@ -68,6 +70,16 @@ impl<T> std::hash::Hash for Id<T> {
         self.raw.hash(state);
     }
 }
+impl<T> Serialize for Id<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(self.raw)
+    }
+}
+impl<'de, T> Deserialize<'de> for Id<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        u32::deserialize(d).map(Id::new)
+    }
+}
 impl<T> fmt::Debug for Id<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "#{}", self.raw)
@@ -83,7 +95,9 @@ pub(crate) type MatrixId = Id<Matrix>;
 
 /// A level's rank: 1 is the lowest declared level, `levels.len()` the highest. Rank 0 is
 /// "below every level", what a rule set without levels decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default,
+)]
 pub(crate) struct LevelRank(pub(crate) u32);
 
 impl LevelRank {
@@ -110,7 +124,7 @@ impl From<LevelRank> for i64 {
 }
 
 /// A vector indexed by its own typed id. Indexing is total for ids the program validated.
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub(crate) struct Table<T>(Vec<T>);
 
 impl<T> Table<T> {
@@ -178,7 +192,7 @@ impl<T> Table<T> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FactTy {
     Bool,
     Int { lo: i64, hi: i64 },
@@ -186,7 +200,7 @@ pub(crate) enum FactTy {
     Set(Vec<String>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub(crate) struct Fact {
     pub(crate) id: String,
     pub(crate) ty: FactTy,
@@ -203,27 +217,27 @@ pub(crate) struct Fact {
     pub(crate) questions_when: Vec<(Expr, String)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub(crate) struct Level {
     pub(crate) id: String,
     pub(crate) label: String,
     pub(crate) default_pathways: Vec<PathwayId>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub(crate) struct Pathway {
     pub(crate) id: String,
     pub(crate) label: String,
     pub(crate) todo: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub(crate) struct Citation {
     pub(crate) guidance: String,
     pub(crate) text: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub(crate) struct Matrix {
     pub(crate) id: String,
     pub(crate) label: String,
@@ -238,7 +252,7 @@ pub(crate) struct Matrix {
 }
 
 /// When a rule runs, relative to the values it reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Stage {
     /// Raises a matrix category; reads facts only.
     Floors,
@@ -250,7 +264,7 @@ pub(crate) enum Stage {
     Post,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub(crate) struct Rule {
     pub(crate) id: String,
     pub(crate) title: Option<String>,
@@ -282,7 +296,7 @@ impl Rule {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Cmp {
     Eq,
     Ne,
@@ -305,7 +319,7 @@ impl Cmp {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SetMode {
     Any,
     All,
@@ -343,6 +357,173 @@ pub(crate) enum Expr {
     Indicators(LevelRank),
     /// Distinct domains of fired indicator rules of this rank.
     Domains(LevelRank),
+}
+
+/// The deepest expression a precompiled rule set may hold (`Expr`'s serialised form refuses
+/// deeper ones both ways, so a hostile image cannot build a tree that overflows the stack).
+pub(crate) const MAX_EXPR_DEPTH: usize = 256;
+
+/// One step of an expression in post-order: operands first, then the operator that takes them.
+/// An expression is serialised as these steps, so reading one back needs no recursion.
+#[derive(Serialize, Deserialize)]
+enum Step {
+    Bool(bool),
+    Int(i64),
+    Fact(FactId),
+    Not,
+    And(u32),
+    Or(u32),
+    Cmp(Cmp),
+    EnumIn(FactId, u64),
+    Has(FactId, u64, SetMode),
+    Count(FactId, u64),
+    Add,
+    Sub,
+    Mul,
+    Neg,
+    Category(MatrixId),
+    Level,
+    Score,
+    Indicators(LevelRank),
+    Domains(LevelRank),
+}
+
+impl Expr {
+    /// Appends the expression's steps in post-order; `None` past `MAX_EXPR_DEPTH`.
+    fn steps(&self, depth: usize, out: &mut Vec<Step>) -> Option<()> {
+        if depth >= MAX_EXPR_DEPTH {
+            return None;
+        }
+        let d = depth + 1;
+        let step = match self {
+            Expr::Bool(b) => Step::Bool(*b),
+            Expr::Int(i) => Step::Int(*i),
+            Expr::Fact(f) => Step::Fact(*f),
+            Expr::Not(e) => {
+                e.steps(d, out)?;
+                Step::Not
+            }
+            Expr::Neg(e) => {
+                e.steps(d, out)?;
+                Step::Neg
+            }
+            Expr::And(v) | Expr::Or(v) => {
+                for e in v {
+                    e.steps(d, out)?;
+                }
+                let n = u32::try_from(v.len()).ok()?;
+                if matches!(self, Expr::And(_)) {
+                    Step::And(n)
+                } else {
+                    Step::Or(n)
+                }
+            }
+            Expr::Cmp(_, a, b) | Expr::Add(a, b) | Expr::Sub(a, b) | Expr::Mul(a, b) => {
+                a.steps(d, out)?;
+                b.steps(d, out)?;
+                match self {
+                    Expr::Cmp(c, _, _) => Step::Cmp(*c),
+                    Expr::Add(..) => Step::Add,
+                    Expr::Sub(..) => Step::Sub,
+                    _ => Step::Mul,
+                }
+            }
+            Expr::EnumIn(f, m) => Step::EnumIn(*f, *m),
+            Expr::Has(f, m, mode) => Step::Has(*f, *m, *mode),
+            Expr::Count(f, m) => Step::Count(*f, *m),
+            Expr::Category(m) => Step::Category(*m),
+            Expr::Level => Step::Level,
+            Expr::Score => Step::Score,
+            Expr::Indicators(r) => Step::Indicators(*r),
+            Expr::Domains(r) => Step::Domains(*r),
+        };
+        out.push(step);
+        Some(())
+    }
+
+    /// The expression the steps spell, or why they spell none: a step short of operands, more
+    /// than one expression left, or one deeper than `MAX_EXPR_DEPTH`.
+    fn from_steps(steps: Vec<Step>) -> Result<Expr, &'static str> {
+        // Each entry: an expression and its depth.
+        let mut stack: Vec<(Expr, usize)> = Vec::new();
+        let pop = |stack: &mut Vec<(Expr, usize)>, n: usize| {
+            let at = stack
+                .len()
+                .checked_sub(n)
+                .ok_or("an operator without its operands")?;
+            let items: Vec<(Expr, usize)> = stack.split_off(at);
+            let depth = items.iter().map(|(_, d)| *d).max().unwrap_or(0) + 1;
+            if depth > MAX_EXPR_DEPTH {
+                return Err("an expression nested too deeply");
+            }
+            Ok((
+                items.into_iter().map(|(e, _)| e).collect::<Vec<Expr>>(),
+                depth,
+            ))
+        };
+        let two = |mut v: Vec<Expr>| -> Option<(Box<Expr>, Box<Expr>)> {
+            let b = v.pop()?;
+            let a = v.pop()?;
+            Some((Box::new(a), Box::new(b)))
+        };
+        for step in steps {
+            let (leaf, arity) = match step {
+                Step::Bool(b) => (Some(Expr::Bool(b)), 0),
+                Step::Int(i) => (Some(Expr::Int(i)), 0),
+                Step::Fact(f) => (Some(Expr::Fact(f)), 0),
+                Step::EnumIn(f, m) => (Some(Expr::EnumIn(f, m)), 0),
+                Step::Has(f, m, mode) => (Some(Expr::Has(f, m, mode)), 0),
+                Step::Count(f, m) => (Some(Expr::Count(f, m)), 0),
+                Step::Category(m) => (Some(Expr::Category(m)), 0),
+                Step::Level => (Some(Expr::Level), 0),
+                Step::Score => (Some(Expr::Score), 0),
+                Step::Indicators(r) => (Some(Expr::Indicators(r)), 0),
+                Step::Domains(r) => (Some(Expr::Domains(r)), 0),
+                Step::Not | Step::Neg => (None, 1),
+                Step::And(n) | Step::Or(n) => (None, n as usize),
+                Step::Cmp(_) | Step::Add | Step::Sub | Step::Mul => (None, 2),
+            };
+            if let Some(e) = leaf {
+                stack.push((e, 1));
+                continue;
+            }
+            let (mut items, depth) = pop(&mut stack, arity)?;
+            let short = "an operator without its operands";
+            let e = match step {
+                Step::Not => Expr::Not(Box::new(items.pop().ok_or(short)?)),
+                Step::Neg => Expr::Neg(Box::new(items.pop().ok_or(short)?)),
+                Step::And(_) => Expr::And(items),
+                Step::Or(_) => Expr::Or(items),
+                Step::Cmp(c) => {
+                    let (a, b) = two(items).ok_or(short)?;
+                    Expr::Cmp(c, a, b)
+                }
+                Step::Add => two(items).map(|(a, b)| Expr::Add(a, b)).ok_or(short)?,
+                Step::Sub => two(items).map(|(a, b)| Expr::Sub(a, b)).ok_or(short)?,
+                _ => two(items).map(|(a, b)| Expr::Mul(a, b)).ok_or(short)?,
+            };
+            stack.push((e, depth));
+        }
+        match (stack.pop(), stack.is_empty()) {
+            (Some((e, _)), true) => Ok(e),
+            _ => Err("not exactly one expression"),
+        }
+    }
+}
+
+impl Serialize for Expr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut steps = Vec::new();
+        self.steps(0, &mut steps)
+            .ok_or_else(|| serde::ser::Error::custom("an expression nested too deeply"))?;
+        steps.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Expr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Expr::from_steps(Vec::<Step>::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Expr {
@@ -417,7 +598,7 @@ pub(crate) struct Test {
 }
 
 /// A checked, compiled rule set.
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub(crate) struct Program {
     pub(crate) name: String,
     pub(crate) version: String,
@@ -429,11 +610,13 @@ pub(crate) struct Program {
     pub(crate) provisional: Vec<PathwayId>,
     pub(crate) facts: Table<Fact>,
     /// Fact id → slot, for converting facts by name.
+    #[serde(skip)]
     pub(crate) fact_index: rustc_hash::FxHashMap<String, FactId>,
     pub(crate) matrices: Table<Matrix>,
     /// Rules sorted by stage (stable within a stage).
     pub(crate) rules: Vec<Rule>,
     /// Tests kept as text, parsed when they are run.
+    #[serde(skip)]
     pub(crate) raw_tests: Vec<crate::diag::Span>,
     /// Facts with an `asked when` condition, each after every such fact its condition reads.
     pub(crate) asked_order: Vec<FactId>,
@@ -444,6 +627,7 @@ pub(crate) struct Program {
     /// The triage question: its text and the areas it offers (indexes into `areas`).
     pub(crate) triage: Option<(String, Vec<u32>)>,
     /// The texts every decision's `missing` repeats, shared instead of copied per decision.
+    #[serde(skip)]
     pub(crate) shared: Shared,
 }
 
@@ -505,7 +689,7 @@ impl Shared {
 }
 
 /// An area or a checklist: facts asked about together.
-#[derive(Debug, Clone)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub(crate) struct Group {
     pub(crate) id: String,
     pub(crate) text: String,

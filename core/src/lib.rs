@@ -1,9 +1,20 @@
 #![doc = include_str!("../../README.md")]
 #![deny(missing_docs)]
+#![cfg_attr(
+    not(feature = "source"),
+    allow(
+        dead_code,
+        reason = "without `source` (the browser's checker build) the parser and checker are left \
+                  out, and some helpers only they call are unused there"
+    )
+)]
 
+#[cfg(feature = "source")]
 mod analysis;
+#[cfg(feature = "source")]
 mod ast;
 mod batch;
+#[cfg(feature = "source")]
 mod check;
 mod compare;
 mod decision;
@@ -13,19 +24,25 @@ mod error;
 mod eval;
 mod explain;
 mod facts;
+#[cfg(feature = "source")]
 mod fmt;
+#[cfg(feature = "source")]
 mod grammar;
 mod ir;
 mod json;
 mod limits;
+#[cfg(feature = "source")]
 mod outline;
+#[cfg(feature = "source")]
 mod parse;
+mod precompiled;
 mod questions;
 mod relevance;
 #[cfg(feature = "render")]
 mod render;
 mod ruleset;
 mod summary;
+#[cfg(feature = "source")]
 mod testing;
 
 #[cfg(feature = "default-rules")]
@@ -33,6 +50,7 @@ mod default_rules {
     include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
 }
 
+#[cfg(feature = "source")]
 pub use analysis::{Analysis, Brief, Check, Diff, DiffExample, Example, Finding, Region};
 pub use batch::Columns;
 pub use compare::{
@@ -48,11 +66,14 @@ pub use error::{DetailedError, Error, ErrorBody, ErrorClass, ErrorKind};
 pub use explain::{Change as ExplainChange, Explanation, Target, Way, MAX_CHANGES};
 pub use facts::Facts;
 pub use limits::Limits;
+#[cfg(feature = "source")]
 pub use outline::{located_diagnostics, outline, Declaration, Kind, Located, Outline, Reference};
 pub use questions::{InterviewRun, Question, QuestionItem, QuestionKind, BENIGN};
+#[cfg(feature = "source")]
+pub use ruleset::format_source;
 pub use ruleset::{
-    format_source, FactInfo, GuidanceInfo, LevelInfo, MatrixInfo, PathwayInfo, Request, Ruleset,
-    RulesetInfo,
+    FactInfo, GuidanceInfo, LevelInfo, MatrixInfo, PathwayInfo, Request, Ruleset, RulesetInfo,
 };
 pub use summary::{AskLine, Line, ReasonLine, Summary};
+#[cfg(feature = "source")]
 pub use testing::{TestReport, TestResult};

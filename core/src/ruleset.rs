@@ -3,16 +3,21 @@
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
+#[cfg(feature = "source")]
 use sha2::{Digest, Sha256};
 
 use crate::decision::{self, CompactDecision, Decision, Escalation, Options};
-use crate::diag::{Diagnostic, Severity, Sources};
+#[cfg(feature = "source")]
+use crate::diag::Severity;
+use crate::diag::{Diagnostic, Sources};
 use crate::error::Error;
+use crate::eval;
 use crate::facts::{self, Facts};
 use crate::ir::{self, Program};
 use crate::limits::Limits;
 use crate::relevance::{self, Compiled, Layout, Relevance};
-use crate::{check, eval, fmt, parse};
+#[cfg(feature = "source")]
+use crate::{check, fmt, parse};
 
 /// A checked and compiled rule set. Immutable; cheap to clone; safe to share across threads.
 #[derive(Debug, Clone)]
@@ -35,6 +40,7 @@ struct Inner {
     compiled: OnceLock<Option<Compiled>>,
 }
 
+#[cfg(feature = "source")]
 /// Parses every file, collecting syntax errors; returns the parsed files and the sources.
 fn parse_all(
     files: &[(String, String)],
@@ -52,16 +58,19 @@ fn parse_all(
 }
 
 impl Ruleset {
+    #[cfg(feature = "source")]
     /// Builds a rule set from one or more `(file name, text)` pairs.
     pub fn from_sources(files: Vec<(String, String)>) -> Result<Ruleset, Error> {
         Ruleset::from_sources_with_limits(files, Limits::default())
     }
 
+    #[cfg(feature = "source")]
     /// Builds a rule set from one source text.
     pub fn from_source(name: &str, text: &str) -> Result<Ruleset, Error> {
         Ruleset::from_sources(vec![(name.to_string(), text.to_string())])
     }
 
+    #[cfg(feature = "source")]
     /// Builds a rule set with explicit limits.
     pub fn from_sources_with_limits(
         mut files: Vec<(String, String)>,
@@ -89,38 +98,63 @@ impl Ruleset {
         }
         match program {
             Some(program) => {
-                let exprs = program
-                    .rules
-                    .iter()
-                    .map(|r| &r.cond)
-                    .chain(
-                        program
-                            .matrices
-                            .iter()
-                            .flat_map(|m| m.bands.iter().map(|(_, c)| c).chain(m.score.iter())),
-                    )
-                    .chain(
-                        program
-                            .facts
-                            .iter()
-                            .filter_map(|f| f.asked.as_ref().map(|a| &a.0)),
-                    );
-                let layout = Layout::new(&program.facts, exprs);
-                Ok(Ruleset {
-                    inner: Arc::new(Inner {
-                        tests: OnceLock::new(),
-                        compiled: OnceLock::new(),
-                        program,
-                        layout,
-                        files,
-                        warnings: diags,
-                        sources,
-                        limits,
-                    }),
-                })
+                let layout = Ruleset::layout_of(&program);
+                Ok(Ruleset::assemble(
+                    program, layout, files, diags, sources, limits, None,
+                ))
             }
             None => Err(Error::rules(diags, sources)),
         }
+    }
+
+    /// A rule set from its checked program: works out the diagram layout; `compiled` holds the
+    /// diagrams when they come precompiled (otherwise they are built on first use).
+    pub(crate) fn assemble(
+        program: Program,
+        layout: Layout,
+        files: Vec<(String, String)>,
+        warnings: Vec<Diagnostic>,
+        sources: Sources,
+        limits: Limits,
+        compiled: Option<Option<Compiled>>,
+    ) -> Ruleset {
+        let cell = OnceLock::new();
+        if let Some(c) = compiled {
+            let _ = cell.set(c);
+        }
+        Ruleset {
+            inner: Arc::new(Inner {
+                tests: OnceLock::new(),
+                compiled: cell,
+                program,
+                layout,
+                files,
+                warnings,
+                sources,
+                limits,
+            }),
+        }
+    }
+
+    /// The diagrams' variables for a program: every expression the diagrams are built from.
+    pub(crate) fn layout_of(program: &Program) -> Layout {
+        let exprs = program
+            .rules
+            .iter()
+            .map(|r| &r.cond)
+            .chain(
+                program
+                    .matrices
+                    .iter()
+                    .flat_map(|m| m.bands.iter().map(|(_, c)| c).chain(m.score.iter())),
+            )
+            .chain(
+                program
+                    .facts
+                    .iter()
+                    .filter_map(|f| f.asked.as_ref().map(|a| &a.0)),
+            );
+        Layout::new(&program.facts, exprs)
     }
 
     /// The shipped rule set embedded at build time (the partnership's threshold of need).
@@ -132,6 +166,21 @@ impl Ruleset {
                 .map(|(n, t)| (n.to_string(), t.to_string()))
                 .collect(),
         )
+    }
+
+    /// The rule set as bytes [`Ruleset::from_precompiled`] loads back without parsing, checking
+    /// or compiling: the checked program and its compiled diagrams (`thresholds compile`).
+    /// Only this engine version reads them. Warnings keep their codes and messages, not their
+    /// source locations; the rule files' tests are not kept.
+    pub fn to_precompiled(&self) -> Result<Vec<u8>, Error> {
+        crate::precompiled::write(self)
+    }
+
+    /// Loads a rule set [`Ruleset::to_precompiled`] wrote, with the default limits. Bytes that
+    /// are not one (damaged, truncated, another engine version) are a `thr::precompiled::invalid`
+    /// error. Its decisions are byte-identical to the rule set's loaded from source.
+    pub fn from_precompiled(bytes: &[u8]) -> Result<Ruleset, Error> {
+        crate::precompiled::read(bytes, Limits::default())
     }
 
     /// Warnings found while checking (missing citations, conditions that always hold, ...).
@@ -278,7 +327,7 @@ impl Ruleset {
         };
         let Some(i) = levels.iter().position(|l| l.id == e.level) else {
             let ids: Vec<&str> = levels.iter().map(|l| l.id.as_str()).collect();
-            let help = crate::check::did_you_mean(&e.level, ids.iter().copied())
+            let help = crate::diag::did_you_mean(&e.level, ids.iter().copied())
                 .or_else(|| Some(format!("the levels are: {}", ids.join(", "))));
             return Err(bad(
                 format!(
@@ -530,12 +579,14 @@ impl Ruleset {
         }
     }
 
+    #[cfg(feature = "source")]
     /// Runs the tests written in the rule files.
     pub fn run_tests(&self) -> crate::testing::TestReport {
         let (tests, diags) = self.tests();
         crate::testing::run(self, tests, diags, &self.inner.sources)
     }
 
+    #[cfg(feature = "source")]
     /// Errors in the rule files' tests (unknown facts in `given`, bad expectations, syntax),
     /// which do not stop the rule set from evaluating. `thresholds check` reports them.
     pub fn tests_error(&self) -> Option<Error> {
@@ -543,6 +594,7 @@ impl Ruleset {
         (!diags.is_empty()).then(|| Error::rules(diags.clone(), self.inner.sources.clone()))
     }
 
+    #[cfg(feature = "source")]
     pub(crate) fn tests(&self) -> &(Vec<ir::Test>, Vec<Diagnostic>) {
         self.inner.tests.get_or_init(|| {
             let p = &self.inner.program;
@@ -696,6 +748,7 @@ pub(crate) fn to_json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
+#[cfg(feature = "source")]
 fn hex(bytes: &[u8]) -> String {
     const H: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -826,6 +879,7 @@ fn parse_request(text: &str) -> Result<Request, Error> {
     })
 }
 
+#[cfg(feature = "source")]
 /// Formats rule-file text canonically, keeping comments. Errors if the text does not parse.
 pub fn format_source(name: &str, text: &str) -> Result<String, Error> {
     let mut diags = Vec::new();

@@ -38,14 +38,34 @@ fn vectors() {
     assert!(failed.is_empty(), "failed vectors:\n{}", failed.join("\n"));
 }
 
+/// Runs a vector on its rules loaded from source and, when they load, on the same rules
+/// precompiled and loaded back (`Ruleset::to_precompiled`, `from_precompiled`): both must give
+/// exactly what the vector expects.
 fn run_one(v: &serde_json::Value) -> Result<(), String> {
     let expect = v.get("expect").ok_or("no `expect`")?;
     let files = vector_sources(v)?;
     let facts = vector_facts_text(v);
-    let result = Ruleset::from_sources(files).and_then(|rs| match v.get("request") {
+    let eval = |rs: Ruleset| match v.get("request") {
         Some(r) => rs.evaluate_request_json(&facts, &r.to_string()),
         None => rs.evaluate_json_str(&facts),
-    });
+    };
+    match Ruleset::from_sources(files) {
+        Ok(rs) => {
+            let pre = rs
+                .to_precompiled()
+                .and_then(|bytes| Ruleset::from_precompiled(&bytes))
+                .map_err(|e| format!("precompiled: does not load back: {}", e.to_json()))?;
+            check(eval(rs), expect).map_err(|e| format!("from source: {e}"))?;
+            check(eval(pre), expect).map_err(|e| format!("precompiled: {e}"))
+        }
+        Err(e) => check(Err(e), expect),
+    }
+}
+
+fn check(
+    result: Result<String, thresholds::Error>,
+    expect: &serde_json::Value,
+) -> Result<(), String> {
     match (result, expect.get("decision"), expect.get("errorCodes")) {
         (Ok(out), Some(want), _) => {
             let want = serde_json::to_string(want).map_err(|e| e.to_string())?;

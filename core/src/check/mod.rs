@@ -17,33 +17,7 @@ use crate::limits::Limits;
 
 pub(crate) use tests::check_tests;
 
-/// The closest candidate to `name`, if one is close enough to be a likely typo.
-pub(crate) fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
-    let mut best: Option<(usize, &str)> = None;
-    // Otherwise a name that is a prefix or a whole word of a candidate (`age` for `age_years`,
-    // `learning` for `learning_disability`), the shortest such candidate first.
-    let mut word: Option<&str> = None;
-    for c in candidates {
-        // Optimal string alignment: a swapped pair of letters (`levle`) is one edit.
-        let d = strsim::osa_distance(name, c);
-        let limit = (name.len().max(c.len()) / 3).max(1);
-        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
-        }
-        if name.len() >= 3
-            && (c.starts_with(name) || c.split('_').any(|w| w == name))
-            && word.is_none_or(|w| c.len() < w.len())
-        {
-            word = Some(c);
-        }
-    }
-    best.map(|(_, c)| c)
-        .or(word)
-        .map(|c| format!("did you mean `{c}`?"))
-}
+pub(crate) use crate::diag::did_you_mean;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ty {

@@ -18,6 +18,7 @@
 use std::cell::RefCell;
 
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 use super::{Built, Changes, Layout, Relevance};
 use crate::diagram::{NodeData, NodeId, LEAF};
@@ -89,6 +90,31 @@ struct Projection {
 
 const NONE: NodeId = u32::MAX;
 
+/// The compiled diagrams as the precompiled form stores them: per node in post-order its
+/// variable (`LEAF` for a leaf), the children of the inner nodes in that order (each as how many
+/// nodes before its parent it is: small numbers, which the encoding keeps short), the leaves'
+/// values in that order, and the roots. The rest is worked out again when it is read.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Image {
+    pub(crate) vars: Vec<u32>,
+    pub(crate) kids: Vec<NodeId>,
+    pub(crate) leaf_values: Vec<i64>,
+    pub(crate) level: NodeId,
+    pub(crate) pathways: Vec<NodeId>,
+    pub(crate) conds: Vec<NodeId>,
+    pub(crate) advisory: NodeId,
+}
+
+/// How many children a node testing `var` has: one per value class of its fact.
+fn arity(program: &Program, layout: &Layout, var: u32) -> Option<usize> {
+    let f = *layout.var_fact.get(var as usize)?;
+    Some(match &program.facts.get(f.index())?.ty {
+        FactTy::Bool | FactTy::Set(_) => 2,
+        FactTy::Enum(codes) => codes.len(),
+        FactTy::Int { .. } => layout.reps.get(f.index())?.len(),
+    })
+}
+
 impl Compiled {
     /// Compiles the program's outcome over every fact. `None` when the diagrams exceed the
     /// node budget (evaluation then builds diagrams per referral, over its unknown facts).
@@ -97,12 +123,125 @@ impl Compiled {
         let outcome: Outcome = crate::eval::run(program, &none);
         let built = super::build(program, layout, &none, &outcome, max_nodes, true)?;
         let mut c = Compiled::freeze(built, layout.var_fact.len())?;
+        c.derive(program);
+        Some(c)
+    }
+
+    /// Everything worked out from the nodes and roots: the unique table, the reach tables and
+    /// the projections.
+    fn derive(&mut self, program: &Program) {
+        self.unique = Unique::with_room(self.nodes.len());
+        for id in 0..self.next_id() {
+            let d = self.node(id);
+            if d.var != LEAF {
+                let kids = self.kids_of(d);
+                if let Err(slot) = self.unique.find(hash(d.var, kids), |_| false) {
+                    self.unique.fill(slot, id);
+                }
+            }
+        }
+        self.tables();
         if !program.levels.is_empty() {
-            c.projections = (0..program.pathways.len())
-                .map(|pi| c.projection(program, pi))
+            self.projections = (0..program.pathways.len())
+                .map(|pi| self.projection(program, pi))
                 .collect();
         }
-        Some(c)
+    }
+
+    /// The nodes and roots, for the precompiled form (`Compiled::from_image` reads them back).
+    pub(crate) fn image(&self) -> Image {
+        let mut kids = Vec::with_capacity(self.kids.len());
+        for (id, n) in (0..).zip(&self.nodes) {
+            kids.extend(self.kids_of(*n).iter().map(|k| id - k));
+        }
+        Image {
+            vars: self.nodes.iter().map(|n| n.var).collect(),
+            kids,
+            leaf_values: self.leaf_values.clone(),
+            level: self.level,
+            pathways: self.pathways.clone(),
+            conds: self.conds.clone(),
+            advisory: self.advisory,
+        }
+    }
+
+    /// The diagrams an image holds, checked: every node's children come before it and are as
+    /// many as its variable has values, every root is a node, and the roots are as many as the
+    /// program's pathways and rules. Anything else is an error, not a different decision.
+    pub(crate) fn from_image(
+        img: Image,
+        program: &Program,
+        layout: &Layout,
+    ) -> Result<Compiled, &'static str> {
+        let n_vars = layout.var_fact.len();
+        if n_vars > MAX_VARS {
+            return Err("more variables than diagrams are compiled for");
+        }
+        let mut c = Compiled::empty(n_vars);
+        c.nodes.reserve_exact(img.vars.len());
+        c.data.reserve_exact(img.vars.len());
+        c.kids.reserve_exact(img.kids.len());
+        c.leaf_values.reserve_exact(img.leaf_values.len());
+        const BEFORE: &str = "a node whose children are not nodes before it";
+        let (mut at, mut leaves) = (0usize, img.leaf_values.iter().copied());
+        let mut ks: Vec<NodeId> = Vec::new();
+        for var in img.vars {
+            if var == LEAF {
+                c.push_leaf(leaves.next().ok_or("a leaf without its value")?);
+                continue;
+            }
+            let arity = arity(program, layout, var).ok_or("a node testing no variable")?;
+            let next = c.next_id();
+            ks.clear();
+            for back in img.kids.get(at..at.saturating_add(arity)).unwrap_or(&[]) {
+                ks.push(
+                    next.checked_sub(*back)
+                        .filter(|_| *back > 0)
+                        .ok_or(BEFORE)?,
+                );
+            }
+            if ks.len() != arity {
+                return Err(BEFORE);
+            }
+            at += arity;
+            c.push_node(var, &ks);
+        }
+        if at != img.kids.len() || leaves.next().is_some() {
+            return Err("children or leaf values left over");
+        }
+        let n = c.next_id();
+        let roots_ok = img.level < n
+            && img.advisory < n
+            && img.pathways.len() == program.pathways.len()
+            && img.conds.len() == program.rules.len()
+            && img.pathways.iter().chain(&img.conds).all(|r| *r < n);
+        if !roots_ok {
+            return Err("roots that are not nodes, or not one per pathway and rule");
+        }
+        c.level = img.level;
+        c.pathways = img.pathways;
+        c.conds = img.conds;
+        c.advisory = img.advisory;
+        c.derive(program);
+        Ok(c)
+    }
+
+    fn empty(n_vars: usize) -> Compiled {
+        Compiled {
+            nodes: Vec::new(),
+            kids: Vec::new(),
+            leaf_values: Vec::new(),
+            n_vars,
+            data: Vec::new(),
+            unique: Unique::default(),
+            reach_at: Vec::new(),
+            reach: Vec::new(),
+            level: 0,
+            pathways: Vec::new(),
+            projections: Vec::new(),
+            conds: Vec::new(),
+            advisory: 0,
+        }
     }
 
     /// Pathway `pi` as a function of the level, when no rule adds it and the compiled nodes
@@ -133,6 +272,7 @@ impl Compiled {
         let in_level = self.reachable(self.level);
         // Post-order: children are mapped before their parents.
         let mut of = vec![NONE; n];
+        let mut kids: Vec<NodeId> = Vec::new();
         for id in 0..self.next_id() {
             if !in_level.get(id as usize).copied().unwrap_or(false) {
                 continue;
@@ -146,11 +286,12 @@ impl Compiled {
                     .is_some_and(|bit| ranks & bit != 0);
                 *leaves.get(usize::from(yes))?
             } else {
-                let kids: Vec<NodeId> = self
-                    .kids_of(d)
-                    .iter()
-                    .map(|k| of.get(*k as usize).copied().unwrap_or(NONE))
-                    .collect();
+                kids.clear();
+                kids.extend(
+                    self.kids_of(d)
+                        .iter()
+                        .map(|k| of.get(*k as usize).copied().unwrap_or(NONE)),
+                );
                 let first = *kids.first()?;
                 if kids.iter().all(|k| *k == first) {
                     first
@@ -185,21 +326,7 @@ impl Compiled {
         if n_vars > MAX_VARS {
             return None;
         }
-        let mut c = Compiled {
-            nodes: Vec::new(),
-            kids: Vec::new(),
-            leaf_values: Vec::new(),
-            n_vars,
-            data: Vec::new(),
-            unique: Unique::default(),
-            reach_at: Vec::new(),
-            reach: Vec::new(),
-            level: 0,
-            pathways: Vec::new(),
-            projections: Vec::new(),
-            conds: Vec::new(),
-            advisory: 0,
-        };
+        let mut c = Compiled::empty(n_vars);
         let mut map: FxHashMap<NodeId, NodeId> = FxHashMap::default();
         c.level = c.copy(&b, b.level, &mut map)?;
         for p in &b.pathways {
@@ -211,17 +338,6 @@ impl Compiled {
             c.conds.push(id);
         }
         c.advisory = c.copy(&b, b.advisory, &mut map)?;
-        c.unique = Unique::with_room(c.nodes.len());
-        for id in 0..c.next_id() {
-            let d = c.node(id);
-            if d.var != LEAF {
-                let kids = c.kids_of(d);
-                if let Err(slot) = c.unique.find(hash(d.var, kids), |_| false) {
-                    c.unique.fill(slot, id);
-                }
-            }
-        }
-        c.tables();
         Some(c)
     }
 

@@ -21,7 +21,7 @@ use crate::ir::{Cmp, Expr, FactId, LevelRank, PathwayId, Program, Stage};
 
 mod compiled;
 
-pub(crate) use compiled::Compiled;
+pub(crate) use compiled::{Compiled, Image};
 
 impl Sym<'_> {
     /// A condition's diagram; conditions already decided by interval evaluation are constants.

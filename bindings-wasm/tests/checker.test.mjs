@@ -1,0 +1,69 @@
+// The referral checker's build (bindings-wasm/pkg-checker/: the shipped rules embedded
+// precompiled, no parser) decides byte for byte as the full build: every conformance vector on
+// the shipped rules, the first decision with questions, a guided answer, and the rule set's info.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import init, * as checker from "../pkg-checker/thresholds_wasm.js";
+
+const require = createRequire(import.meta.url);
+const full = require("../pkg-node/thresholds_wasm.js");
+const here = fileURLToPath(new URL("../", import.meta.url));
+const root = join(here, "..");
+await init({ module_or_path: readFileSync(join(here, "pkg-checker/thresholds_wasm_bg.wasm")) });
+
+const rs = checker.Ruleset.default();
+const reference = full.Ruleset.default();
+
+test("the checker build has no parser: rule sets come precompiled only", () => {
+  assert.equal(checker.Ruleset.fromSource, undefined);
+  assert.equal(checker.Ruleset.fromSources, undefined);
+  assert.equal(typeof full.Ruleset.fromSource, "function");
+});
+
+test("the shipped rules: the same name, version, hash, facts and info", () => {
+  assert.equal(rs.hash, reference.hash);
+  assert.equal(rs.name, reference.name);
+  assert.deepEqual(rs.info(), reference.info());
+  assert.deepEqual(rs.facts(), reference.facts());
+  assert.deepEqual(rs.warnings(), reference.warnings());
+});
+
+let shipped = 0;
+for (const file of readdirSync(join(root, "tests/vectors")).filter((f) => f.endsWith(".json")).sort()) {
+  const doc = JSON.parse(readFileSync(join(root, "tests/vectors", file), "utf8"));
+  for (const v of doc.vectors.filter((v) => v.rules === "rules/threshold")) {
+    shipped++;
+    test(`${file} / ${v.name} (checker build)`, () => {
+      const facts = v.factsText !== undefined ? v.factsText : JSON.stringify(v.facts ?? null);
+      const run = () => (v.request !== undefined ? rs.evaluateJson(facts, JSON.stringify(v.request)) : rs.evaluateJson(facts));
+      if (v.expect.decision !== undefined) {
+        assert.equal(run(), JSON.stringify(v.expect.decision));
+      } else {
+        assert.throws(run, (e) => {
+          assert.deepEqual(e.diagnostics.filter((d) => d.severity === "error").map((d) => d.code), v.expect.errorCodes);
+          return true;
+        });
+      }
+    });
+  }
+}
+
+test("vectors on the shipped rules ran", () => assert.ok(shipped > 10, `${shipped} vectors`));
+
+test("the first decision with questions, and a guided answer, as the full build", () => {
+  const request = JSON.stringify({ questions: true, summary: true });
+  assert.equal(rs.evaluateJson("{}", request), reference.evaluateJson("{}", request));
+  const first = rs.evaluate({}, { questions: true });
+  const q = first.questions[0];
+  assert.equal(q.id, "triage", "the shipped rules ask the triage question first");
+  const answer = [q.items[0].id]; // the first area ticked, every other answered benign
+  const facts = rs.answer({}, q.id, answer, []);
+  assert.deepEqual(facts, reference.answer({}, q.id, answer, []));
+  assert.ok(Object.keys(facts).length > 0);
+  assert.equal(rs.evaluateJson(JSON.stringify(facts), request), reference.evaluateJson(JSON.stringify(facts), request));
+});
