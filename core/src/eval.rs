@@ -369,35 +369,64 @@ pub(crate) fn run(program: &Program, facts: &[Option<i64>]) -> Outcome {
 /// Evaluates the program on fact slots; with `level`, the rules that read the level read that
 /// rank instead of the one interval evaluation decided (the decision reports the lowest level
 /// over every completion of the unknown facts, which the compiled diagrams give).
+/// What the fired rules decide, gathered as they fire.
+struct Decided {
+    /// The highest level a rule certainly sets "at least" (1 when none).
+    at_least: i64,
+    /// The highest level a rule certainly sets "exactly" (0 when none).
+    exactly: i64,
+    /// The pathways certainly added, in firing order.
+    pathways: Vec<PathwayId>,
+}
+
+impl Decided {
+    fn note(&mut self, r: &crate::ir::Rule, t: Tri) {
+        if t == Tri::True {
+            match r.level {
+                Some((rank, false)) => self.at_least = self.at_least.max(i64::from(rank)),
+                Some((rank, true)) => self.exactly = self.exactly.max(i64::from(rank)),
+                None => {}
+            }
+            self.pathways.extend(&r.pathways);
+        }
+    }
+}
+
 pub(crate) fn run_at_level(
     program: &Program,
     facts: &[Option<i64>],
     level: Option<LevelRank>,
 ) -> Outcome {
     let mut env = Env::new(program, facts);
-    let mut fired = vec![Tri::False; program.rules.len()];
+    let rules = &program.rules;
+    let mut fired = vec![Tri::False; rules.len()];
     let n_levels = program.levels.len() + 1;
+    // Rules are sorted by stage: each stage is one run of them.
+    let main_start = rules.partition_point(|r| r.stage < Stage::Main);
+    let aggregate_start = rules.partition_point(|r| r.stage < Stage::Aggregate);
+    let post_start = rules.partition_point(|r| r.stage < Stage::Post);
+    // What the fired rules decide, gathered as they fire: the highest certain "at least" and
+    // "exactly" levels, and the pathways they add.
+    let mut d = Decided {
+        at_least: 1,
+        exactly: 0,
+        pathways: Vec::new(),
+    };
 
-    // Stage 1: category floors.
-    let mut floor_lo = vec![0i64; program.matrices.len()];
-    let mut floor_hi = vec![0i64; program.matrices.len()];
-    for (i, r) in program.rules.iter().enumerate() {
-        if r.stage != Stage::Floors {
-            break;
-        }
+    // Stage 1: category floors, kept as the categories' bounds until the matrices raise them.
+    let floors = rules.get(..main_start).unwrap_or(&[]);
+    for (r, f) in floors.iter().zip(fired.iter_mut()) {
         let t = env.truth(&r.cond);
-        if let Some(f) = fired.get_mut(i) {
-            *f = t;
-        }
+        *f = t;
+        d.note(r, t);
         for (m, c) in &r.categories {
             let c = i64::from(*c);
-            if let (Some(lo), Some(hi)) = (floor_lo.get_mut(m.index()), floor_hi.get_mut(m.index()))
-            {
+            if let Some(iv) = env.categories.get_mut(m.index()) {
                 if t == Tri::True {
-                    *lo = (*lo).max(c);
+                    iv.lo = iv.lo.max(c);
                 }
                 if t != Tri::False {
-                    *hi = (*hi).max(c);
+                    iv.hi = iv.hi.max(c);
                 }
             }
         }
@@ -407,8 +436,8 @@ pub(crate) fn run_at_level(
     let mut bands_out = Vec::with_capacity(program.matrices.len());
     for (mi, m) in program.matrices.iter().enumerate() {
         env.score = m.score.as_ref().map_or(Iv::point(0), |s| env.value(s));
-        let mut lo = floor_lo.get(mi).copied().unwrap_or(0);
-        let mut hi = floor_hi.get(mi).copied().unwrap_or(0).max(lo);
+        let floor = env.categories.get(mi).copied().unwrap_or(Iv::point(0));
+        let (mut lo, mut hi) = (floor.lo, floor.hi.max(floor.lo));
         let mut ts = Vec::with_capacity(m.bands.len());
         for (cat, cond) in &m.bands {
             let t = env.truth(cond);
@@ -427,65 +456,93 @@ pub(crate) fn run_at_level(
         bands_out.push(ts);
     }
 
-    // Stage 3 and 4: main rules, then the indicator counts, then aggregate rules.
-    let mut counted = false;
-    for (i, r) in program.rules.iter().enumerate() {
-        if r.stage == Stage::Floors {
-            continue;
+    // Stage 3: main rules, counting indicators (of this stage and the floors) as they fire.
+    let mut acc = vec![(0i64, 0i64, 0u64, 0u64); n_levels];
+    let mut count = |r: &crate::ir::Rule, t: Tri| {
+        let Some((rank, d)) = r.indicator_rank() else {
+            return;
+        };
+        if t == Tri::False {
+            return;
         }
-        if r.stage >= Stage::Aggregate && !counted {
-            counted = true;
-            count_indicators(program, &fired, n_levels, &mut env);
+        let bit = 1u64.checked_shl(d).unwrap_or(0);
+        if let Some(a) = acc.get_mut(rank.index()) {
+            if t == Tri::True {
+                a.0 += 1;
+                a.2 |= bit;
+            }
+            a.1 += 1;
+            a.3 |= bit;
         }
-        if r.stage == Stage::Post {
-            break;
-        }
+    };
+    for (r, t) in floors.iter().zip(&fired) {
+        count(r, *t);
+    }
+    for (i, r) in rules
+        .iter()
+        .enumerate()
+        .take(aggregate_start)
+        .skip(main_start)
+    {
         let t = env.truth(&r.cond);
         if let Some(f) = fired.get_mut(i) {
             *f = t;
         }
+        d.note(r, t);
+        count(r, t);
+    }
+    // Stage 4: the indicator counts, then the rules that read them.
+    if aggregate_start < rules.len() {
+        for (rank, (lo, hi, dom_lo, dom_hi)) in acc.into_iter().enumerate() {
+            if let Some(s) = env.indicators.get_mut(rank) {
+                *s = Iv { lo, hi };
+            }
+            if let Some(s) = env.domains.get_mut(rank) {
+                *s = Iv {
+                    lo: i64::from(dom_lo.count_ones()),
+                    hi: i64::from(dom_hi.count_ones()),
+                };
+            }
+        }
+    }
+    for (i, r) in rules
+        .iter()
+        .enumerate()
+        .take(post_start)
+        .skip(aggregate_start)
+    {
+        let t = env.truth(&r.cond);
+        if let Some(f) = fired.get_mut(i) {
+            *f = t;
+        }
+        d.note(r, t);
     }
 
     // Stage 5: the level.
     let level = if program.levels.is_empty() {
         None
     } else {
-        let (mut al_lo, mut ex_t) = (1i64, 0i64);
-        for (r, t) in program.rules.iter().zip(&fired) {
-            match (r.level, t) {
-                (Some((rank, false)), Tri::True) => al_lo = al_lo.max(i64::from(rank)),
-                (Some((rank, true)), Tri::True) => ex_t = ex_t.max(i64::from(rank)),
-                _ => {}
-            }
-        }
         // A certain `level exactly` wins; otherwise the highest certain "at least". Rules that
         // read `level` read the level the decision reports, so that what they add (consent
         // refused at early help, say) agrees with the level shown. Whether unknown facts could
         // still change that level is the compiled diagrams' job: they give the lowest level
         // over every completion, which the caller passes in as `level`, and list the facts.
-        let decided = if ex_t > 0 { ex_t } else { al_lo };
+        let decided = if d.exactly > 0 { d.exactly } else { d.at_least };
         let decided = level.map_or(decided, i64::from);
         env.level = Iv::point(decided);
         u32::try_from(decided).ok().map(LevelRank)
     };
 
     // Stage 6: rules that read the level.
-    for (i, r) in program.rules.iter().enumerate() {
-        if r.stage != Stage::Post {
-            continue;
-        }
+    for (i, r) in rules.iter().enumerate().skip(post_start) {
         let t = env.truth(&r.cond);
         if let Some(f) = fired.get_mut(i) {
             *f = t;
         }
+        d.note(r, t);
     }
 
-    let mut pathways: Vec<PathwayId> = Vec::new();
-    for (r, t) in program.rules.iter().zip(&fired) {
-        if *t == Tri::True {
-            pathways.extend(&r.pathways);
-        }
-    }
+    let mut pathways = d.pathways;
     if let Some(l) = level.and_then(|r| program.level(r)) {
         pathways.extend(&l.default_pathways);
     }
@@ -503,39 +560,5 @@ pub(crate) fn run_at_level(
         categories,
         level,
         pathways,
-    }
-}
-
-fn count_indicators(program: &Program, fired: &[Tri], n_levels: usize, env: &mut Env<'_>) {
-    // Per level: (certain count, possible count, certain domains, possible domains) with the
-    // domains as bit sets (the checker limits domains like set codes).
-    let mut acc = vec![(0i64, 0i64, 0u64, 0u64); n_levels];
-    for (r, t) in program.rules.iter().zip(fired) {
-        let Some((rank, d)) = r.indicator_rank() else {
-            continue;
-        };
-        if *t == Tri::False {
-            continue;
-        }
-        let bit = 1u64.checked_shl(d).unwrap_or(0);
-        if let Some(a) = acc.get_mut(rank.index()) {
-            if *t == Tri::True {
-                a.0 += 1;
-                a.2 |= bit;
-            }
-            a.1 += 1;
-            a.3 |= bit;
-        }
-    }
-    for (rank, (lo, hi, dom_lo, dom_hi)) in acc.into_iter().enumerate() {
-        if let Some(s) = env.indicators.get_mut(rank) {
-            *s = Iv { lo, hi };
-        }
-        if let Some(s) = env.domains.get_mut(rank) {
-            *s = Iv {
-                lo: i64::from(dom_lo.count_ones()),
-                hi: i64::from(dom_hi.count_ones()),
-            };
-        }
     }
 }
