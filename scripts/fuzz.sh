@@ -19,7 +19,7 @@ root=$PWD
 export PATH="$root/.tools/bin:$HOME/.cargo/bin:$PATH"
 
 CARGO_FUZZ_VERSION=0.13.2
-TARGETS=(rules facts fmt c_abi differential)
+TARGETS=(rules facts fmt c_abi differential precompiled)
 
 mode=${1:---smoke}
 shift || true

@@ -68,6 +68,9 @@ pub use facts::Facts;
 pub use limits::Limits;
 #[cfg(feature = "source")]
 pub use outline::{located_diagnostics, outline, Declaration, Kind, Located, Outline, Reference};
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use precompiled::reseal as reseal_precompiled;
 pub use questions::{InterviewRun, Question, QuestionItem, QuestionKind, BENIGN};
 #[cfg(feature = "source")]
 pub use ruleset::format_source;

@@ -78,6 +78,18 @@ fn invalid(what: &str) -> Error {
     Error::rules(vec![d], Sources::default())
 }
 
+/// Rewrites a precompiled rule set's checksum to match its payload, so that a fuzzer's edits
+/// reach the decoder and the checks behind it instead of stopping at the checksum.
+#[cfg(feature = "fuzzing")]
+pub fn reseal(bytes: &mut [u8]) {
+    if bytes.len() >= HEADER {
+        let (head, body) = bytes.split_at_mut(HEADER);
+        if let Some(sum) = head.get_mut(5..) {
+            sum.copy_from_slice(&checksum(body));
+        }
+    }
+}
+
 /// The rule set as bytes `read` loads back into the same decisions.
 pub(crate) fn write(rs: &Ruleset) -> Result<Vec<u8>, Error> {
     let payload = Payload {
