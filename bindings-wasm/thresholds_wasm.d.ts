@@ -493,6 +493,13 @@ export class Ruleset {
      */
     facts(): FactInfo[];
     /**
+     * Loads a rule set precompiled by `thresholds compile` (a `Uint8Array`),
+     * without parsing or checking: how the checker build takes rules other than the shipped
+     * ones. Throws a `ThresholdsError` with code `thr::precompiled::invalid` for bytes that are
+     * not one, damaged, or made by another engine version.
+     */
+    static fromPrecompiled(bytes: Uint8Array | number[]): Ruleset;
+    /**
      * Builds a rule set from one rule file's text. Throws a `ThresholdsError` (kind `rules`)
      * listing every syntax and check error. Not in the checker build.
      */
@@ -536,6 +543,7 @@ export interface InitOutput {
     readonly ruleset_evaluate: (a: number, b: any, c: number) => [number, number, number];
     readonly ruleset_evaluateJson: (a: number, b: number, c: number, d: number, e: number) => [number, number, number, number];
     readonly ruleset_facts: (a: number) => [number, number, number];
+    readonly ruleset_fromPrecompiled: (a: number, b: number) => [number, number, number];
     readonly ruleset_fromSource: (a: number, b: number, c: number, d: number) => [number, number, number];
     readonly ruleset_fromSources: (a: any) => [number, number, number];
     readonly ruleset_hash: (a: number) => [number, number];

@@ -118,7 +118,8 @@ typedef enum thr_status {
   THR_RULES_SYNTAX = 100,
   /**
    * The rules parse but do not check (unknown name, type mismatch, duplicate, ...): a
-   * `thr::check::*` code.
+   * `thr::check::*` code; or bytes that are not a precompiled rule set of this engine
+   * (`thr::precompiled::invalid`).
    */
   THR_RULES_INVALID = 101,
   /**
@@ -393,6 +394,46 @@ enum thr_status thr_ruleset_compare_json(const struct thr_ruleset *old,
                                          size_t referrals_len,
                                          char **out,
                                          struct thr_error **err);
+
+/**
+ * Loads a rule set precompiled by `thresholds compile` or `thr_ruleset_precompile` (`len`
+ * bytes at `data`) without parsing, checking or compiling it. Only the engine version that
+ * wrote the bytes reads them.
+ *
+ * On success writes a new ruleset to `*out` and returns `THR_OK`. Bytes that are not a
+ * precompiled rule set (damaged, truncated, another engine version) return `THR_RULES_INVALID`
+ * with the code `thr::precompiled::invalid`.
+ *
+ * # Safety
+ * `data` must be NULL or point to `len` readable bytes; `out` must point to writable storage
+ * for one pointer; `err` must be NULL or the same.
+ */
+enum thr_status thr_ruleset_load_precompiled(const uint8_t *data,
+                                             size_t len,
+                                             struct thr_ruleset **out,
+                                             struct thr_error **err);
+
+/**
+ * The rule set precompiled, for `thr_ruleset_load_precompiled`: on success writes the bytes to
+ * `*out` and their number to `*out_len` (free them with `thr_bytes_free`).
+ *
+ * # Safety
+ * `rs` must be NULL or a live ruleset; `out` and `out_len` must point to writable storage;
+ * `err` must be NULL or the same.
+ */
+enum thr_status thr_ruleset_precompile(const struct thr_ruleset *rs,
+                                       uint8_t **out,
+                                       size_t *out_len,
+                                       struct thr_error **err);
+
+/**
+ * Frees bytes returned by this library (`thr_ruleset_precompile`), with the length it gave.
+ * NULL is a no-op.
+ *
+ * # Safety
+ * `data` must be NULL or bytes from this library not yet freed, and `len` their length.
+ */
+void thr_bytes_free(uint8_t *data, size_t len);
 
 /**
  * The facts the rule set declares, as a JSON array: for each, `id`, `type` (`bool`, `int`,

@@ -88,6 +88,27 @@ pub(crate) unsafe fn input_str<'a>(
     std::str::from_utf8(bytes).map_err(|e| Failure::utf8(arg, input.kind(), e))
 }
 
+/// Borrows `len` bytes at `ptr`. NULL is an error.
+///
+/// # Safety
+/// If `ptr` is not NULL it must point to `len` readable bytes.
+pub(crate) unsafe fn input_bytes<'a>(
+    ptr: *const u8,
+    len: usize,
+    arg: &str,
+) -> Result<&'a [u8], Failure> {
+    if ptr.is_null() {
+        return Err(Failure::null(arg));
+    }
+    if len > isize::MAX as usize {
+        return Err(Failure::invalid_argument(format!(
+            "argument `{arg}` has length {len}, larger than PTRDIFF_MAX"
+        )));
+    }
+    // SAFETY: non-NULL, `len` fits `isize`, and the caller guarantees `len` readable bytes.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
 /// Borrows a handle. NULL is an error.
 ///
 /// # Safety

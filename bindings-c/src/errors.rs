@@ -32,7 +32,8 @@ pub enum thr_status {
     /// The rules do not parse: a `thr::parse::*` code.
     THR_RULES_SYNTAX = 100,
     /// The rules parse but do not check (unknown name, type mismatch, duplicate, ...): a
-    /// `thr::check::*` code.
+    /// `thr::check::*` code; or bytes that are not a precompiled rule set of this engine
+    /// (`thr::precompiled::invalid`).
     THR_RULES_INVALID = 101,
     /// The facts text is not valid JSON (`thr::facts::invalid_json`; also JSON nested too deep).
     THR_FACTS_INVALID_JSON = 200,

@@ -15,7 +15,8 @@ use std::ffi::c_char;
 use engine::{Limits, Ruleset};
 
 use convert::{
-    check_out, ffi_boundary, finish, input_ref, input_str, owned_string, write_out, Input,
+    check_out, ffi_boundary, finish, input_bytes, input_ref, input_str, owned_string, write_out,
+    Input,
 };
 use errors::Failure;
 pub use errors::{thr_error, thr_status};
@@ -419,6 +420,82 @@ pub unsafe extern "C" fn thr_ruleset_compare_json(
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
         unsafe { write_out(out, owned_string(json)) };
         Ok(())
+    })
+}
+
+/// Loads a rule set precompiled by `thresholds compile` or `thr_ruleset_precompile` (`len`
+/// bytes at `data`) without parsing, checking or compiling it. Only the engine version that
+/// wrote the bytes reads them.
+///
+/// On success writes a new ruleset to `*out` and returns `THR_OK`. Bytes that are not a
+/// precompiled rule set (damaged, truncated, another engine version) return `THR_RULES_INVALID`
+/// with the code `thr::precompiled::invalid`.
+///
+/// # Safety
+/// `data` must be NULL or point to `len` readable bytes; `out` must point to writable storage
+/// for one pointer; `err` must be NULL or the same.
+#[no_mangle]
+pub unsafe extern "C" fn thr_ruleset_load_precompiled(
+    data: *const u8,
+    len: usize,
+    out: *mut *mut thr_ruleset,
+    err: *mut *mut thr_error,
+) -> thr_status {
+    ffi_boundary!(err = err, {
+        check_out(out, "out")?;
+        // SAFETY: the caller guarantees `len` readable bytes at a non-NULL `data`.
+        let bytes = unsafe { input_bytes(data, len, "data") }?;
+        let rules = Ruleset::from_precompiled(bytes)?;
+        // SAFETY: `out` was checked non-NULL and the caller guarantees it is writable.
+        unsafe { write_out(out, new_ruleset(rules)) };
+        Ok(())
+    })
+}
+
+/// The rule set precompiled, for `thr_ruleset_load_precompiled`: on success writes the bytes to
+/// `*out` and their number to `*out_len` (free them with `thr_bytes_free`).
+///
+/// # Safety
+/// `rs` must be NULL or a live ruleset; `out` and `out_len` must point to writable storage;
+/// `err` must be NULL or the same.
+#[no_mangle]
+pub unsafe extern "C" fn thr_ruleset_precompile(
+    rs: *const thr_ruleset,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+    err: *mut *mut thr_error,
+) -> thr_status {
+    ffi_boundary!(err = err, {
+        // SAFETY: the caller guarantees a live ruleset when non-NULL.
+        let rs = unsafe { input_ref(rs, "rs") }?;
+        check_out(out, "out")?;
+        if out_len.is_null() {
+            return Err(Failure::null("out_len"));
+        }
+        let bytes = rs.rules.to_precompiled()?.into_boxed_slice();
+        let len = bytes.len();
+        // SAFETY: both checked non-NULL; the caller guarantees they are writable.
+        unsafe {
+            out_len.write(len);
+            write_out(out, Box::into_raw(bytes).cast::<u8>());
+        }
+        Ok(())
+    })
+}
+
+/// Frees bytes returned by this library (`thr_ruleset_precompile`), with the length it gave.
+/// NULL is a no-op.
+///
+/// # Safety
+/// `data` must be NULL or bytes from this library not yet freed, and `len` their length.
+#[no_mangle]
+pub unsafe extern "C" fn thr_bytes_free(data: *mut u8, len: usize) {
+    ffi_boundary!(default = (), {
+        if !data.is_null() {
+            // SAFETY: the caller guarantees `data` and `len` came from `thr_ruleset_precompile`,
+            // which gave away a boxed slice of exactly that length.
+            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, len)) });
+        }
     })
 }
 

@@ -658,6 +658,71 @@ static void test_default_ruleset(void) {
   thr_ruleset_free(rs);
 }
 
+static const char *PRE_FACTS[] = {
+    "{}",
+    "{\"immediate_danger\": true, \"age_years\": 9}",
+    "{\"age_years\": 14, \"cse_indicators\": [\"late_nights\", \"going_missing\"]}",
+};
+#define NFACTS_PRE (sizeof PRE_FACTS / sizeof PRE_FACTS[0])
+
+/* Precompiled rule sets: the shipped rules precompiled, loaded back, deciding byte for byte as
+ * the rules loaded from source; damaged bytes are a coded error. */
+static void test_precompiled(void) {
+  thr_ruleset *rs = NULL, *back = NULL;
+  thr_error *err = NULL;
+  CHECK(thr_ruleset_default(&rs, NULL) == THR_OK, "default ruleset");
+  if (!rs) return;
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  thr_status st = thr_ruleset_precompile(rs, &bytes, &len, &err);
+  CHECK(st == THR_OK && bytes && len > 4 && memcmp(bytes, "THRC", 4) == 0, "precompile: %s",
+        err ? thr_error_json(err) : "");
+  thr_error_free(err);
+  err = NULL;
+  st = thr_ruleset_load_precompiled(bytes, len, &back, &err);
+  CHECK(st == THR_OK && back, "load precompiled: %s", err ? thr_error_json(err) : "");
+  thr_error_free(err);
+  for (size_t k = 0; back && k < NFACTS_PRE; k++) {
+    const char *facts = PRE_FACTS[k];
+    char *want = NULL, *got = NULL;
+    CHECK(thr_ruleset_evaluate_json(rs, facts, strlen(facts), &want, NULL) == THR_OK, "source evaluates");
+    CHECK(thr_ruleset_evaluate_json(back, facts, strlen(facts), &got, NULL) == THR_OK, "precompiled evaluates");
+    CHECK(want && got && streq(want, got), "the same decision for %s:\n%s\n%s", facts, want, got);
+    thr_string_free(want);
+    thr_string_free(got);
+  }
+  thr_ruleset_free(back);
+  /* Damaged (the last byte flipped), truncated, not one at all, NULL. */
+  if (bytes && len > 0) {
+    bytes[len - 1] ^= 1;
+    back = SENTINEL;
+    err = NULL;
+    st = thr_ruleset_load_precompiled(bytes, len, &back, &err);
+    expect_failure("damaged precompiled", st, err, THR_RULES_INVALID, "thr::precompiled::invalid");
+    CHECK(back == SENTINEL, "nothing written to out on failure");
+    thr_error_free(err);
+    err = NULL;
+    st = thr_ruleset_load_precompiled(bytes, 3, &back, &err);
+    expect_failure("truncated precompiled", st, err, THR_RULES_INVALID, "thr::precompiled::invalid");
+    thr_error_free(err);
+  }
+  err = NULL;
+  st = thr_ruleset_load_precompiled((const uint8_t *)"ruleset", 7, &back, &err);
+  expect_failure("source text as precompiled", st, err, THR_RULES_INVALID, "thr::precompiled::invalid");
+  thr_error_free(err);
+  err = NULL;
+  st = thr_ruleset_load_precompiled(NULL, 0, &back, &err);
+  expect_failure("NULL precompiled", st, err, THR_NULL_ARGUMENT, "thr::ffi::null_argument");
+  thr_error_free(err);
+  err = NULL;
+  st = thr_ruleset_precompile(rs, &bytes, NULL, &err);
+  expect_failure("precompile NULL out_len", st, err, THR_NULL_ARGUMENT, "thr::ffi::null_argument");
+  thr_error_free(err);
+  thr_bytes_free(bytes, len);
+  thr_bytes_free(NULL, 0);
+  thr_ruleset_free(rs);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Threads: one ruleset, many threads, every answer the same as the single-threaded one. */
 
@@ -782,6 +847,7 @@ int main(int argc, char **argv) {
     test_evaluate_errors();
     test_requests();
     test_default_ruleset();
+    test_precompiled();
     test_threads(argv[2]);
   }
   run_vectors(argv[1]);

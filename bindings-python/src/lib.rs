@@ -22,8 +22,8 @@ type RawColumn<'py> = (
 /// A record whose decision changes between two rule sets: its position, then both decisions.
 type ChangedRecord = (usize, PyDecision, PyDecision);
 
-/// How a rule set pickles: its class and its sources.
-type Reduced<'py> = (Bound<'py, PyType>, (Vec<(String, String)>,));
+/// How a rule set pickles: its class and its sources (or, loaded precompiled, its bytes).
+type Reduced<'py> = (Bound<'py, PyType>, (Bound<'py, PyAny>,));
 
 /// A checked, compiled rule set. Immutable and safe to share between threads; pickles as its
 /// sources (rebuilt on unpickle).
@@ -64,12 +64,18 @@ fn bytes_i32(py: Python<'_>, v: &[i32]) -> Py<PyBytes> {
 
 #[pymethods]
 impl PyRuleset {
-    /// Builds a rule set from `(file name, text)` pairs. Raises `RuleError`.
+    /// Builds a rule set from `(file name, text)` pairs, or loads precompiled bytes
+    /// (`thresholds compile`, `to_precompiled`). Raises `RuleError`.
     #[new]
-    fn new(py: Python<'_>, files: Vec<(String, String)>) -> PyResult<Self> {
-        let rs = py
-            .detach(|| Ruleset::from_sources(files))
-            .map_err(|e| errors::to_pyerr(py, &e))?;
+    fn new(py: Python<'_>, files: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let rs = if let Ok(bytes) = files.cast::<PyBytes>() {
+            let bytes = bytes.as_bytes();
+            py.detach(|| Ruleset::from_precompiled(bytes))
+        } else {
+            let files: Vec<(String, String)> = files.extract()?;
+            py.detach(|| Ruleset::from_sources(files))
+        }
+        .map_err(|e| errors::to_pyerr(py, &e))?;
         let cache = fast::Cache::new(py, &rs)?;
         Ok(PyRuleset { rs, cache })
     }
@@ -413,8 +419,25 @@ impl PyRuleset {
         self.rs.hash()
     }
 
+    /// The rule set precompiled: bytes `Ruleset.from_precompiled` loads without parsing,
+    /// checking or compiling (this engine version only).
+    fn to_precompiled<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = self
+            .rs
+            .to_precompiled()
+            .map_err(|e| errors::to_pyerr(py, &e))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
-        Ok((slf.get_type(), (slf.get().rs.files().to_vec(),)))
+        let py = slf.py();
+        let rs = &slf.get().rs;
+        let state = if rs.files().is_empty() {
+            slf.get().to_precompiled(py)?.into_any()
+        } else {
+            rs.files().to_vec().into_pyobject(py)?.into_any()
+        };
+        Ok((slf.get_type(), (state,)))
     }
 
     fn __repr__(&self) -> String {

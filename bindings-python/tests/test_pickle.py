@@ -1,4 +1,4 @@
-"""Rule sets pickle as their sources and work in process pools."""
+"""Rule sets pickle as their sources (or, loaded precompiled, as their bytes) and work in process pools."""
 
 import multiprocessing
 import pickle
@@ -41,3 +41,25 @@ def test_errors_pickle_with_their_diagnostics(tour):
         assert len(back.diagnostics) == 2
     else:
         raise AssertionError("bad facts raise FactsError")
+
+
+def test_precompiled_round_trip(tour, tmp_path):
+    data = tour.to_precompiled()
+    assert isinstance(data, bytes) and data[:4] == b"THRC"
+    back = thresholds.Ruleset.from_precompiled(data)
+    assert isinstance(back, thresholds.Ruleset)
+    assert back.hash == tour.hash and back.files == []
+    facts = {"immediate_danger": True, "age_years": 9}
+    assert back.evaluate(facts).to_json() == tour.evaluate(facts).to_json()
+    assert back.evaluate({}, questions=True).to_json() == tour.evaluate({}, questions=True).to_json()
+    # A rule set loaded precompiled pickles as its bytes (it has no sources to send).
+    again = pickle.loads(pickle.dumps(back))
+    assert again.evaluate(facts).to_json() == tour.evaluate(facts).to_json()
+    # Bytes that are not a precompiled rule set: a coded rule error, never a crash.
+    for bad in (b"", b"THRC", data[:-1], data[:-1] + bytes([data[-1] ^ 1])):
+        try:
+            thresholds.Ruleset.from_precompiled(bad)
+        except thresholds.RuleError as e:
+            assert e.code == "thr::precompiled::invalid"
+        else:
+            raise AssertionError("damaged bytes are refused")

@@ -67,6 +67,17 @@ impl Ruleset {
             .map_err(errors::to_js)
     }
 
+    /// Loads a rule set precompiled by `thresholds compile` (a `Uint8Array`),
+    /// without parsing or checking: how the checker build takes rules other than the shipped
+    /// ones. Throws a `ThresholdsError` with code `thr::precompiled::invalid` for bytes that are
+    /// not one, damaged, or made by another engine version.
+    #[wasm_bindgen(js_name = fromPrecompiled)]
+    pub fn from_precompiled(bytes: &[u8]) -> Result<Ruleset, JsValue> {
+        thresholds::Ruleset::from_precompiled(bytes)
+            .map(|inner| Ruleset { inner })
+            .map_err(errors::to_js)
+    }
+
     /// Evaluates facts (a plain object; absent or `null` means unknown) into a decision object
     /// of the same shape as the decision JSON.
     #[wasm_bindgen(unchecked_return_type = "Decision")]

@@ -3,7 +3,9 @@
 // the shipped rules, the first decision with questions, a guided answer, and the rule set's info.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -54,6 +56,45 @@ for (const file of readdirSync(join(root, "tests/vectors")).filter((f) => f.ends
 }
 
 test("vectors on the shipped rules ran", () => assert.ok(shipped > 10, `${shipped} vectors`));
+
+/** Rules precompiled by the CLI (`thresholds compile`): the shipped ones without `path`. */
+function compiled(path) {
+  const out = join(mkdtempSync(join(tmpdir(), "thr-")), "rules.thrc");
+  execFileSync("cargo", ["run", "-q", "-p", "thresholds-cli", "--", "compile", ...(path ? [path] : []), "-o", out], { cwd: root });
+  return new Uint8Array(readFileSync(out));
+}
+
+test("rules precompiled by the CLI load in the checker build and decide as the full build", () => {
+  const tour = readFileSync(join(root, "rules/examples/tour/tour.thr"), "utf8");
+  const source = full.Ruleset.fromSource(tour, "tour.thr");
+  const bytes = compiled("rules/examples/tour");
+  assert.ok(bytes instanceof Uint8Array && bytes.length > 100);
+  const loaded = checker.Ruleset.fromPrecompiled(bytes);
+  assert.equal(loaded.hash, source.hash);
+  assert.deepEqual(loaded.info(), source.info());
+  let n = 0;
+  for (const v of JSON.parse(readFileSync(join(root, "tests/vectors/tour.json"), "utf8")).vectors) {
+    if (v.rules !== "rules/examples/tour" || v.expect.decision === undefined || v.factsText !== undefined) continue;
+    const facts = JSON.stringify(v.facts ?? null);
+    const request = JSON.stringify(v.request ?? {});
+    assert.equal(loaded.evaluateJson(facts, request), source.evaluateJson(facts, request), v.name);
+    assert.equal(loaded.evaluateJson(facts, request), JSON.stringify(v.expect.decision), v.name);
+    n++;
+  }
+  assert.ok(n >= 5, `${n} tour vectors`);
+  // The shipped rules, precompiled by the CLI, decide as the checker's embedded copy.
+  const shipped = checker.Ruleset.fromPrecompiled(compiled());
+  const request = JSON.stringify({ questions: true });
+  assert.equal(shipped.evaluateJson("{}", request), rs.evaluateJson("{}", request));
+});
+
+test("bytes that are not a precompiled rule set are a coded error", () => {
+  const damaged = compiled("rules/examples/tour");
+  damaged[damaged.length - 1] ^= 1;
+  for (const bytes of [new Uint8Array(0), new TextEncoder().encode("ruleset \"x\""), damaged]) {
+    assert.throws(() => checker.Ruleset.fromPrecompiled(bytes), (e) => e.code === "thr::precompiled::invalid");
+  }
+});
 
 test("the first decision with questions, and a guided answer, as the full build", () => {
   const request = JSON.stringify({ questions: true, summary: true });

@@ -70,8 +70,9 @@ class TestReport:
 class Ruleset(_NativeRuleset):
     """A checked, compiled rule set. Immutable, thread-safe, picklable (rebuilt from sources).
 
-    Build one with :func:`default`, :meth:`from_path`, :meth:`from_source` or
-    :meth:`from_sources`; a rule set that does not parse or check raises :class:`RuleError`.
+    Build one with :func:`default`, :meth:`from_path`, :meth:`from_source`,
+    :meth:`from_sources` or :meth:`from_precompiled`; a rule set that does not parse or check
+    raises :class:`RuleError`.
     """
 
     __slots__ = ()
@@ -85,6 +86,13 @@ class Ruleset(_NativeRuleset):
     def from_sources(cls, files: Iterable[Tuple[str, str]]) -> "Ruleset":
         """A rule set from ``(file name, text)`` pairs."""
         return cls([(str(n), str(t)) for n, t in files])
+
+    @classmethod
+    def from_precompiled(cls, data: bytes) -> "Ruleset":
+        """A rule set precompiled by ``thresholds compile`` or :meth:`to_precompiled`, loaded
+        without parsing or checking (this engine version only; other bytes raise
+        :class:`RuleError` with code ``thr::precompiled::invalid``)."""
+        return cls(bytes(data))
 
     @classmethod
     def from_path(cls, path: Union[str, "Path"]) -> "Ruleset":
