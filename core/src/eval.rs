@@ -369,6 +369,26 @@ pub(crate) fn run(program: &Program, facts: &[Option<i64>]) -> Outcome {
 /// Evaluates the program on fact slots; with `level`, the rules that read the level read that
 /// rank instead of the one interval evaluation decided (the decision reports the lowest level
 /// over every completion of the unknown facts, which the compiled diagrams give).
+/// Runs the rules of one stage (`range`, in program order): records each one's truth in
+/// `fired` and what it decides in `d`, and shows `each` every rule with its truth.
+fn run_stage(
+    env: &Env<'_>,
+    rules: &[crate::ir::Rule],
+    range: std::ops::Range<usize>,
+    fired: &mut [Tri],
+    d: &mut Decided,
+    mut each: impl FnMut(&crate::ir::Rule, Tri),
+) {
+    let stage = rules.get(range.clone()).unwrap_or(&[]);
+    let slots = fired.get_mut(range).unwrap_or(&mut []);
+    for (r, f) in stage.iter().zip(slots) {
+        let t = env.truth(&r.cond);
+        *f = t;
+        d.note(r, t);
+        each(r, t);
+    }
+}
+
 /// What the fired rules decide, gathered as they fire.
 struct Decided {
     /// The highest level a rule certainly sets "at least" (1 when none).
@@ -478,19 +498,14 @@ pub(crate) fn run_at_level(
     for (r, t) in floors.iter().zip(&fired) {
         count(r, *t);
     }
-    for (i, r) in rules
-        .iter()
-        .enumerate()
-        .take(aggregate_start)
-        .skip(main_start)
-    {
-        let t = env.truth(&r.cond);
-        if let Some(f) = fired.get_mut(i) {
-            *f = t;
-        }
-        d.note(r, t);
-        count(r, t);
-    }
+    run_stage(
+        &env,
+        rules,
+        main_start..aggregate_start,
+        &mut fired,
+        &mut d,
+        count,
+    );
     // Stage 4: the indicator counts, then the rules that read them.
     if aggregate_start < rules.len() {
         for (rank, (lo, hi, dom_lo, dom_hi)) in acc.into_iter().enumerate() {
@@ -505,18 +520,14 @@ pub(crate) fn run_at_level(
             }
         }
     }
-    for (i, r) in rules
-        .iter()
-        .enumerate()
-        .take(post_start)
-        .skip(aggregate_start)
-    {
-        let t = env.truth(&r.cond);
-        if let Some(f) = fired.get_mut(i) {
-            *f = t;
-        }
-        d.note(r, t);
-    }
+    run_stage(
+        &env,
+        rules,
+        aggregate_start..post_start,
+        &mut fired,
+        &mut d,
+        |_, _| {},
+    );
 
     // Stage 5: the level.
     let level = if program.levels.is_empty() {
@@ -534,13 +545,14 @@ pub(crate) fn run_at_level(
     };
 
     // Stage 6: rules that read the level.
-    for (i, r) in rules.iter().enumerate().skip(post_start) {
-        let t = env.truth(&r.cond);
-        if let Some(f) = fired.get_mut(i) {
-            *f = t;
-        }
-        d.note(r, t);
-    }
+    run_stage(
+        &env,
+        rules,
+        post_start..rules.len(),
+        &mut fired,
+        &mut d,
+        |_, _| {},
+    );
 
     let mut pathways = d.pathways;
     if let Some(l) = level.and_then(|r| program.level(r)) {
