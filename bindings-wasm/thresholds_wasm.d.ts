@@ -466,7 +466,8 @@ export class Ruleset {
     /**
      * Impact analysis: what changes when `newer` replaces this rule set, over referrals (a
      * JSON array of facts objects, or JSON lines). Returns the comparison JSON text: `total`,
-     * `changed`, `transitions`, `pathways` and `changes` (each with both decisions).
+     * `changed`, `transitions`, `pathways` and `changes` (each with both decisions). Not in the
+     * checker build (one rule set, no impact analysis).
      */
     compareJson(newer: Ruleset, referrals: string): string;
     /**

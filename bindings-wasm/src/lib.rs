@@ -141,7 +141,9 @@ impl Ruleset {
 
     /// Impact analysis: what changes when `newer` replaces this rule set, over referrals (a
     /// JSON array of facts objects, or JSON lines). Returns the comparison JSON text: `total`,
-    /// `changed`, `transitions`, `pathways` and `changes` (each with both decisions).
+    /// `changed`, `transitions`, `pathways` and `changes` (each with both decisions). Not in the
+    /// checker build (one rule set, no impact analysis).
+    #[cfg(feature = "source")]
     #[wasm_bindgen(js_name = compareJson)]
     pub fn compare_json(&self, newer: &Ruleset, referrals: &str) -> Result<String, JsValue> {
         thresholds::compare_json(&self.inner, &newer.inner, referrals).map_err(errors::to_js)

@@ -21,9 +21,11 @@ await init({ module_or_path: readFileSync(join(here, "pkg-checker/thresholds_was
 const rs = checker.Ruleset.default();
 const reference = full.Ruleset.default();
 
-test("the checker build has no parser: rule sets come precompiled only", () => {
+test("the checker build has no parser (rule sets come precompiled only) and no impact analysis", () => {
   assert.equal(checker.Ruleset.fromSource, undefined);
   assert.equal(checker.Ruleset.fromSources, undefined);
+  assert.equal(rs.compareJson, undefined);
+  assert.equal(typeof reference.compareJson, "function");
   assert.equal(typeof full.Ruleset.fromSource, "function");
 });
 
