@@ -3,12 +3,14 @@
 //! checker build embeds the shipped rules this way).
 //!
 //! Layout: the magic `THRC`, the format version (one byte), a 64-bit checksum of the payload
-//! (against damage, not tampering: `checksum`), then the payload in postcard: the engine version that wrote it, the program, the warnings (code,
-//! message, help and fact; not their source locations, since the source is not kept) and the
-//! diagrams' nodes and roots. Reading checks each of these in turn, then proves every id in the
-//! program and every node of the diagrams in range (`Program::validate`,
-//! `Compiled::from_image`), and works out the rest (fact index, shared names, layout, unique
-//! and reach tables) exactly as a load from source does. Any failure is
+//! (against damage, not tampering: `checksum`), then the payload in postcard: the engine version
+//! that wrote it, the program, the warnings (code, message, help and fact; not their source
+//! locations, since the source is not kept), the diagrams' nodes and roots, and the empty
+//! referral's questions in rank order (every interview's first screen; used only while the
+//! candidates worked out on the spot are the ones it ranked). Reading checks each of these in
+//! turn, then proves every id in the program and every node of the diagrams in range
+//! (`Program::validate`, `Compiled::from_image`), and works out the rest (fact index, shared
+//! names, layout, unique and reach tables) exactly as a load from source does. Any failure is
 //! `thr::precompiled::invalid`, never a panic or a different decision.
 
 use serde::{Deserialize, Serialize};
@@ -17,12 +19,13 @@ use crate::diag::{Code, Diagnostic, Severity, Sources};
 use crate::error::Error;
 use crate::ir::{self, Program};
 use crate::limits::Limits;
+use crate::questions::EmptyRanking;
 use crate::relevance::{Compiled, Image as Diagrams};
-use crate::ruleset::Ruleset;
+use crate::ruleset::{Ready, Ruleset};
 
 const MAGIC: &[u8; 4] = b"THRC";
 /// Bumped whenever the payload's shape changes.
-const FORMAT: u8 = 1;
+const FORMAT: u8 = 2;
 const HEADER: usize = MAGIC.len() + 1 + 8;
 
 /// A 64-bit multiply-rotate checksum of the bytes (little-endian words, the tail zero-padded,
@@ -55,6 +58,8 @@ struct Payload {
     /// `None` when the diagrams exceed the node budget (decisions then work `missing` out per
     /// referral, as a load from source does).
     diagrams: Option<Diagrams>,
+    /// The empty referral's questions in rank order: every interview's first question.
+    empty_ranking: Option<EmptyRanking>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -106,6 +111,8 @@ pub(crate) fn write(rs: &Ruleset) -> Result<Vec<u8>, Error> {
             })
             .collect(),
         diagrams: rs.compiled().map(Compiled::image),
+        // Over the node budget there are no diagrams to rank with cheaply: ranked on first use.
+        empty_ranking: rs.compiled().and_then(|_| rs.empty_ranking_now()).cloned(),
     };
     let body = postcard::to_allocvec(&payload).map_err(|e| {
         Error::rules(
@@ -177,6 +184,15 @@ pub(crate) fn read(bytes: &[u8], limits: Limits) -> Result<Ruleset, Error> {
         Some(img) => Some(Compiled::from_image(img, &program, &layout).map_err(invalid)?),
         None => None,
     };
+    if payload
+        .empty_ranking
+        .as_ref()
+        .is_some_and(|r| !r.is_consistent())
+    {
+        return Err(invalid(
+            "the first questions' ranking is not a ranking of its candidates",
+        ));
+    }
     Ok(Ruleset::assemble(
         program,
         layout,
@@ -184,7 +200,10 @@ pub(crate) fn read(bytes: &[u8], limits: Limits) -> Result<Ruleset, Error> {
         warnings,
         Sources::default(),
         limits,
-        Some(compiled),
+        Some(Ready {
+            compiled,
+            empty_ranking: payload.empty_ranking,
+        }),
     ))
 }
 
@@ -249,6 +268,36 @@ mod tests {
         assert_eq!(write(&back).unwrap(), bytes);
     }
 
+    /// The precompiled first questions are those a fresh rule set ranks, and a load uses them
+    /// only for the candidates they were ranked from.
+    #[test]
+    fn the_empty_referrals_ranking_is_carried_and_only_used_for_its_candidates() {
+        let (rs, bytes) = shipped();
+        let carried = payload(&bytes).empty_ranking.expect("carried");
+        let fresh = Ruleset::builtin().unwrap();
+        assert!(
+            fresh.empty_ranking().get().is_none(),
+            "not worked out until asked for"
+        );
+        let worked_out = fresh.empty_ranking_now().cloned().expect("worked out");
+        assert_eq!(
+            postcard::to_allocvec(&carried).unwrap(),
+            postcard::to_allocvec(&worked_out).unwrap()
+        );
+        // A carried ranking of other candidates (one left out) is not used: the questions are
+        // ranked afresh, and are those of the rules loaded from source.
+        let mut other = payload(&bytes);
+        let r = other.empty_ranking.as_mut().unwrap();
+        let gone = r.candidates.pop().unwrap();
+        r.ranked.retain(|q| *q != gone);
+        let back = read(&framed(&other), Limits::default()).unwrap();
+        let req = r#"{"questions": true}"#;
+        assert_eq!(
+            back.evaluate_request_json("{}", req).unwrap(),
+            rs.evaluate_request_json("{}", req).unwrap()
+        );
+    }
+
     #[test]
     fn bytes_that_are_not_a_precompiled_rule_set_are_coded_errors() {
         let (_, bytes) = shipped();
@@ -300,6 +349,17 @@ mod tests {
         let mut fewer = payload(&bytes);
         fewer.diagrams.as_mut().unwrap().conds.pop();
         assert!(code_of(&framed(&fewer)).contains("roots"));
+        let mut ranking = payload(&bytes);
+        let r = ranking
+            .empty_ranking
+            .as_mut()
+            .expect("the first questions are precompiled");
+        r.ranked.pop();
+        assert!(code_of(&framed(&ranking)).contains("not a ranking"));
+        let r = ranking.empty_ranking.as_mut().unwrap();
+        let first = r.ranked[0].clone();
+        r.ranked.push(first); // as many, but one twice and one missing
+        assert!(code_of(&framed(&ranking)).contains("not a ranking"));
         let mut warning = payload(&bytes);
         warning.warnings.push(Warning {
             code: "thr::no_such_code".to_string(),

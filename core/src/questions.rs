@@ -99,8 +99,8 @@ pub struct InterviewRun {
 }
 
 /// A question in the internal form: its id and the facts (or areas) it covers.
-#[derive(Debug, Clone)]
-enum Q {
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Q {
     Fact(FactId),
     Checklist(u32),
     /// The areas offered (every fact of each unanswered).
@@ -120,6 +120,34 @@ struct State {
     triage_answered: bool,
     /// Facts the practitioner cannot answer: never asked again.
     declined: Vec<bool>,
+}
+
+impl State {
+    /// Nothing known, nothing declined, the triage question not answered.
+    fn is_empty(&self) -> bool {
+        !self.triage_answered
+            && self.slots.iter().all(Option::is_none)
+            && !self.declined.contains(&true)
+    }
+}
+
+/// The empty referral's questions in rank order, with the candidates they were ranked from.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct EmptyRanking {
+    pub(crate) candidates: Vec<Q>,
+    pub(crate) ranked: Vec<Q>,
+}
+
+impl EmptyRanking {
+    /// Whether the ranking is the candidates in some order, each once (what a precompiled rule
+    /// set's copy must be: a candidate list it does not match is never used).
+    pub(crate) fn is_consistent(&self) -> bool {
+        self.ranked.len() == self.candidates.len()
+            && self.ranked.iter().all(|q| {
+                self.candidates.iter().filter(|c| *c == q).count()
+                    == self.ranked.iter().filter(|r| *r == q).count()
+            })
+    }
 }
 
 /// What the decision in a state still needs.
@@ -165,7 +193,11 @@ impl Ruleset {
         let slots = eval::applied(p, &state.slots);
         let (missing, open) = open_of(p, d);
         let qs = candidates(p, state, &slots, &open);
-        let ranked = self.rank(state, qs);
+        let ranked = if state.is_empty() {
+            self.rank_empty(state, qs)
+        } else {
+            self.rank(state, qs)
+        };
         ranked
             .into_iter()
             .map(|q| describe(p, &slots, &q, &missing))
@@ -349,6 +381,39 @@ impl Ruleset {
 
     /// Orders questions by the expected number of questions left after answering them:
     /// first those that could change the level, then all.
+    /// `rank` for the empty referral (nothing known or declined, nothing answered), which every
+    /// interview starts from: remembered with the candidates it ranked, and reused when they are
+    /// the same (ranking is a function of the state and the candidates alone). A precompiled
+    /// rule set carries it (`EmptyRanking`), so the first question needs no ranking at all.
+    fn rank_empty(&self, state: &State, qs: Vec<Q>) -> Vec<Q> {
+        let cell = self.empty_ranking();
+        if let Some(r) = cell.get() {
+            if r.candidates == qs {
+                return r.ranked.clone();
+            }
+        }
+        let ranked = self.rank(state, qs.clone());
+        let _ = cell.set(EmptyRanking {
+            candidates: qs,
+            ranked: ranked.clone(),
+        });
+        ranked
+    }
+
+    /// The empty referral's ranking, worked out if it is not yet (for the precompiled form).
+    pub(crate) fn empty_ranking_now(&self) -> Option<&EmptyRanking> {
+        if self.empty_ranking().get().is_none() {
+            let state = State {
+                slots: vec![None; self.program().facts.len()],
+                triage_answered: false,
+                declined: vec![false; self.program().facts.len()],
+            };
+            let d = self.decide(&state.slots);
+            let _ = self.questions_for(&state, &d);
+        }
+        self.empty_ranking().get()
+    }
+
     fn rank(&self, state: &State, qs: Vec<Q>) -> Vec<Q> {
         if qs.len() <= 1 {
             return qs;

@@ -38,10 +38,22 @@ struct Inner {
     /// The outcome compiled into decision diagrams over every fact, the first time `missing`
     /// is asked for; `None` when they exceed `Limits::max_relevance_nodes`.
     compiled: OnceLock<Option<Compiled>>,
+    /// The empty referral's questions in rank order, the first time they are asked for (or
+    /// precompiled).
+    empty_ranking: OnceLock<crate::questions::EmptyRanking>,
 }
 
-#[cfg(feature = "source")]
+/// What a precompiled rule set brings ready-made.
+#[derive(Debug)]
+pub(crate) struct Ready {
+    /// The compiled diagrams (`None`: over the node budget).
+    pub(crate) compiled: Option<Compiled>,
+    /// The empty referral's questions in rank order.
+    pub(crate) empty_ranking: Option<crate::questions::EmptyRanking>,
+}
+
 /// Parses every file, collecting syntax errors; returns the parsed files and the sources.
+#[cfg(feature = "source")]
 fn parse_all(
     files: &[(String, String)],
     limits: &Limits,
@@ -107,8 +119,8 @@ impl Ruleset {
         }
     }
 
-    /// A rule set from its checked program: works out the diagram layout; `compiled` holds the
-    /// diagrams when they come precompiled (otherwise they are built on first use).
+    /// A rule set from its checked program and its diagram layout; `ready` holds what comes
+    /// precompiled (otherwise the diagrams and the first questions are worked out on first use).
     pub(crate) fn assemble(
         program: Program,
         layout: Layout,
@@ -116,16 +128,20 @@ impl Ruleset {
         warnings: Vec<Diagnostic>,
         sources: Sources,
         limits: Limits,
-        compiled: Option<Option<Compiled>>,
+        ready: Option<Ready>,
     ) -> Ruleset {
-        let cell = OnceLock::new();
-        if let Some(c) = compiled {
-            let _ = cell.set(c);
+        let (cell, ranking) = (OnceLock::new(), OnceLock::new());
+        if let Some(ready) = ready {
+            let _ = cell.set(ready.compiled);
+            if let Some(r) = ready.empty_ranking {
+                let _ = ranking.set(r);
+            }
         }
         Ruleset {
             inner: Arc::new(Inner {
                 tests: OnceLock::new(),
                 compiled: cell,
+                empty_ranking: ranking,
                 program,
                 layout,
                 files,
@@ -234,6 +250,10 @@ impl Ruleset {
 
     pub(crate) fn program(&self) -> &Program {
         &self.inner.program
+    }
+
+    pub(crate) fn empty_ranking(&self) -> &OnceLock<crate::questions::EmptyRanking> {
+        &self.inner.empty_ranking
     }
 
     pub(crate) fn layout(&self) -> &Layout {

@@ -38,6 +38,14 @@ fn vectors() {
     assert!(failed.is_empty(), "failed vectors:\n{}", failed.join("\n"));
 }
 
+type Files = Vec<(String, String)>;
+
+thread_local! {
+    /// Each rule set's precompiled bytes, by its files.
+    static PRECOMPILED: std::cell::RefCell<std::collections::HashMap<Files, Vec<u8>>> =
+        std::cell::RefCell::default();
+}
+
 /// Runs a vector on its rules loaded from source and, when they load, on the same rules
 /// precompiled and loaded back (`Ruleset::to_precompiled`, `from_precompiled`): both must give
 /// exactly what the vector expects.
@@ -49,10 +57,17 @@ fn run_one(v: &serde_json::Value) -> Result<(), String> {
         Some(r) => rs.evaluate_request_json(&facts, &r.to_string()),
         None => rs.evaluate_json_str(&facts),
     };
-    match Ruleset::from_sources(files) {
+    match Ruleset::from_sources(files.clone()) {
         Ok(rs) => {
-            let pre = rs
-                .to_precompiled()
+            // Precompiled once per rule set (many vectors share one): writing works out the
+            // diagrams and the first questions.
+            let bytes = PRECOMPILED.with_borrow_mut(|cache| match cache.get(&files) {
+                Some(bytes) => Ok(bytes.clone()),
+                None => rs.to_precompiled().inspect(|bytes| {
+                    cache.insert(files.clone(), bytes.clone());
+                }),
+            });
+            let pre = bytes
                 .and_then(|bytes| Ruleset::from_precompiled(&bytes))
                 .map_err(|e| format!("precompiled: does not load back: {}", e.to_json()))?;
             check(eval(rs), expect).map_err(|e| format!("from source: {e}"))?;
