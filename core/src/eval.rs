@@ -425,8 +425,6 @@ pub(crate) fn run_at_level(
     let main_start = rules.partition_point(|r| r.stage < Stage::Main);
     let aggregate_start = rules.partition_point(|r| r.stage < Stage::Aggregate);
     let post_start = rules.partition_point(|r| r.stage < Stage::Post);
-    // What the fired rules decide, gathered as they fire: the highest certain "at least" and
-    // "exactly" levels, and the pathways they add.
     let mut d = Decided {
         at_least: 1,
         exactly: 0,

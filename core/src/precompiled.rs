@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::diag::{Code, Diagnostic, Severity, Sources};
+use crate::diag::{Code, Diagnostic, Sources};
 use crate::error::Error;
 use crate::ir::{self, Program};
 use crate::limits::Limits;
@@ -71,14 +71,13 @@ struct Warning {
 }
 
 fn invalid(what: &str) -> Error {
-    let mut d = Diagnostic::error(
+    let d = Diagnostic::error(
         Code::Precompiled,
         format!("not a precompiled rule set of this engine: {what}"),
-    );
-    d.help = Some(
+    )
+    .help(
         "precompile the rules again with this version (`thresholds compile`), or load them from \
-         source"
-            .to_string(),
+         source",
     );
     Error::rules(vec![d], Sources::default())
 }
@@ -160,9 +159,7 @@ pub(crate) fn read(bytes: &[u8], limits: Limits) -> Result<Ruleset, Error> {
         }
     }
     program.shared = ir::Shared::of(&program.facts, &program.pathways);
-    program
-        .validate()
-        .map_err(|d| invalid(&format!("{} ", d.message())))?;
+    program.validate().map_err(|d| invalid(d.message()))?;
     let warnings = payload
         .warnings
         .into_iter()
@@ -172,11 +169,11 @@ pub(crate) fn read(bytes: &[u8], limits: Limits) -> Result<Ruleset, Error> {
                 .copied()
                 .find(|c| c.as_str() == w.code)
                 .ok_or_else(|| invalid(&format!("unknown warning code `{}`", w.code)))?;
-            let mut d = Diagnostic::error(code, w.message);
-            d.severity = Severity::Warning;
-            d.help = w.help;
-            d.fact = w.fact;
-            Ok(d)
+            let d = Diagnostic::warning(code, w.message).help_opt(w.help);
+            Ok(match w.fact {
+                Some(fact) => d.for_fact(fact),
+                None => d,
+            })
         })
         .collect::<Result<Vec<_>, Error>>()?;
     let layout = Ruleset::layout_of(&program);

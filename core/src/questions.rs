@@ -123,6 +123,16 @@ struct State {
 }
 
 impl State {
+    /// The state of these facts, with the questions already answered (`"triage"` among them
+    /// or not), nothing declined.
+    fn of(slots: &[Option<i64>], answered: &[String]) -> State {
+        State {
+            slots: slots.to_vec(),
+            triage_answered: answered.iter().any(|a| a == "triage"),
+            declined: vec![false; slots.len()],
+        }
+    }
+
     /// Nothing known, nothing declined, the triage question not answered.
     fn is_empty(&self) -> bool {
         !self.triage_answered
@@ -161,11 +171,7 @@ impl Ruleset {
     /// first. `answered` lists question ids already answered whose facts may still be unknown
     /// (the triage question: `"triage"`).
     pub fn questions(&self, facts: &Facts, answered: &[String]) -> Vec<Question> {
-        let state = State {
-            slots: facts.slots.clone(),
-            triage_answered: answered.iter().any(|a| a == "triage"),
-            declined: vec![false; facts.slots.len()],
-        };
+        let state = State::of(&facts.slots, answered);
         let d = self.evaluate(
             facts,
             Options {
@@ -179,11 +185,7 @@ impl Ruleset {
     /// As [`Ruleset::questions`], for a decision already made on these facts (with `missing`
     /// worked out, and any escalation applied).
     pub fn questions_of(&self, facts: &Facts, answered: &[String], d: &Decision) -> Vec<Question> {
-        let state = State {
-            slots: facts.slots.clone(),
-            triage_answered: answered.iter().any(|a| a == "triage"),
-            declined: vec![false; facts.slots.len()],
-        };
+        let state = State::of(&facts.slots, answered);
         self.questions_for(&state, d)
     }
 
@@ -228,11 +230,7 @@ impl Ruleset {
         let answer: serde_json::Value = serde_json::from_str(answer_json)
             .map_err(|e| bad(format!("the answer is not valid JSON: {e}")))?;
         let d = self.decide(&facts.slots);
-        let state = State {
-            slots: facts.slots.clone(),
-            triage_answered: answered.iter().any(|a| a == "triage"),
-            declined: vec![false; facts.slots.len()],
-        };
+        let state = State::of(&facts.slots, answered);
         let slots = eval::applied(p, &state.slots);
         let (missing, open) = open_of(p, &d);
         let q = candidates(p, &state, &slots, &open)
@@ -379,8 +377,6 @@ impl Ruleset {
         }
     }
 
-    /// Orders questions by the expected number of questions left after answering them:
-    /// first those that could change the level, then all.
     /// `rank` for the empty referral (nothing known or declined, nothing answered), which every
     /// interview starts from: remembered with the candidates it ranked, and reused when they are
     /// the same (ranking is a function of the state and the candidates alone). A precompiled
@@ -403,17 +399,15 @@ impl Ruleset {
     /// The empty referral's ranking, worked out if it is not yet (for the precompiled form).
     pub(crate) fn empty_ranking_now(&self) -> Option<&EmptyRanking> {
         if self.empty_ranking().get().is_none() {
-            let state = State {
-                slots: vec![None; self.program().facts.len()],
-                triage_answered: false,
-                declined: vec![false; self.program().facts.len()],
-            };
+            let state = State::of(&vec![None; self.program().facts.len()], &[]);
             let d = self.decide(&state.slots);
             let _ = self.questions_for(&state, &d);
         }
         self.empty_ranking().get()
     }
 
+    /// Orders questions by the expected number of questions left after answering them:
+    /// first those that could change the level, then all.
     fn rank(&self, state: &State, qs: Vec<Q>) -> Vec<Q> {
         if qs.len() <= 1 {
             return qs;

@@ -70,20 +70,20 @@ fn parse_all(
 }
 
 impl Ruleset {
-    #[cfg(feature = "source")]
     /// Builds a rule set from one or more `(file name, text)` pairs.
+    #[cfg(feature = "source")]
     pub fn from_sources(files: Vec<(String, String)>) -> Result<Ruleset, Error> {
         Ruleset::from_sources_with_limits(files, Limits::default())
     }
 
-    #[cfg(feature = "source")]
     /// Builds a rule set from one source text.
+    #[cfg(feature = "source")]
     pub fn from_source(name: &str, text: &str) -> Result<Ruleset, Error> {
         Ruleset::from_sources(vec![(name.to_string(), text.to_string())])
     }
 
-    #[cfg(feature = "source")]
     /// Builds a rule set with explicit limits.
+    #[cfg(feature = "source")]
     pub fn from_sources_with_limits(
         mut files: Vec<(String, String)>,
         limits: Limits,
@@ -599,16 +599,16 @@ impl Ruleset {
         }
     }
 
-    #[cfg(feature = "source")]
     /// Runs the tests written in the rule files.
+    #[cfg(feature = "source")]
     pub fn run_tests(&self) -> crate::testing::TestReport {
         let (tests, diags) = self.tests();
         crate::testing::run(self, tests, diags, &self.inner.sources)
     }
 
-    #[cfg(feature = "source")]
     /// Errors in the rule files' tests (unknown facts in `given`, bad expectations, syntax),
     /// which do not stop the rule set from evaluating. `thresholds check` reports them.
+    #[cfg(feature = "source")]
     pub fn tests_error(&self) -> Option<Error> {
         let (_, diags) = self.tests();
         (!diags.is_empty()).then(|| Error::rules(diags.clone(), self.inner.sources.clone()))
@@ -899,8 +899,8 @@ fn parse_request(text: &str) -> Result<Request, Error> {
     })
 }
 
-#[cfg(feature = "source")]
 /// Formats rule-file text canonically, keeping comments. Errors if the text does not parse.
+#[cfg(feature = "source")]
 pub fn format_source(name: &str, text: &str) -> Result<String, Error> {
     let mut diags = Vec::new();
     let (parsed, sources) = parse_all(
