@@ -219,15 +219,14 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_> {
         let mut slots = vec![None; program.facts.len()];
         let mut seen = vec![false; program.facts.len()];
         let mut errors = Vec::new();
-        while let Some(name) = map.next_key::<String>()? {
-            let Some((i, fact)) = program
-                .fact_index
-                .get(name.as_str())
-                .and_then(|i| program.facts.get(i.index()).map(|f| (i.index(), f)))
-            else {
-                map.next_value::<serde::de::IgnoredAny>()?;
-                errors.push(unknown_fact(program, &name));
-                continue;
+        while let Some(key) = map.next_key_seed(KeySeed { program })? {
+            let (i, fact) = match key {
+                Ok(i) => i,
+                Err(name) => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    errors.push(unknown_fact(program, &name));
+                    continue;
+                }
             };
             // INVARIANT: a fact given twice is an error, never "the last value wins": the two
             // values may disagree, and either choice could be a silently different decision.
@@ -239,8 +238,7 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_> {
                 }
                 *s = true;
             }
-            let value: serde_json::Value = map.next_value()?;
-            match value_from_json(fact, &value) {
+            match map.next_value_seed(ValueSeed { fact })? {
                 Ok(val) => {
                     if let Some(s) = slots.get_mut(i) {
                         *s = val;
@@ -254,6 +252,186 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_> {
         } else {
             Err(errors)
         })
+    }
+}
+
+/// A facts object's key: the declared fact it names (looked up without copying the name), or
+/// the name when no fact has it.
+struct KeySeed<'p> {
+    program: &'p Program,
+}
+
+impl<'de, 'p> serde::de::DeserializeSeed<'de> for KeySeed<'p> {
+    type Value = Result<(usize, &'p Fact), String>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'p> serde::de::Visitor<'_> for KeySeed<'p> {
+    type Value = Result<(usize, &'p Fact), String>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a fact name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Self::Value, E> {
+        let program = self.program;
+        Ok(program
+            .fact_index
+            .get(name)
+            .and_then(|i| program.facts.get(i.index()).map(|f| (i.index(), f)))
+            .ok_or_else(|| name.to_string()))
+    }
+}
+
+/// A fact's value, converted as it is read: what [`value_from_json`] gives for the same JSON
+/// value, without building it first. Values of an unexpected kind are built and converted by
+/// [`value_from_json`] itself, so every error is that function's; lists and objects of the
+/// wrong kind are still read as JSON values, so the parser's nesting limit applies as before.
+struct ValueSeed<'p> {
+    fact: &'p Fact,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = Result<Option<i64>, Diagnostic>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ValueSeed<'_> {
+    type Value = Result<Option<i64>, Diagnostic>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a fact value")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Ok(None))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Ok(None))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(value_from_json(self.fact, &serde_json::Value::Bool(b)))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+        Ok(value_from_json(self.fact, &serde_json::Value::from(n)))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+        Ok(value_from_json(self.fact, &serde_json::Value::from(n)))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Self::Value, E> {
+        Ok(value_from_json(self.fact, &serde_json::Value::from(n)))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(match &self.fact.ty {
+            FactTy::Enum(codes) => code_index(self.fact, codes, s).map(|i| Some(i as i64)),
+            _ => value_from_json(self.fact, &serde_json::Value::String(s.to_string())),
+        })
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let FactTy::Set(codes) = &self.fact.ty else {
+            while seq.next_element::<serde_json::Value>()?.is_some() {}
+            return Ok(Err(wrong_type(self.fact, "a list")));
+        };
+        // The first problem in list order, as `value_from_json` reports it; the rest is read.
+        let mut out: Result<u64, Diagnostic> = Ok(0);
+        while let Some(item) = seq.next_element_seed(CodeSeed {
+            fact: self.fact,
+            codes,
+        })? {
+            if let (Ok(mask), Ok(i)) = (&mut out, item.as_ref()) {
+                *mask |= 1u64 << (*i as u32).min(63);
+            } else if let (Ok(_), Err(d)) = (&out, item) {
+                out = Err(d);
+            }
+        }
+        Ok(out.map(|m| Some(m as i64)))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde_json::Value>()?
+            .is_some()
+        {}
+        Ok(Err(wrong_type(self.fact, "an object")))
+    }
+}
+
+/// One item of a set fact's list: the index of its code, or the error `value_from_json` gives
+/// for it.
+struct CodeSeed<'p> {
+    fact: &'p Fact,
+    codes: &'p [String],
+}
+
+impl CodeSeed<'_> {
+    fn not_a_code(&self, kind: &str) -> Result<usize, Diagnostic> {
+        Err(wrong_type(self.fact, &format!("a list containing {kind}")))
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for CodeSeed<'_> {
+    type Value = Result<usize, Diagnostic>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CodeSeed<'_> {
+    type Value = Result<usize, Diagnostic>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a code")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(code_index(self.fact, self.codes, s))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(self.not_a_code("null"))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(self.not_a_code("a boolean"))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(self.not_a_code("a number"))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(self.not_a_code("a number"))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(self.not_a_code("a number"))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<serde_json::Value>()?.is_some() {}
+        Ok(self.not_a_code("a list"))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde_json::Value>()?
+            .is_some()
+        {}
+        Ok(self.not_a_code("an object"))
     }
 }
 

@@ -233,3 +233,77 @@ fn a_file_that_does_not_parse_is_a_syntax_error_first() {
     let codes: Vec<String> = e.detailed().into_iter().map(|d| d.code).collect();
     assert_eq!(codes, ["thr::parse::syntax", "thr::check::missing_header"]);
 }
+
+/// Facts text is converted as it is parsed; a facts value is converted after. Both must give the
+/// same facts, or the same errors, for every kind of JSON value given to every type of fact.
+#[test]
+fn facts_text_and_facts_value_convert_alike() {
+    let rs = Ruleset::from_source(
+        "t.thr",
+        r#"
+ruleset "t" version "1"
+levels {
+  one "One"
+}
+fact flag: bool { question "Flag?" }
+fact age: int 0..25 { question "Age?" }
+fact kind: enum { a, b, c_d } { question "Kind?" }
+fact tags: set { x, y, z } { question "Tags?" }
+"#,
+    )
+    .unwrap();
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let values = [
+        "null".to_string(),
+        "true".into(),
+        "false".into(),
+        "0".into(),
+        "7".into(),
+        "-0".into(),
+        "9.0".into(),
+        "9e0".into(),
+        "9.5".into(),
+        "-3".into(),
+        "26".into(),
+        "18446744073709551615".into(),
+        "1e300".into(),
+        r#""a""#.into(),
+        r#""c_d""#.into(),
+        r#""c\u005fd""#.into(),
+        r#""e""#.into(),
+        r#""""#.into(),
+        "[]".into(),
+        r#"["x"]"#.into(),
+        r#"["z", "x", "x"]"#.into(),
+        r#"["x", "w"]"#.into(),
+        r#"["w", 1]"#.into(),
+        r#"[1, "w"]"#.into(),
+        r#"["x", null]"#.into(),
+        r#"["x", true]"#.into(),
+        r#"["x", ["y"]]"#.into(),
+        r#"["x", {"y": 1}]"#.into(),
+        "{}".into(),
+        r#"{"a": [1, {"b": null}]}"#.into(),
+        deep.clone(),
+        format!("[\"x\", {deep}]"),
+    ];
+    let mut compared = 0;
+    for fact in ["flag", "age", "kind", "tags"] {
+        for v in &values {
+            let text = format!(r#"{{"{fact}": {v}, "nope": 1}}"#);
+            let from_text = rs.facts_from_json(&text);
+            let from_value = serde_json::from_str::<serde_json::Value>(&text)
+                .map_err(|e| e.to_string())
+                .map(|j| rs.facts_from_value(&j));
+            match (from_text, from_value) {
+                (Ok(a), Ok(Ok(b))) => assert_eq!(a, b, "{text}"),
+                (Err(a), Ok(Err(b))) => assert_eq!(a.to_json(), b.to_json(), "{text}"),
+                // Both refuse text that is not JSON (or nested too deep).
+                (Err(a), Err(_)) => assert_eq!(a.code(), "thr::facts::invalid_json", "{text}"),
+                (a, b) => panic!("{text}: text gives {a:?}, value gives {b:?}"),
+            }
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 4 * values.len());
+}

@@ -140,10 +140,31 @@ impl Compiled {
                 }
             }
         }
-        self.tables();
+        let in_level = self.reachable(self.level);
+        self.tables(&in_level);
         if !program.levels.is_empty() {
+            // The leaves "no" and "yes" a projected pathway maps to, found once.
+            let leaf_of = |v: i64| {
+                (0..self.next_id()).find(|id| {
+                    let n = self.node(*id);
+                    n.var == LEAF && self.leaf_values.get(n.start as usize) == Some(&v)
+                })
+            };
+            let leaves = leaf_of(0).zip(leaf_of(1)).map(|(no, yes)| [no, yes]);
+            let mut added = vec![false; program.pathways.len()];
+            for p in program.rules.iter().flat_map(|r| &r.pathways) {
+                if let Some(a) = added.get_mut(p.index()) {
+                    *a = true;
+                }
+            }
+            let level_nodes: Vec<NodeId> = (0..self.next_id())
+                .filter(|id| in_level.get(*id as usize).copied().unwrap_or(false))
+                .collect();
             self.projections = (0..program.pathways.len())
-                .map(|pi| self.projection(program, pi))
+                .map(|pi| {
+                    let leaves = leaves.filter(|_| !added.get(pi).copied().unwrap_or(true))?;
+                    self.projection(program, pi, &level_nodes, leaves)
+                })
                 .collect();
         }
     }
@@ -244,39 +265,28 @@ impl Compiled {
         }
     }
 
-    /// Pathway `pi` as a function of the level, when no rule adds it and the compiled nodes
-    /// hold its function of every node of the level diagram (checked: the level root maps to
-    /// the pathway's root).
-    fn projection(&self, program: &Program, pi: usize) -> Option<Projection> {
-        let added = program
-            .rules
-            .iter()
-            .any(|r| r.pathways.iter().any(|p| p.index() == pi));
-        if added {
-            return None;
-        }
+    /// Pathway `pi`, which no rule adds, as a function of the level, when the compiled nodes
+    /// hold its function of every node of the level diagram (`level_nodes`, in post-order;
+    /// checked: the level root maps to the pathway's root). `leaves` are the leaves "no" and
+    /// "yes".
+    fn projection(
+        &self,
+        program: &Program,
+        pi: usize,
+        level_nodes: &[NodeId],
+        leaves: [NodeId; 2],
+    ) -> Option<Projection> {
         let mut ranks = 0u64;
         for (li, l) in program.levels.iter().enumerate() {
             if l.default_pathways.iter().any(|p| p.index() == pi) {
                 ranks |= 1u64.checked_shl(u32::try_from(li + 1).ok()?)?;
             }
         }
-        let leaf_of = |v: i64| {
-            (0..self.next_id()).find(|id| {
-                let n = self.node(*id);
-                n.var == LEAF && self.leaf_values.get(n.start as usize) == Some(&v)
-            })
-        };
-        let leaves = [leaf_of(0)?, leaf_of(1)?];
         let n = self.nodes.len();
-        let in_level = self.reachable(self.level);
         // Post-order: children are mapped before their parents.
         let mut of = vec![NONE; n];
         let mut kids: Vec<NodeId> = Vec::new();
-        for id in 0..self.next_id() {
-            if !in_level.get(id as usize).copied().unwrap_or(false) {
-                continue;
-            }
+        for id in level_nodes.iter().copied() {
             let d = self.node(id);
             let mapped = if d.var == LEAF {
                 let v = self.leaf_values.get(d.start as usize).copied()?;
@@ -438,11 +448,14 @@ impl Compiled {
         seen
     }
 
-    /// Reach tables for the nodes of the level diagram (post-order: children first).
-    fn tables(&mut self) {
+    /// Reach tables for the nodes of the level diagram, `in_level` (post-order: children
+    /// first).
+    fn tables(&mut self, in_level: &[bool]) {
         let n = self.nodes.len();
-        let in_level = self.reachable(self.level);
         self.reach_at = vec![NO_TABLE; n];
+        let tables = in_level.iter().filter(|x| **x).count();
+        self.reach = Vec::with_capacity(tables.saturating_mul(self.n_vars));
+        let mut t = vec![0u16; self.n_vars];
         for id in 0..n {
             if !in_level.get(id).copied().unwrap_or(false) {
                 continue;
@@ -450,7 +463,7 @@ impl Compiled {
             let Some(d) = self.nodes.get(id).copied() else {
                 continue;
             };
-            let mut t = vec![0u16; self.n_vars];
+            t.iter_mut().for_each(|x| *x = 0);
             if d.var != LEAF {
                 for k in self.kids_of(d) {
                     if let Some(kt) = self.table(*k) {
