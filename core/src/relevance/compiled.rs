@@ -36,12 +36,6 @@ const NO_TABLE: u32 = u32::MAX;
 type VarSet = [u64; 4];
 const MAX_VARS: usize = 256;
 
-fn union(a: &mut VarSet, b: &VarSet) {
-    for (x, y) in a.iter_mut().zip(b) {
-        *x |= y;
-    }
-}
-
 fn meets(a: &VarSet, b: &VarSet) -> bool {
     a.iter().zip(b).any(|(x, y)| x & y != 0)
 }
@@ -876,20 +870,22 @@ struct Data {
 }
 
 impl Data {
-    /// The data of a node testing `var` with children of these data.
+    /// The data of a node testing `var` with children of these data. The support is gathered
+    /// word by word in registers (setting `var`'s bit in memory and then reading the words back
+    /// stalls on store forwarding, and this runs for every node a referral's restriction makes).
     fn of(var: u32, kids: impl Iterator<Item = Data>) -> Data {
-        let mut acc = Data {
-            support: VarSet::default(),
-            lo: i64::MAX,
-            hi: i64::MIN,
-        };
-        set_bit(&mut acc.support, var);
+        let word = var / 64;
+        let bit = 1u64 << (var % 64);
+        let mut support: VarSet = [0, 1, 2, 3].map(|w| if w == word { bit } else { 0 });
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for k in kids {
-            union(&mut acc.support, &k.support);
-            acc.lo = acc.lo.min(k.lo);
-            acc.hi = acc.hi.max(k.hi);
+            let [a, b, c, d] = k.support;
+            let [s0, s1, s2, s3] = support;
+            support = [s0 | a, s1 | b, s2 | c, s3 | d];
+            lo = lo.min(k.lo);
+            hi = hi.max(k.hi);
         }
-        acc
+        Data { support, lo, hi }
     }
 }
 
