@@ -1,5 +1,6 @@
 //! Facts JSON → decision, on the shipped rules and on the language tour. Every outcome is a
-//! decision or a coded facts error; both decision forms agree; evaluation is deterministic.
+//! decision or a coded facts error; both decision forms agree; evaluation is deterministic; and
+//! facts text, converted as it is parsed, converts as its parsed JSON value does.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -34,13 +35,48 @@ fn rank(levels: &[String], level: &Option<String>) -> Option<u32> {
         .and_then(|i| u32::try_from(i).ok())
 }
 
+/// How many keys a JSON object's text gives, counting a repeated key each time.
+fn keys(text: &str) -> Option<usize> {
+    struct Count(usize);
+    impl<'de> serde::Deserialize<'de> for Count {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_map(Count(0))
+        }
+    }
+    impl<'de> serde::de::Visitor<'de> for Count {
+        type Value = Count;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Count, A::Error> {
+            let mut n = 0;
+            while m
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {
+                n += 1;
+            }
+            Ok(Count(n))
+        }
+    }
+    serde_json::from_str::<Count>(text).ok().map(|c| c.0)
+}
+
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    // A JSON value keeps one of a key given twice; compare only texts that give each key once.
+    let value = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .filter(|v| v.as_object().map(serde_json::Map::len) == keys(text));
     for (rs, levels) in rule_sets() {
+        let by_value = value.as_ref().map(|v| rs.facts_from_value(v));
         match rs.facts_from_json(text) {
             Ok(facts) => {
+                if let Some(b) = &by_value {
+                    assert_eq!(b.as_ref().ok(), Some(&facts), "{text}");
+                }
                 let full = rs.evaluate(&facts, Options::default());
                 if let (Some(lo), Some(hi)) =
                     (rank(levels, &full.level), rank(levels, &full.could_reach))
@@ -85,6 +121,11 @@ fuzz_target!(|data: &[u8]| {
             Err(e) => {
                 assert_eq!(e.kind(), ErrorKind::Facts);
                 assert!(e.code().starts_with("thr::facts::"), "{}", e.code());
+                match &by_value {
+                    Some(Err(b)) => assert_eq!(e.to_json(), b.to_json(), "{text}"),
+                    Some(Ok(_)) => assert_eq!(e.code(), "thr::facts::too_large", "{text}"),
+                    None => {}
+                }
                 assert!(rs.evaluate_json_str(text).is_err());
                 let _ = e.to_json();
             }
