@@ -289,7 +289,12 @@ pub(crate) fn build(
 ) -> Decision {
     // When every completion of the unknown facts agrees, that outcome is reported.
     let (mut level, mut could_reach, mut pathways, mut provisional) = settle(program, outcome, rel);
-    let mut fired: Vec<bool> = outcome.fired.iter().map(|t| *t == Tri::True).collect();
+    // Which rules fired: for the reasons, and for an escalation to re-decide.
+    let mut fired: Vec<bool> = if options.reasons || escalation.is_some() {
+        outcome.fired.iter().map(|t| *t == Tri::True).collect()
+    } else {
+        Vec::new()
+    };
     if let Some((_, _, settled_fired)) = &rel.settled {
         for i in settled_fired {
             if let Some(f) = fired.get_mut(*i) {

@@ -72,10 +72,10 @@ impl Outcome {
 pub(crate) struct Env<'a> {
     pub(crate) program: &'a Program,
     pub(crate) facts: &'a [Option<i64>],
-    categories: Vec<Iv>,
+    /// Per matrix its category, then per level rank (and 0) the indicator counts, then the
+    /// domain counts: one allocation per evaluation.
+    counts: Vec<Iv>,
     level: Iv,
-    indicators: Vec<Iv>,
-    domains: Vec<Iv>,
     score: Iv,
 }
 
@@ -89,13 +89,11 @@ impl<'a> Env<'a> {
         Env {
             program,
             facts,
-            categories: vec![Iv::point(0); program.matrices.len()],
+            counts: vec![Iv::point(0); program.matrices.len() + 2 * n],
             level: Iv {
                 lo: 1,
                 hi: i64::try_from(program.levels.len()).unwrap_or(1).max(1),
             },
-            indicators: vec![Iv::point(0); n],
-            domains: vec![Iv::point(0); n],
             score: Iv::point(0),
         }
     }
@@ -105,12 +103,35 @@ impl<'a> Env<'a> {
         Env {
             program,
             facts,
-            categories: Vec::new(),
+            counts: Vec::new(),
             level: Iv::point(0),
-            indicators: Vec::new(),
-            domains: Vec::new(),
             score: Iv::point(0),
         }
+    }
+
+    /// The categories' bounds, per matrix.
+    fn categories(&self) -> &[Iv] {
+        self.counts
+            .get(..self.program.matrices.len())
+            .unwrap_or(&[])
+    }
+
+    fn categories_mut(&mut self) -> &mut [Iv] {
+        let m = self.program.matrices.len();
+        self.counts.get_mut(..m).unwrap_or(&mut [])
+    }
+
+    /// The indicator counts (`domains`: the domain counts), per level rank.
+    fn counts_of(&self, domains: bool) -> &[Iv] {
+        let (m, n) = (self.program.matrices.len(), self.program.levels.len() + 1);
+        let at = m + if domains { n } else { 0 };
+        self.counts.get(at..at + n).unwrap_or(&[])
+    }
+
+    fn counts_of_mut(&mut self, domains: bool) -> &mut [Iv] {
+        let (m, n) = (self.program.matrices.len(), self.program.levels.len() + 1);
+        let at = m + if domains { n } else { 0 };
+        self.counts.get_mut(at..at + n).unwrap_or(&mut [])
     }
 
     fn fact(&self, i: FactId) -> Option<i64> {
@@ -245,18 +266,22 @@ impl<'a> Env<'a> {
                 }
             }
             Expr::Category(m) => self
-                .categories
+                .categories()
                 .get(m.index())
                 .copied()
                 .unwrap_or(Iv::point(0)),
             Expr::Level => self.level,
             Expr::Score => self.score,
             Expr::Indicators(r) => self
-                .indicators
+                .counts_of(false)
                 .get(r.index())
                 .copied()
                 .unwrap_or(Iv::point(0)),
-            Expr::Domains(r) => self.domains.get(r.index()).copied().unwrap_or(Iv::point(0)),
+            Expr::Domains(r) => self
+                .counts_of(true)
+                .get(r.index())
+                .copied()
+                .unwrap_or(Iv::point(0)),
             Expr::Bool(_)
             | Expr::Not(_)
             | Expr::And(_)
@@ -439,7 +464,7 @@ pub(crate) fn run_at_level(
         d.note(r, t);
         for (m, c) in &r.categories {
             let c = i64::from(*c);
-            if let Some(iv) = env.categories.get_mut(m.index()) {
+            if let Some(iv) = env.categories_mut().get_mut(m.index()) {
                 if t == Tri::True {
                     iv.lo = iv.lo.max(c);
                 }
@@ -454,7 +479,7 @@ pub(crate) fn run_at_level(
     let mut bands_out = Vec::with_capacity(program.matrices.len());
     for (mi, m) in program.matrices.iter().enumerate() {
         env.score = m.score.as_ref().map_or(Iv::point(0), |s| env.value(s));
-        let floor = env.categories.get(mi).copied().unwrap_or(Iv::point(0));
+        let floor = env.categories().get(mi).copied().unwrap_or(Iv::point(0));
         let (mut lo, mut hi) = (floor.lo, floor.hi.max(floor.lo));
         let mut ts = Vec::with_capacity(m.bands.len());
         for (cat, cond) in &m.bands {
@@ -468,7 +493,7 @@ pub(crate) fn run_at_level(
             }
             ts.push(t);
         }
-        if let Some(slot) = env.categories.get_mut(mi) {
+        if let Some(slot) = env.categories_mut().get_mut(mi) {
             *slot = Iv { lo, hi: hi.max(lo) };
         }
         bands_out.push(ts);
@@ -507,10 +532,10 @@ pub(crate) fn run_at_level(
     // Stage 4: the indicator counts, then the rules that read them.
     if aggregate_start < rules.len() {
         for (rank, (lo, hi, dom_lo, dom_hi)) in acc.into_iter().enumerate() {
-            if let Some(s) = env.indicators.get_mut(rank) {
+            if let Some(s) = env.counts_of_mut(false).get_mut(rank) {
                 *s = Iv { lo, hi };
             }
-            if let Some(s) = env.domains.get_mut(rank) {
+            if let Some(s) = env.counts_of_mut(true).get_mut(rank) {
                 *s = Iv {
                     lo: i64::from(dom_lo.count_ones()),
                     hi: i64::from(dom_hi.count_ones()),
@@ -560,7 +585,7 @@ pub(crate) fn run_at_level(
     pathways.dedup();
 
     let categories = env
-        .categories
+        .categories()
         .iter()
         .map(|c| u32::try_from(c.lo).unwrap_or(0))
         .collect();
