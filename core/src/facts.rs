@@ -342,7 +342,7 @@ impl<'de> serde::de::Visitor<'de> for ValueSeed<'_> {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let FactTy::Set(codes) = &self.fact.ty else {
-            while seq.next_element::<serde_json::Value>()?.is_some() {}
+            read_list(seq)?;
             return Ok(Err(wrong_type(self.fact, "a list")));
         };
         // The first problem in list order, as `value_from_json` reports it; the rest is read.
@@ -360,11 +360,8 @@ impl<'de> serde::de::Visitor<'de> for ValueSeed<'_> {
         Ok(out.map(|m| Some(m as i64)))
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map
-            .next_entry::<serde::de::IgnoredAny, serde_json::Value>()?
-            .is_some()
-        {}
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        read_object(map)?;
         Ok(Err(wrong_type(self.fact, "an object")))
     }
 }
@@ -421,18 +418,31 @@ impl<'de> serde::de::Visitor<'de> for CodeSeed<'_> {
         Ok(self.not_a_code("a number"))
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<serde_json::Value>()?.is_some() {}
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        read_list(seq)?;
         Ok(self.not_a_code("a list"))
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map
-            .next_entry::<serde::de::IgnoredAny, serde_json::Value>()?
-            .is_some()
-        {}
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        read_object(map)?;
         Ok(self.not_a_code("an object"))
     }
+}
+
+/// Reads the rest of a list that is the wrong kind of value. Its items are read as JSON values,
+/// not skipped, so the parser's nesting limit applies to them as it does to any other value.
+fn read_list<'de, A: serde::de::SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element::<serde_json::Value>()?.is_some() {}
+    Ok(())
+}
+
+/// Reads the rest of an object that is the wrong kind of value, as [`read_list`] does.
+fn read_object<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+    while map
+        .next_entry::<serde::de::IgnoredAny, serde_json::Value>()?
+        .is_some()
+    {}
+    Ok(())
 }
 
 fn duplicate_fact(fact: &Fact) -> Diagnostic {
