@@ -109,29 +109,35 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// Where in `counts` the categories (`None`), the indicator counts (`Some(false)`) or the
+    /// domain counts (`Some(true)`) are.
+    fn part(&self, counts: Option<bool>) -> std::ops::Range<usize> {
+        let (m, n) = (self.program.matrices.len(), self.program.levels.len() + 1);
+        match counts {
+            None => 0..m,
+            Some(false) => m..m + n,
+            Some(true) => m + n..m + 2 * n,
+        }
+    }
+
     /// The categories' bounds, per matrix.
     fn categories(&self) -> &[Iv] {
-        self.counts
-            .get(..self.program.matrices.len())
-            .unwrap_or(&[])
+        self.counts.get(self.part(None)).unwrap_or(&[])
     }
 
     fn categories_mut(&mut self) -> &mut [Iv] {
-        let m = self.program.matrices.len();
-        self.counts.get_mut(..m).unwrap_or(&mut [])
+        let at = self.part(None);
+        self.counts.get_mut(at).unwrap_or(&mut [])
     }
 
     /// The indicator counts (`domains`: the domain counts), per level rank.
     fn counts_of(&self, domains: bool) -> &[Iv] {
-        let (m, n) = (self.program.matrices.len(), self.program.levels.len() + 1);
-        let at = m + if domains { n } else { 0 };
-        self.counts.get(at..at + n).unwrap_or(&[])
+        self.counts.get(self.part(Some(domains))).unwrap_or(&[])
     }
 
     fn counts_of_mut(&mut self, domains: bool) -> &mut [Iv] {
-        let (m, n) = (self.program.matrices.len(), self.program.levels.len() + 1);
-        let at = m + if domains { n } else { 0 };
-        self.counts.get_mut(at..at + n).unwrap_or(&mut [])
+        let at = self.part(Some(domains));
+        self.counts.get_mut(at).unwrap_or(&mut [])
     }
 
     fn fact(&self, i: FactId) -> Option<i64> {

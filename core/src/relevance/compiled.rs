@@ -134,8 +134,12 @@ impl Compiled {
                 }
             }
         }
+        // The level diagram's nodes, in post-order: the reach tables and projections are over them.
         let in_level = self.reachable(self.level);
-        self.tables(&in_level);
+        let level_nodes: Vec<NodeId> = (0..self.next_id())
+            .filter(|id| in_level.get(*id as usize).copied().unwrap_or(false))
+            .collect();
+        self.tables(&level_nodes);
         if !program.levels.is_empty() {
             // The leaves "no" and "yes" a projected pathway maps to, found once.
             let leaf_of = |v: i64| {
@@ -151,9 +155,6 @@ impl Compiled {
                     *a = true;
                 }
             }
-            let level_nodes: Vec<NodeId> = (0..self.next_id())
-                .filter(|id| in_level.get(*id as usize).copied().unwrap_or(false))
-                .collect();
             self.projections = (0..program.pathways.len())
                 .map(|pi| {
                     let leaves = leaves.filter(|_| !added.get(pi).copied().unwrap_or(true))?;
@@ -442,18 +443,14 @@ impl Compiled {
         seen
     }
 
-    /// Reach tables for the nodes of the level diagram, `in_level` (post-order: children
+    /// Reach tables for the nodes of the level diagram, `level_nodes` (post-order: children
     /// first).
-    fn tables(&mut self, in_level: &[bool]) {
+    fn tables(&mut self, level_nodes: &[NodeId]) {
         let n = self.nodes.len();
         self.reach_at = vec![NO_TABLE; n];
-        let tables = in_level.iter().filter(|x| **x).count();
-        self.reach = Vec::with_capacity(tables.saturating_mul(self.n_vars));
+        self.reach = Vec::with_capacity(level_nodes.len().saturating_mul(self.n_vars));
         let mut t = vec![0u16; self.n_vars];
-        for id in 0..n {
-            if !in_level.get(id).copied().unwrap_or(false) {
-                continue;
-            }
+        for id in level_nodes.iter().map(|id| *id as usize) {
             let Some(d) = self.nodes.get(id).copied() else {
                 continue;
             };
