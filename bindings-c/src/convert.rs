@@ -4,6 +4,8 @@
 use std::ffi::{c_char, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use engine::ErrorKind;
+
 use super::errors::{thr_error, thr_status, Failure};
 
 /// Runs the body of a fallible export: catches panics, turns a `Failure` into a status and, if
@@ -47,24 +49,6 @@ pub(crate) fn finish(
     status
 }
 
-/// Whether a text argument belongs to the rules or the facts (the `kind` of its error).
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Input {
-    Rules,
-    Facts,
-    Request,
-}
-
-impl Input {
-    fn kind(self) -> &'static str {
-        match self {
-            Input::Rules => "rules",
-            Input::Facts => "facts",
-            Input::Request => "request",
-        }
-    }
-}
-
 /// Borrows `(ptr, len)` as UTF-8 text. NULL is an error even when `len` is 0.
 ///
 /// # Safety
@@ -73,7 +57,7 @@ pub(crate) unsafe fn input_str<'a>(
     ptr: *const c_char,
     len: usize,
     arg: &str,
-    input: Input,
+    kind: ErrorKind,
 ) -> Result<&'a str, Failure> {
     if ptr.is_null() {
         return Err(Failure::null(arg));
@@ -85,7 +69,7 @@ pub(crate) unsafe fn input_str<'a>(
     }
     // SAFETY: non-NULL, `len` fits `isize`, and the caller guarantees `len` readable bytes.
     let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
-    std::str::from_utf8(bytes).map_err(|e| Failure::utf8(arg, input.kind(), e))
+    std::str::from_utf8(bytes).map_err(|e| Failure::utf8(arg, kind, e))
 }
 
 /// Borrows `len` bytes at `ptr`. NULL is an error.

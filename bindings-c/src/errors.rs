@@ -4,7 +4,7 @@
 use std::any::Any;
 use std::ffi::{c_char, CStr, CString};
 
-use engine::{Code, ErrorClass};
+use engine::{Code, ErrorClass, ErrorKind};
 
 use super::convert::c_string;
 
@@ -56,54 +56,36 @@ pub enum thr_status {
     THR_PANIC = 901,
 }
 
-/// Codes of the errors found at the boundary, before the engine is reached.
-pub(crate) const CODE_NULL: &str = "thr::ffi::null_argument";
-pub(crate) const CODE_UTF8: &str = "thr::ffi::invalid_utf8";
-pub(crate) const CODE_ARGUMENT: &str = "thr::ffi::invalid_argument";
-
-/// Why a call failed, before it is turned into C strings (only if the caller asked for them).
+/// Why a call failed: an engine error, or one the boundary found (a NULL or non-UTF-8 argument,
+/// a recovered panic), which core shapes too (`Error::host`: `thr::ffi::*` codes, kind
+/// `argument`), so every error's JSON comes from core.
 #[derive(Debug)]
-pub(crate) enum Failure {
-    /// An error from the engine.
-    Engine(engine::Error),
-    /// A problem with the arguments, or a panic.
-    Boundary {
-        status: thr_status,
-        kind: &'static str,
-        code: &'static str,
-        message: String,
-    },
+pub(crate) struct Failure {
+    error: engine::Error,
+    /// A recovered panic: `THR_PANIC` rather than the `THR_INTERNAL` of its class.
+    panicked: bool,
 }
 
 impl Failure {
+    fn host(kind: ErrorKind, code: Code, message: String) -> Failure {
+        Failure::from(engine::Error::host(kind, code, message, None, None))
+    }
+
     pub(crate) fn null(arg: &str) -> Failure {
-        Failure::Boundary {
-            status: thr_status::THR_NULL_ARGUMENT,
-            kind: "argument",
-            code: CODE_NULL,
-            message: format!("argument `{arg}` is NULL"),
-        }
+        let message = format!("argument `{arg}` is NULL");
+        Failure::host(ErrorKind::Argument, Code::FfiNullArgument, message)
     }
 
     pub(crate) fn invalid_argument(message: String) -> Failure {
-        Failure::Boundary {
-            status: thr_status::THR_INVALID_ARGUMENT,
-            kind: "argument",
-            code: CODE_ARGUMENT,
-            message,
-        }
+        Failure::host(ErrorKind::Argument, Code::FfiInvalidArgument, message)
     }
 
-    pub(crate) fn utf8(arg: &str, kind: &'static str, e: std::str::Utf8Error) -> Failure {
-        Failure::Boundary {
-            status: thr_status::THR_INVALID_UTF8,
-            kind,
-            code: CODE_UTF8,
-            message: format!(
-                "argument `{arg}` is not valid UTF-8 (first bad byte at offset {})",
-                e.valid_up_to()
-            ),
-        }
+    pub(crate) fn utf8(arg: &str, kind: ErrorKind, e: std::str::Utf8Error) -> Failure {
+        let message = format!(
+            "argument `{arg}` is not valid UTF-8 (first bad byte at offset {})",
+            e.valid_up_to()
+        );
+        Failure::host(kind, Code::FfiInvalidUtf8, message)
     }
 
     pub(crate) fn panic(payload: &(dyn Any + Send)) -> Failure {
@@ -112,42 +94,40 @@ impl Failure {
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_string());
-        Failure::Boundary {
-            status: thr_status::THR_PANIC,
-            kind: "internal",
-            code: Code::Internal.as_str(),
-            message: format!("internal error (recovered panic): {what}"),
+        let message = format!("internal error (recovered panic): {what}");
+        Failure {
+            panicked: true,
+            ..Failure::host(ErrorKind::Internal, Code::Internal, message)
         }
     }
 
+    /// The status: one per core class, and `THR_PANIC` for a recovered panic.
     pub(crate) fn status(&self) -> thr_status {
-        match self {
-            Failure::Engine(e) => engine_status(e),
-            Failure::Boundary { status, .. } => *status,
+        if self.panicked {
+            return thr_status::THR_PANIC;
+        }
+        match self.error.class() {
+            ErrorClass::RulesSyntax => thr_status::THR_RULES_SYNTAX,
+            ErrorClass::RulesInvalid => thr_status::THR_RULES_INVALID,
+            ErrorClass::RulesLimit => thr_status::THR_RULES_LIMIT,
+            ErrorClass::FactsInvalidJson => thr_status::THR_FACTS_INVALID_JSON,
+            ErrorClass::FactsInvalid => thr_status::THR_FACTS_INVALID,
+            ErrorClass::FactsLimit => thr_status::THR_FACTS_LIMIT,
+            ErrorClass::EvalLimit => thr_status::THR_EVAL_LIMIT,
+            ErrorClass::Request | ErrorClass::InvalidArgument => thr_status::THR_INVALID_ARGUMENT,
+            ErrorClass::NullArgument => thr_status::THR_NULL_ARGUMENT,
+            ErrorClass::InvalidUtf8 => thr_status::THR_INVALID_UTF8,
+            ErrorClass::Internal => thr_status::THR_INTERNAL,
         }
     }
 }
 
 impl From<engine::Error> for Failure {
-    fn from(e: engine::Error) -> Self {
-        Failure::Engine(e)
-    }
-}
-
-/// The status of an engine error: one per core class. (The statuses the binding adds itself are
-/// its boundary failures: NULL, UTF-8 and argument errors, and `THR_PANIC` for a recovered
-/// panic.)
-pub(crate) fn engine_status(e: &engine::Error) -> thr_status {
-    match e.class() {
-        ErrorClass::RulesSyntax => thr_status::THR_RULES_SYNTAX,
-        ErrorClass::RulesInvalid => thr_status::THR_RULES_INVALID,
-        ErrorClass::RulesLimit => thr_status::THR_RULES_LIMIT,
-        ErrorClass::FactsInvalidJson => thr_status::THR_FACTS_INVALID_JSON,
-        ErrorClass::FactsInvalid => thr_status::THR_FACTS_INVALID,
-        ErrorClass::FactsLimit => thr_status::THR_FACTS_LIMIT,
-        ErrorClass::EvalLimit => thr_status::THR_EVAL_LIMIT,
-        ErrorClass::Request => thr_status::THR_INVALID_ARGUMENT,
-        ErrorClass::Internal => thr_status::THR_INTERNAL,
+    fn from(error: engine::Error) -> Self {
+        Failure {
+            error,
+            panicked: false,
+        }
     }
 }
 
@@ -185,62 +165,27 @@ fn severity(s: &str) -> &'static CStr {
 impl thr_error {
     pub(crate) fn new(failure: Failure) -> thr_error {
         let status = failure.status();
-        match failure {
-            Failure::Engine(e) => {
-                let diagnostics = e
-                    .detailed()
-                    .into_iter()
-                    .map(|d| Diag {
-                        code: c_string(d.code),
-                        severity: severity(&d.severity),
-                        message: c_string(d.message),
-                    })
-                    .collect();
-                let message = e
-                    .diagnostics()
-                    .first()
-                    .map(|d| d.message().to_string())
-                    .unwrap_or_default();
-                thr_error {
-                    status,
-                    code: c_string(e.code().to_string()),
-                    message: c_string(message),
-                    json: c_string(e.to_json()),
-                    diagnostics,
-                }
-            }
-            Failure::Boundary {
-                kind,
-                code,
-                message,
-                ..
-            } => {
-                // Failures found at the boundary have classes of their own (the FFI codes).
-                let class = match status {
-                    thr_status::THR_NULL_ARGUMENT => "null_argument",
-                    thr_status::THR_INVALID_UTF8 => "invalid_utf8",
-                    thr_status::THR_PANIC => "internal",
-                    _ => "invalid_argument",
-                };
-                let json = serde_json::json!({
-                    "kind": kind,
-                    "class": class,
-                    "code": code,
-                    "message": message,
-                    "diagnostics": [{"code": code, "message": message, "severity": "error"}],
-                });
-                thr_error {
-                    status,
-                    code: c_string(code.to_string()),
-                    message: c_string(message.clone()),
-                    json: c_string(json.to_string()),
-                    diagnostics: vec![Diag {
-                        code: c_string(code.to_string()),
-                        severity: c"error",
-                        message: c_string(message),
-                    }],
-                }
-            }
+        let e = failure.error;
+        let diagnostics = e
+            .detailed()
+            .into_iter()
+            .map(|d| Diag {
+                code: c_string(d.code),
+                severity: severity(&d.severity),
+                message: c_string(d.message),
+            })
+            .collect();
+        let message = e
+            .diagnostics()
+            .first()
+            .map(|d| d.message().to_string())
+            .unwrap_or_default();
+        thr_error {
+            status,
+            code: c_string(e.code().to_string()),
+            message: c_string(message),
+            json: c_string(e.to_json()),
+            diagnostics,
         }
     }
 

@@ -12,11 +12,10 @@ mod errors;
 
 use std::ffi::c_char;
 
-use engine::{Limits, Ruleset};
+use engine::{ErrorKind, Limits, Ruleset};
 
 use convert::{
     check_out, ffi_boundary, finish, input_bytes, input_ref, input_str, owned_string, write_out,
-    Input,
 };
 use errors::Failure;
 pub use errors::{thr_error, thr_status};
@@ -185,7 +184,7 @@ pub unsafe extern "C" fn thr_ruleset_compile(
     ffi_boundary!(err = err, {
         check_out(out, "out")?;
         // SAFETY: the caller guarantees `src_len` readable bytes at a non-NULL `src`.
-        let text = unsafe { input_str(src, src_len, "src", Input::Rules) }?;
+        let text = unsafe { input_str(src, src_len, "src", ErrorKind::Rules) }?;
         let rules = Ruleset::from_source(INLINE_NAME, text)?;
         // SAFETY: `out` was checked non-NULL and the caller guarantees it is writable.
         unsafe { write_out(out, new_ruleset(rules)) };
@@ -237,7 +236,7 @@ pub unsafe extern "C" fn thr_ruleset_compile_files(
                     s.name,
                     s.name_len,
                     &format!("files[{i}].name"),
-                    Input::Rules,
+                    ErrorKind::Rules,
                 )
             }?;
             // SAFETY: as above.
@@ -246,7 +245,7 @@ pub unsafe extern "C" fn thr_ruleset_compile_files(
                     s.text,
                     s.text_len,
                     &format!("files[{i}].text"),
-                    Input::Rules,
+                    ErrorKind::Rules,
                 )
             }?;
             owned.push((name.to_string(), text.to_string()));
@@ -294,7 +293,7 @@ pub unsafe extern "C" fn thr_ruleset_evaluate_json(
         let rs = unsafe { input_ref(rs, "rs") }?;
         check_out(decision_json_out, "decision_json_out")?;
         // SAFETY: the caller guarantees `facts_len` readable bytes at a non-NULL `facts_json`.
-        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", Input::Facts) }?;
+        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", ErrorKind::Facts) }?;
         let decision = rs.rules.evaluate_json_str(facts)?;
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
         unsafe { write_out(decision_json_out, owned_string(decision)) };
@@ -333,10 +332,16 @@ pub unsafe extern "C" fn thr_ruleset_evaluate_json_with(
         let rs = unsafe { input_ref(rs, "rs") }?;
         check_out(decision_json_out, "decision_json_out")?;
         // SAFETY: the caller guarantees `facts_len` readable bytes at a non-NULL `facts_json`.
-        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", Input::Facts) }?;
+        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", ErrorKind::Facts) }?;
         // SAFETY: the caller guarantees `request_len` readable bytes at a non-NULL pointer.
-        let request =
-            unsafe { input_str(request_json, request_len, "request_json", Input::Request) }?;
+        let request = unsafe {
+            input_str(
+                request_json,
+                request_len,
+                "request_json",
+                ErrorKind::Request,
+            )
+        }?;
         let decision = rs.rules.evaluate_request_json(facts, request)?;
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
         unsafe { write_out(decision_json_out, owned_string(decision)) };
@@ -368,10 +373,16 @@ pub unsafe extern "C" fn thr_decision_summary_text(
         let rs = unsafe { input_ref(rs, "rs") }?;
         check_out(text_out, "text_out")?;
         // SAFETY: the caller guarantees `facts_len` readable bytes at a non-NULL `facts_json`.
-        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", Input::Facts) }?;
+        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", ErrorKind::Facts) }?;
         // SAFETY: the caller guarantees `request_len` readable bytes at a non-NULL pointer.
-        let request =
-            unsafe { input_str(request_json, request_len, "request_json", Input::Request) }?;
+        let request = unsafe {
+            input_str(
+                request_json,
+                request_len,
+                "request_json",
+                ErrorKind::Request,
+            )
+        }?;
         let text = rs.rules.summary_text_json(facts, request)?;
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
         unsafe { write_out(text_out, owned_string(text)) };
@@ -413,7 +424,7 @@ pub unsafe extern "C" fn thr_ruleset_compare_json(
                 referrals_json,
                 referrals_len,
                 "referrals_json",
-                Input::Facts,
+                ErrorKind::Facts,
             )
         }?;
         let json = engine::compare_json(&old.rules, &new.rules, text)?;

@@ -5,7 +5,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use thresholds::{DetailedError, Error, ErrorClass, ErrorKind};
+use thresholds::{Code, DetailedError, Error, ErrorKind};
 
 use crate::convert::Unconvertible;
 
@@ -169,19 +169,18 @@ impl From<DetailedError> for PyDiagnostic {
     }
 }
 
-fn build(
-    py: Python<'_>,
-    kind: ErrorKind,
-    class: ErrorClass,
-    message: String,
-    diagnostics: Vec<PyDiagnostic>,
-    json: Option<String>,
-) -> PyErr {
-    let err = match kind {
+/// An engine error as `RuleError`, `FactsError` or `RequestError` (a kind only the C binding
+/// reports, `argument` or `internal`, as `ThresholdsError`), with the core's code, class,
+/// diagnostics and JSON.
+pub(crate) fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
+    let message = e.to_string();
+    let err = match e.kind() {
         ErrorKind::Rules => RuleError::new_err(message),
         ErrorKind::Facts => FactsError::new_err(message),
         ErrorKind::Request => RequestError::new_err(message),
+        ErrorKind::Argument | ErrorKind::Internal => ThresholdsError::new_err(message),
     };
+    let diagnostics: Vec<PyDiagnostic> = e.detailed().into_iter().map(PyDiagnostic::from).collect();
     let first = diagnostics.iter().find(|d| d.severity == "error");
     let code = first.map(|d| d.code.clone());
     let fact = first.and_then(|d| d.fact.clone());
@@ -189,16 +188,9 @@ fn build(
     let set = || -> PyResult<()> {
         value.setattr("code", code)?;
         value.setattr("fact", fact)?;
-        value.setattr(
-            "kind",
-            match kind {
-                ErrorKind::Rules => "rules",
-                ErrorKind::Facts => "facts",
-                ErrorKind::Request => "request",
-            },
-        )?;
-        value.setattr("error_class", class.as_str())?;
-        value.setattr("json", json)?;
+        value.setattr("kind", e.kind().as_str())?;
+        value.setattr("error_class", e.class().as_str())?;
+        value.setattr("json", e.to_json())?;
         value.setattr("diagnostics", PyList::new(py, diagnostics)?)?;
         Ok(())
     };
@@ -206,19 +198,6 @@ fn build(
         Ok(()) => err,
         Err(e) => e,
     }
-}
-
-/// An engine error as `RuleError` or `FactsError`.
-pub(crate) fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
-    let diagnostics = e.detailed().into_iter().map(PyDiagnostic::from).collect();
-    build(
-        py,
-        e.kind(),
-        e.class(),
-        e.to_string(),
-        diagnostics,
-        Some(e.to_json()),
-    )
 }
 
 /// A Python value that cannot become a fact value, as a `FactsError` (`thr::facts::wrong_type`).
@@ -232,51 +211,26 @@ pub(crate) fn unconvertible(py: Python<'_>, u: &Unconvertible) -> PyErr {
         Some(f) => format!("fact `{f}` cannot be {}", u.found),
         None => format!("facts cannot be {}", u.found),
     };
-    let d = PyDiagnostic {
-        code: "thr::facts::wrong_type".into(),
-        message: message.clone(),
-        severity: "error".into(),
-        help: Some("use None, or leave the fact out, when it is not known".into()),
-        fact,
-        file: None,
-        line: None,
-        column: None,
-        related: Vec::new(),
-    };
-    build(
-        py,
+    let help = "use None, or leave the fact out, when it is not known";
+    let e = Error::host(
         ErrorKind::Facts,
-        ErrorClass::FactsInvalid,
+        Code::FactType,
         message,
-        vec![d],
-        None,
-    )
+        Some(help.into()),
+        fact,
+    );
+    to_pyerr(py, &e)
 }
 
-/// A facts error raised by the binding itself (bad arguments to batch calls).
-pub(crate) fn facts_error(
-    py: Python<'_>,
-    code: &str,
-    fact: Option<String>,
-    message: String,
-) -> PyErr {
-    let d = PyDiagnostic {
-        code: code.into(),
-        message: message.clone(),
-        severity: "error".into(),
-        help: None,
-        fact,
-        file: None,
-        line: None,
-        column: None,
-        related: Vec::new(),
-    };
-    build(
-        py,
+/// A column of `evaluate_columns` that cannot become fact values (`thr::facts::wrong_type`).
+pub(crate) fn bad_column(py: Python<'_>, name: &str, what: &str) -> PyErr {
+    let message = format!("column `{name}`: {what}");
+    let e = Error::host(
         ErrorKind::Facts,
-        ErrorClass::FactsInvalid,
+        Code::FactType,
         message,
-        vec![d],
         None,
-    )
+        Some(name.into()),
+    );
+    to_pyerr(py, &e)
 }

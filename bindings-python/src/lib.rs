@@ -207,7 +207,7 @@ impl PyRuleset {
                 "objects" => {
                     let list = values
                         .as_ref()
-                        .ok_or_else(|| bad_column(py, name, "no cells"))?
+                        .ok_or_else(|| errors::bad_column(py, name, "no cells"))?
                         .cast::<PyList>()?;
                     fast::ColumnCodes::from_objects(list, name)
                         .map_err(|u| errors::unconvertible(py, &u))?
@@ -215,7 +215,7 @@ impl PyRuleset {
                 "codes" => {
                     let uniques = values
                         .as_ref()
-                        .ok_or_else(|| bad_column(py, name, "no values"))?
+                        .ok_or_else(|| errors::bad_column(py, name, "no values"))?
                         .cast::<PyList>()?;
                     let mut distinct = Vec::with_capacity(uniques.len());
                     for u in uniques.iter() {
@@ -234,10 +234,16 @@ impl PyRuleset {
                         .collect();
                     fast::ColumnCodes::from_parts(distinct, codes)
                 }
-                other => return Err(bad_column(py, name, &format!("unknown kind `{other}`"))),
+                other => {
+                    return Err(errors::bad_column(
+                        py,
+                        name,
+                        &format!("unknown kind `{other}`"),
+                    ))
+                }
             };
             if col.codes.len() != rows {
-                return Err(bad_column(
+                return Err(errors::bad_column(
                     py,
                     name,
                     &format!("{} values for {rows} rows", col.codes.len()),
@@ -587,15 +593,6 @@ impl PyDecision {
         self.summary_request().check().ok()?;
         Some(self.rs.summary(&self.decision, self.facts.as_ref()).html())
     }
-}
-
-fn bad_column(py: Python<'_>, name: &str, what: &str) -> PyErr {
-    errors::facts_error(
-        py,
-        "thr::facts::wrong_type",
-        Some(name.to_string()),
-        format!("column `{name}`: {what}"),
-    )
 }
 
 /// What changes when `new` replaces `old` over records (an iterable of facts dicts): the core's

@@ -173,6 +173,10 @@ def test_facts_errors_carry_code_and_fact(tour):
         with pytest.raises(thresholds.FactsError) as e:
             tour.evaluate(bad)
         assert e.value.code == code, bad
+        # Values Python cannot pass on (object(), a non-string key) are shaped by core too.
+        body = json.loads(e.value.json)
+        assert (body["kind"], body["class"], body["code"]) == ("facts", "facts_invalid", code), bad
+        assert [d["code"] for d in body["diagnostics"]] == [d.code for d in e.value.diagnostics]
     with pytest.raises(thresholds.FactsError) as e:
         tour.evaluate_json('{"age_years": ')
     assert e.value.code == "thr::facts::invalid_json"

@@ -22,24 +22,17 @@ pub(crate) fn to_js(e: thresholds::Error) -> JsValue {
     err.into()
 }
 
-/// An error raised by the binding itself (a host value the engine never saw).
-/// Its code is `thr::request::invalid` and its kind `request`.
+/// An error raised by the binding itself (a host value the engine never saw), shaped by core
+/// as every other error: code `thr::request::invalid`, kind `request`.
 pub(crate) fn host_error(message: &str, help: Option<String>) -> JsValue {
-    let code = "thr::request::invalid";
-    let err = js_sys::Error::new(message);
-    err.set_name("ThresholdsError");
-    let diag = js_sys::Object::new();
-    set(&diag, "code", &JsValue::from_str(code));
-    set(&diag, "message", &JsValue::from_str(message));
-    set(&diag, "severity", &JsValue::from_str("error"));
-    if let Some(h) = help {
-        set(&diag, "help", &JsValue::from_str(&h));
-    }
-    set(&err, "code", &JsValue::from_str(code));
-    set(&err, "kind", &JsValue::from_str("request"));
-    set(&err, "class", &JsValue::from_str("request"));
-    set(&err, "diagnostics", &js_sys::Array::of1(&diag));
-    err.into()
+    let kind = thresholds::ErrorKind::Request;
+    to_js(thresholds::Error::host(
+        kind,
+        thresholds::Code::BadRequest,
+        message,
+        help,
+        None,
+    ))
 }
 
 /// Warnings as `DetailedError` objects (code, message, severity, help, fact).

@@ -320,6 +320,13 @@ codes! {
     Precompiled = "thr::precompiled::invalid",
     /// An internal error: a bug in the engine, reported instead of crashing.
     Internal = "thr::internal",
+    /// A pointer argument that must not be NULL was NULL (the C binding only).
+    FfiNullArgument = "thr::ffi::null_argument",
+    /// A text argument is not valid UTF-8 (the C binding only).
+    FfiInvalidUtf8 = "thr::ffi::invalid_utf8",
+    /// An argument out of its domain: a length above `PTRDIFF_MAX`, no rule files (the C
+    /// binding only).
+    FfiInvalidArgument = "thr::ffi::invalid_argument",
 }
 
 #[cfg(test)]
@@ -333,9 +340,12 @@ mod tests {
             let text = code.as_str();
             assert!(seen.insert(text), "duplicate code {text}");
             assert!(text.starts_with("thr::"), "{text}");
+            // Lower-case words (digits allowed after the first letter, as in `invalid_utf8`).
             assert!(
-                text.chars()
-                    .all(|c| c.is_ascii_lowercase() || c == ':' || c == '_'),
+                text.split("::")
+                    .all(|w| w.starts_with(|c: char| c.is_ascii_lowercase())
+                        && w.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')),
                 "{text}"
             );
         }

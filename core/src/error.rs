@@ -15,6 +15,24 @@ pub enum ErrorKind {
     Facts,
     /// The request (options, escalation) is malformed.
     Request,
+    /// A host's argument, before the engine saw it: a NULL pointer, text that is not UTF-8, a
+    /// length out of range (the C binding's `thr::ffi::*` codes).
+    Argument,
+    /// A bug: the host recovered from a panic in the engine.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The kind as hosts name it (`rules`, `facts`, ...), as in the error JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Rules => "rules",
+            ErrorKind::Facts => "facts",
+            ErrorKind::Request => "request",
+            ErrorKind::Argument => "argument",
+            ErrorKind::Internal => "internal",
+        }
+    }
 }
 
 /// What kind of failure an error is, finer than [`ErrorKind`]: what a host reports it as (the C
@@ -42,6 +60,13 @@ pub enum ErrorClass {
     Request,
     /// A bug in the engine.
     Internal,
+    /// A pointer argument that must not be NULL was NULL (`thr::ffi::null_argument`).
+    NullArgument,
+    /// A text argument is not valid UTF-8 (`thr::ffi::invalid_utf8`).
+    InvalidUtf8,
+    /// An argument out of its domain, e.g. a length above `PTRDIFF_MAX`
+    /// (`thr::ffi::invalid_argument`).
+    InvalidArgument,
 }
 
 impl ErrorClass {
@@ -57,6 +82,9 @@ impl ErrorClass {
             ErrorClass::EvalLimit => "eval_limit",
             ErrorClass::Request => "request",
             ErrorClass::Internal => "internal",
+            ErrorClass::NullArgument => "null_argument",
+            ErrorClass::InvalidUtf8 => "invalid_utf8",
+            ErrorClass::InvalidArgument => "invalid_argument",
         }
     }
 }
@@ -77,8 +105,7 @@ fn summary(kind: &ErrorKind, diags: &[Diagnostic]) -> String {
         .collect();
     let what = match kind {
         ErrorKind::Rules => "rule",
-        ErrorKind::Facts => "facts",
-        ErrorKind::Request => "request",
+        other => other.as_str(),
     };
     match errors.as_slice() {
         [one] => format!("{}: {}", one.code(), one.message),
@@ -171,7 +198,29 @@ impl Error {
         }
     }
 
-    /// Rules or facts.
+    /// An error a host finds before the engine sees its input: a NULL or non-UTF-8 argument
+    /// (the C binding, `thr::ffi::*`), a host value that cannot be a fact value, a request the
+    /// host cannot pass on, a recovered panic (`thr::internal`, kind `Internal`). Made here so
+    /// that its JSON, class and diagnostics are shaped as every other error's.
+    pub fn host(
+        kind: ErrorKind,
+        code: crate::diag::Code,
+        message: impl Into<String>,
+        help: Option<String>,
+        fact: Option<String>,
+    ) -> Self {
+        let mut d = Diagnostic::error(code, message).help_opt(help);
+        if let Some(f) = fact {
+            d = d.for_fact(f);
+        }
+        Error {
+            kind,
+            diagnostics: vec![d],
+            sources: None,
+        }
+    }
+
+    /// Rules, facts, request, argument or internal.
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
@@ -193,11 +242,15 @@ impl Error {
             C::EvalLimit => ErrorClass::EvalLimit,
             C::FactsJson => ErrorClass::FactsInvalidJson,
             C::Internal => ErrorClass::Internal,
+            C::FfiNullArgument => ErrorClass::NullArgument,
+            C::FfiInvalidUtf8 => ErrorClass::InvalidUtf8,
+            C::FfiInvalidArgument => ErrorClass::InvalidArgument,
             c if c.as_str().starts_with("thr::parse::") => ErrorClass::RulesSyntax,
             _ => match self.kind {
                 ErrorKind::Rules => ErrorClass::RulesInvalid,
                 ErrorKind::Facts => ErrorClass::FactsInvalid,
-                ErrorKind::Request => ErrorClass::Request,
+                ErrorKind::Request | ErrorKind::Argument => ErrorClass::Request,
+                ErrorKind::Internal => ErrorClass::Internal,
             },
         }
     }
@@ -273,7 +326,36 @@ impl Error {
 
 #[cfg(test)]
 mod tests {
-    use super::ErrorClass as K;
+    use super::{Error, ErrorClass as K, ErrorKind};
+    use crate::diag::Code;
+
+    #[test]
+    fn a_host_error_is_shaped_as_every_other() {
+        let cases = [
+            (ErrorKind::Argument, Code::FfiNullArgument, "null_argument"),
+            (ErrorKind::Facts, Code::FfiInvalidUtf8, "invalid_utf8"),
+            (
+                ErrorKind::Argument,
+                Code::FfiInvalidArgument,
+                "invalid_argument",
+            ),
+            (ErrorKind::Internal, Code::Internal, "internal"),
+            (ErrorKind::Facts, Code::FactType, "facts_invalid"),
+            (ErrorKind::Request, Code::BadRequest, "request"),
+        ];
+        for (kind, code, class) in cases {
+            let e = Error::host(kind, code, "what", Some("how".into()), Some("age".into()));
+            assert_eq!(e.class().as_str(), class, "{code:?}");
+            let json: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap_or_default();
+            let expected = serde_json::json!({
+                "kind": kind.as_str(), "class": class, "code": code.as_str(), "message": "what",
+                "diagnostics": [{"code": code.as_str(), "message": "what", "severity": "error",
+                                 "help": "how", "fact": "age"}],
+            });
+            assert_eq!(json, expected);
+            assert_eq!(e.to_string(), format!("{}: what", code.as_str()));
+        }
+    }
 
     #[test]
     fn each_class_is_named_as_in_the_error_json() {
@@ -287,6 +369,19 @@ mod tests {
             K::EvalLimit,
             K::Request,
             K::Internal,
+            K::NullArgument,
+            K::InvalidUtf8,
+            K::InvalidArgument,
+        ] {
+            let json = serde_json::to_string(&k).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", k.as_str()));
+        }
+        for k in [
+            ErrorKind::Rules,
+            ErrorKind::Facts,
+            ErrorKind::Request,
+            ErrorKind::Argument,
+            ErrorKind::Internal,
         ] {
             let json = serde_json::to_string(&k).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", k.as_str()));

@@ -332,7 +332,8 @@ class ThresholdsError(Exception):
     kind: str
     error_class: str
     """The engine's class of the failure: ``rules_syntax``, ``facts_invalid``, ``request``, ..."""
-    json: Optional[str]
+    json: str
+    """The error as JSON, the same in every binding: ``kind``, ``class``, ``code``, ``message``, ``diagnostics``."""
     diagnostics: List[Diagnostic]
 
 class RuleError(ThresholdsError): ...
