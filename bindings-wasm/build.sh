@@ -26,10 +26,32 @@ build() {
   CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
   CARGO_PROFILE_RELEASE_LTO=fat \
   CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
-  CARGO_PROFILE_RELEASE_PANIC=abort \
-    cargo build -q -p thresholds-wasm --target wasm32-unknown-unknown --release "$@"
+  CARGO_PROFILE_RELEASE_PANIC="${PANIC:-abort}" \
+    cargo ${TOOLCHAIN:+"+$TOOLCHAIN"} build -q -p thresholds-wasm --target wasm32-unknown-unknown --release "$@"
 }
 raw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/thresholds_wasm.wasm"
+
+# The checker is what every visitor of the website downloads, so it is built smallest: with the
+# nightly toolchain's rust-src, the standard library is rebuilt for size and a panic aborts at
+# once instead of formatting a message (a panic is a bug, and the module traps either way).
+# Its own target directory keeps the stable builds' artefacts. Without nightly (or if that build
+# fails) the checker is the stable build, a little larger; the size line says which.
+checker() {
+  if rustup run nightly rustc --version >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal >/dev/null 2>&1; then
+    rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src' \
+      || rustup component add rust-src --toolchain nightly >/dev/null 2>&1 || true
+    if CARGO_TARGET_DIR="$CARGO_TARGET_DIR/size" TOOLCHAIN=nightly PANIC=immediate-abort \
+      build --no-default-features --features checker \
+        -Z build-std=std,panic_abort -Z panic-immediate-abort; then
+      raw="$CARGO_TARGET_DIR/size/wasm32-unknown-unknown/release/thresholds_wasm.wasm"
+      checker_build="nightly, std rebuilt for size, panics abort at once"
+      return
+    fi
+    echo "build.sh: the nightly size build of the checker failed; building it with stable" >&2
+  fi
+  build --no-default-features --features checker
+  checker_build="stable"
+}
 size() { wc -c <"$1" | tr -d ' '; }
 # bindgen TARGET OUT_DIR: wasm-bindgen, then wasm-opt -Oz; prints the sizes.
 bindgen() {
@@ -47,7 +69,8 @@ bindgen() {
 build
 bindgen web bindings-wasm/pkg
 bindgen nodejs bindings-wasm/pkg-node
-build --no-default-features --features checker
+checker
+echo "bindings-wasm/pkg-checker build: $checker_build"
 bindgen web bindings-wasm/pkg-checker
 
 # pkg/ and pkg-checker/ are ES modules; pkg-node/ is CommonJS (no "type": "module" above it).

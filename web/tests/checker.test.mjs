@@ -7,6 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createServer } from "node:http";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -57,7 +58,38 @@ let base;
 let browser;
 const cases = referrals();
 const expected = new Map();
-const timings = { firstDecisionMs: [], wasmReadyMs: [], rulesReadyMs: [], evaluateMs: [], engineMs: [] };
+const timings = { firstDecisionMs: [], wasmReadyMs: [], rulesReadyMs: [], evaluateMs: [], engineMs: [], floorMs: [] };
+
+/** The browser's floor on this machine, measured in the same run: a page that is one module
+ * script and nothing else (no engine), served the same way on 127.0.0.1 and opened in a fresh
+ * context like the checker; navigation to that script's first line. No page that runs a script
+ * can show anything sooner, so the checker's own share is its first decision minus this. */
+async function floor(samples) {
+  const files = {
+    "/": ["text/html; charset=utf-8", '<!doctype html><meta charset="utf-8"><title>floor</title><script type="module" src="floor.js"></script>'],
+    "/floor.js": ["text/javascript; charset=utf-8", 'performance.mark("floor"); document.documentElement.dataset.ran = "1";'],
+  };
+  const blank = createServer((req, res) => {
+    const [type, body] = files[req.url] ?? ["text/plain", "not found"];
+    res.writeHead(files[req.url] ? 200 : 404, { "Content-Type": type, "Cache-Control": "no-cache" });
+    res.end(body);
+  });
+  await new Promise((ok) => blank.listen(0, "127.0.0.1", ok));
+  try {
+    for (let i = 0; i < samples; i++) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      await page.goto(`http://127.0.0.1:${blank.address().port}/`, { waitUntil: "load" });
+      await page.waitForSelector("html[data-ran]");
+      const at = await page.evaluate(() => performance.getEntriesByName("floor")[0]?.startTime);
+      assert.equal(typeof at, "number", "the floor page ran its script");
+      timings.floorMs.push(at);
+      await context.close();
+    }
+  } finally {
+    await new Promise((ok) => blank.close(ok));
+  }
+}
 
 before(async () => {
   const rs = Ruleset.default();
@@ -69,6 +101,7 @@ before(async () => {
   server = await serve(0);
   base = `http://127.0.0.1:${server.address().port}/`;
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  await floor(9);
 });
 
 after(async () => {
@@ -80,10 +113,14 @@ after(async () => {
     return s.length ? { n: s.length, median: +q(0.5).toFixed(2), p95: +q(0.95).toFixed(2), max: +s[s.length - 1].toFixed(2) } : null;
   };
   const report = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, stats(v)]));
+  const median = (k) => report[k]?.median;
+  report.firstDecisionAboveFloorMs = +(median("firstDecisionMs") - median("floorMs")).toFixed(2);
   mkdirSync(artifacts, { recursive: true });
   writeFileSync(join(artifacts, "web-timings.json"), JSON.stringify(report, null, 2) + "\n");
   console.log(`# Chromium timings in ms (artifacts/web-timings.json):
 #   navigation to first decision shown ${JSON.stringify(report.firstDecisionMs)}
+#     the browser's floor (a page of one module script, no engine) ${JSON.stringify(report.floorMs)}
+#     first decision above the floor (medians) ${report.firstDecisionAboveFloorMs}
 #     of which: module compiled ${JSON.stringify(report.wasmReadyMs)}, rules ready ${JSON.stringify(report.rulesReadyMs)}
 #   per-answer re-evaluation (read form + evaluate + render) ${JSON.stringify(report.evaluateMs)}
 #     of which the engine's evaluate() ${JSON.stringify(report.engineMs)}`);
