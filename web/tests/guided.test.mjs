@@ -55,6 +55,7 @@ let browser;
 const expected = new Map();
 const interview = new Map();
 const counted = [];
+const perAnswer = { update: [], engine: [] };
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
@@ -75,8 +76,14 @@ after(async () => {
   await browser?.close();
   await new Promise((ok) => (server ? server.close(ok) : ok()));
   mkdirSync(artifacts, { recursive: true });
-  writeFileSync(join(artifacts, "web-guided.json"), JSON.stringify(counted, null, 2) + "\n");
+  const median = (xs) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length ? +v[Math.floor(v.length / 2)].toFixed(2) : null;
+  };
+  const timing = { n: perAnswer.engine.length, updateMedianMs: median(perAnswer.update), engineMedianMs: median(perAnswer.engine), engineMaxMs: perAnswer.engine.length ? +Math.max(...perAnswer.engine).toFixed(2) : null };
+  writeFileSync(join(artifacts, "web-guided.json"), JSON.stringify({ referrals: counted, perAnswer: timing }, null, 2) + "\n");
   console.log(`# guided interview, answers per referral (artifacts/web-guided.json): ${counted.map((c) => `${c.name} ${c.answers}`).join(", ")}`);
+  console.log(`#   per answer, with the next question ranked: update ${timing.updateMedianMs} ms median, of which the engine's evaluate() ${timing.engineMedianMs} ms (max ${timing.engineMaxMs}, n ${timing.n})`);
 });
 
 async function open(options = {}) {
@@ -180,6 +187,13 @@ test("the guided interview settles each example referral on the CLI's decision",
       assert.deepEqual(asked, run.asked, `${c.name}: the same questions as \`thresholds interview\``);
       assert.ok(asked.length <= 15, `${c.name}: ${asked.length} answers`);
       counted.push({ name: c.name, answers: asked.length, to_level: run.answers_to_level, level: want.level });
+      // Each answer's re-evaluation in the guided mode (which ranks the next question too): the
+      // whole update (read, evaluate, render) and the engine's evaluate() alone, in ms.
+      const measured = await page.evaluate(() => ["evaluate", "engine"]
+        .map((m) => performance.getEntriesByName(`thresholds:${m}`).map((e) => e.duration)));
+      assert.ok(measured[1].length >= asked.length, "every answer was measured");
+      perAnswer.update.push(...measured[0]);
+      perAnswer.engine.push(...measured[1]);
       assert.deepEqual(requests, [], "no request leaves the page after load");
       assert.deepEqual(errors, []);
       await context.close();
