@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -96,6 +96,24 @@ test("bytes that are not a precompiled rule set are a coded error", () => {
   for (const bytes of [new Uint8Array(0), new TextEncoder().encode("ruleset \"x\""), damaged]) {
     assert.throws(() => checker.Ruleset.fromPrecompiled(bytes), (e) => e.code === "thr::precompiled::invalid");
   }
+});
+
+test("a rule set whose diagrams exceed the node budget is refused by the checker build, not decided differently", () => {
+  const vector = JSON.parse(readFileSync(join(root, "tests/vectors/limits.json"), "utf8"))
+    .vectors.find((v) => v.name.startsWith("limit: past the node budget"));
+  assert.ok(vector, "the node-budget vector");
+  const dir = mkdtempSync(join(tmpdir(), "thr-budget-"));
+  writeFileSync(join(dir, "budget.thr"), vector.source);
+  const bytes = compiled(dir);
+  // The full build builds diagrams per referral: the vector's decision.
+  const facts = JSON.stringify(vector.facts ?? {});
+  assert.equal(full.Ruleset.fromPrecompiled(bytes).evaluateJson(facts), JSON.stringify(vector.expect.decision));
+  // The checker build has no diagram compiler: a coded error at load, never another `missing`.
+  assert.throws(() => checker.Ruleset.fromPrecompiled(bytes), (e) => {
+    assert.equal(e.code, "thr::precompiled::invalid");
+    assert.match(e.message, /node budget/);
+    return true;
+  });
 });
 
 test("the first decision with questions, and a guided answer, as the full build", () => {

@@ -181,6 +181,19 @@ pub(crate) fn read(bytes: &[u8], limits: Limits) -> Result<Ruleset, Error> {
         Some(img) => Some(Compiled::from_image(img, &program, &layout).map_err(invalid)?),
         None => None,
     };
+    // A build without the parser (the browser's checker) has no diagram compiler either: it
+    // takes only rule sets whose diagrams came precompiled, rather than deciding their `missing`
+    // differently from every other host.
+    #[cfg(not(feature = "source"))]
+    if compiled.is_none() {
+        let d = Diagnostic::error(
+            Code::Precompiled,
+            "this rule set's decision diagrams exceed the node budget, and this build (without \
+             the parser) cannot build them per referral",
+        )
+        .help("load it with a full build, which can");
+        return Err(Error::rules(vec![d], Sources::default()));
+    }
     if payload
         .empty_ranking
         .as_ref()

@@ -451,6 +451,7 @@ impl Ruleset {
     }
 
     /// The compiled diagrams, built on first use.
+    #[cfg(feature = "source")]
     pub(crate) fn compiled(&self) -> Option<&Compiled> {
         self.inner
             .compiled
@@ -462,6 +463,13 @@ impl Ruleset {
                 )
             })
             .as_ref()
+    }
+
+    /// The compiled diagrams. Without the parser a rule set is loaded precompiled, with them
+    /// (`precompiled::read` refuses one without).
+    #[cfg(not(feature = "source"))]
+    pub(crate) fn compiled(&self) -> Option<&Compiled> {
+        self.inner.compiled.get().and_then(Option::as_ref)
     }
 
     fn relevance(

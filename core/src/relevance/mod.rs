@@ -168,6 +168,13 @@ pub(crate) fn relevance(
     compiled: Option<&Compiled>,
     facts: &[Option<i64>],
     outcome: &Outcome,
+    #[cfg_attr(
+        not(feature = "source"),
+        expect(
+            unused_variables,
+            reason = "no per-referral diagrams without the parser"
+        )
+    )]
     max_nodes: usize,
 ) -> Relevance {
     if !outcome.has_open() {
@@ -176,6 +183,10 @@ pub(crate) fn relevance(
     if let Some(c) = compiled {
         return c.query(program, layout, facts);
     }
+    // Without the parser every rule set comes with its diagrams compiled (`precompiled::read`).
+    #[cfg(not(feature = "source"))]
+    return conservative(program, facts, outcome);
+    #[cfg(feature = "source")]
     match build(program, layout, facts, outcome, max_nodes, true)
         .and_then(|b| Compiled::freeze(b, layout.var_fact.len()))
     {
