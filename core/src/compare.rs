@@ -203,7 +203,7 @@ fn compare_with(
         .into_iter()
         .map(|((from, to), count)| Transition { from, to, count })
         .collect();
-    transitions.sort_by_key(|t| (rank(&t.from), rank(&t.to)));
+    crate::sort::sort_by_key(&mut transitions, |t| (rank(&t.from), rank(&t.to)));
     // Pathways most urgent first: the new rules' order, then the old rules'.
     let urgency = |id: &str| {
         np.pathways.iter().position(|p| p.id == id).or_else(|| {
@@ -224,7 +224,7 @@ fn compare_with(
             removed: removed.get(p).copied().unwrap_or(0),
         })
         .collect();
-    pathways.sort_by_key(|p| urgency(&p.pathway));
+    crate::sort::sort_by_key(&mut pathways, |p| urgency(&p.pathway));
     Ok(Comparison {
         total: a.len(),
         changed: changes.len(),

@@ -240,7 +240,7 @@ fn settle(
     let provisional = !rel.missing.is_empty() || rel.undecided;
     if provisional {
         pathways.extend(&program.provisional);
-        pathways.sort_unstable();
+        crate::sort::sort(&mut pathways);
         pathways.dedup();
     }
     let could_reach = if provisional {
@@ -325,7 +325,7 @@ pub(crate) fn build(
             }
             if provisional {
                 pathways.extend(&program.provisional);
-                pathways.sort_unstable();
+                crate::sort::sort(&mut pathways);
                 pathways.dedup();
             }
         }
@@ -458,7 +458,7 @@ pub(crate) fn build(
                         m.changes.pathways.push(n);
                     }
                 }
-                m.changes.pathways.sort_by_key(urgency);
+                crate::sort::sort_by_key(&mut m.changes.pathways, urgency);
             }
             None => missing.push(Missing {
                 fact: program.shared.fact(f).id.clone(),
@@ -571,10 +571,10 @@ fn escalate(
     if let Some(l) = program.level(rank) {
         pathways.extend(&l.default_pathways);
     }
-    pathways.sort_unstable();
+    crate::sort::sort(&mut pathways);
     pathways.dedup();
     for (_, ps) in &mut unknown {
-        ps.sort_unstable();
+        crate::sort::sort(ps);
         ps.dedup();
     }
     AtLevel { pathways, unknown }

@@ -104,7 +104,7 @@ impl Layout {
         // On the shipped rules this halves the nodes a sparse referral visits against
         // most-read-first (scripts/bench.sh --sparse).
         let mut order: Vec<usize> = (0..facts.len()).collect();
-        order.sort_by_key(|f| uses.get(*f).copied().unwrap_or(0));
+        crate::sort::sort_by_key(&mut order, |f| uses.get(*f).copied().unwrap_or(0));
         if let Some(hub) = (0..facts.len())
             .rev()
             .max_by_key(|f| uses.get(*f).copied().unwrap_or(0))

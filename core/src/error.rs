@@ -168,7 +168,7 @@ impl Error {
         // Errors first, syntax errors before the others (the rest of the file is checked
         // too, but the first code, and so a binding's status, says the rules do not parse),
         // then in file order.
-        diagnostics.sort_by_key(|d| {
+        crate::sort::sort_by_key(&mut diagnostics, |d| {
             (
                 d.severity,
                 !d.code().starts_with("thr::parse::"),

@@ -587,7 +587,7 @@ pub(crate) fn run_at_level(
     if let Some(l) = level.and_then(|r| program.level(r)) {
         pathways.extend(&l.default_pathways);
     }
-    pathways.sort_unstable();
+    crate::sort::sort(&mut pathways);
     pathways.dedup();
 
     let categories = env

@@ -363,7 +363,9 @@ fn union(a: &[Elem], b: &[Elem]) -> Option<Set> {
 /// The antichain of the smallest sets: sorted, without duplicates or supersets, capped.
 fn minimise(mut fam: Vec<Set>) -> Vec<Set> {
     fam.retain(|s| s.len() <= MAX_CHANGES);
-    fam.sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    crate::sort::sort_by(&mut fam, |a, b| {
+        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+    });
     fam.dedup();
     let mut out: Vec<Set> = Vec::new();
     for s in fam {
@@ -676,7 +678,7 @@ impl Ctx<'_> {
         // answers already given.
         let cost = |set: &Vec<Change>| (set.len(), set.iter().filter(|c| c.from.is_some()).count());
         for w in &mut ways {
-            w.sets.sort_by_key(cost);
+            crate::sort::sort_by_key(&mut w.sets, cost);
         }
         // Then in rule-file order (the overrides first).
         let order = |w: &Way| {
@@ -686,7 +688,7 @@ impl Ctx<'_> {
                 .min()
                 .unwrap_or(usize::MAX)
         };
-        ways.sort_by_key(|w| {
+        crate::sort::sort_by_key(&mut ways, |w| {
             let (n, known) = w.sets.first().map_or((usize::MAX, 0), cost);
             (n, known, order(w))
         });
@@ -828,7 +830,7 @@ impl Ctx<'_> {
             .iter()
             .filter_map(|(v, _)| self.layout.var_fact.get(*v as usize).map(|f| f.index()))
             .collect();
-        facts.sort_unstable();
+        crate::sort::sort(&mut facts);
         facts.dedup();
         facts
             .into_iter()

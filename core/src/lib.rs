@@ -41,6 +41,7 @@ mod relevance;
 #[cfg(feature = "render")]
 mod render;
 mod ruleset;
+mod sort;
 mod summary;
 #[cfg(feature = "source")]
 mod testing;

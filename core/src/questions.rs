@@ -459,7 +459,7 @@ impl Ruleset {
             }
             scored.push((level_left, all_left, i, q));
         }
-        scored.sort_by(|a, b| {
+        crate::sort::sort_by(&mut scored, |a, b| {
             a.0.total_cmp(&b.0)
                 .then(a.1.total_cmp(&b.1))
                 .then(a.2.cmp(&b.2))
@@ -541,7 +541,7 @@ fn candidates(p: &Program, state: &State, slots: &[Option<i64>], open: &Open) ->
             keyed.push((*f, Q::Fact(*f)));
         }
     }
-    keyed.sort_by_key(|(f, _)| *f);
+    crate::sort::sort_by_key(&mut keyed, |(f, _)| *f);
     out.extend(keyed.into_iter().map(|(_, q)| q));
     out
 }
@@ -720,9 +720,9 @@ fn describe(
         }
     };
     union(&mut covers(p, q));
-    changes
-        .pathways
-        .sort_by_key(|id| p.pathways.iter().position(|x| *x.id == **id));
+    crate::sort::sort_by_key(&mut changes.pathways, |id| {
+        p.pathways.iter().position(|x| *x.id == **id)
+    });
     let fact_items = |facts: &[FactId]| -> Vec<QuestionItem> {
         let mut items = Vec::new();
         for f in facts.iter().filter(|f| unknown(f)) {

@@ -88,7 +88,7 @@ impl Ruleset {
         mut files: Vec<(String, String)>,
         limits: Limits,
     ) -> Result<Ruleset, Error> {
-        files.sort_by(|a, b| a.0.cmp(&b.0));
+        crate::sort::sort_by(&mut files, |a, b| a.0.cmp(&b.0));
         let mut diags = Vec::new();
         let (parsed, sources) = parse_all(&files, &limits, &mut diags, parse::Mode::SkipTests);
         let syntax_errors = diags.iter().any(|d| d.severity == Severity::Error);

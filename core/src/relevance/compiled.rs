@@ -569,7 +569,7 @@ impl Compiled {
                 )
             })
             .collect();
-        keyed.sort_unstable();
+        crate::sort::sort(&mut keyed);
         let missing: Vec<FactId> = keyed.into_iter().map(|(_, _, f)| f).collect();
         let mut changes = Changes {
             level: Vec::with_capacity(missing.len()),

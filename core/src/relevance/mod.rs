@@ -466,7 +466,9 @@ fn conservative(program: &Program, facts: &[Option<i64>], outcome: &Outcome) -> 
         }
     }
     let mut missing: Vec<FactId> = score.keys().copied().collect();
-    missing.sort_by_key(|f| (std::cmp::Reverse(score.get(f).copied().unwrap_or(0)), *f));
+    crate::sort::sort_by_key(&mut missing, |f| {
+        (std::cmp::Reverse(score.get(f).copied().unwrap_or(0)), *f)
+    });
     // Every listed fact may change the level and any pathway; the level may reach the top.
     let words = program.pathways.len().div_ceil(64).max(1);
     let mut all = vec![0u64; words];
