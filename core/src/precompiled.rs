@@ -25,7 +25,7 @@ use crate::ruleset::{Ready, Ruleset};
 
 const MAGIC: &[u8; 4] = b"THRC";
 /// Bumped whenever the payload's shape changes.
-const FORMAT: u8 = 2;
+const FORMAT: u8 = 3;
 const HEADER: usize = MAGIC.len() + 1 + 8;
 
 /// A 64-bit multiply-rotate checksum of the bytes (little-endian words, the tail zero-padded,
@@ -351,8 +351,21 @@ mod tests {
         roots.diagrams.as_mut().unwrap().level = u32::MAX - 1;
         assert!(code_of(&framed(&roots)).contains("roots"));
         let mut ahead = payload(&bytes);
-        ahead.diagrams.as_mut().unwrap().kids[0] = 0; // a child that is its own parent
+        let d = ahead.diagrams.as_mut().unwrap();
+        d.kids[0] = d.leaf_values.len() as u32; // a child that is its own parent
         assert!(code_of(&framed(&ahead)).contains("children"));
+        // A leaf by a number not read yet: the shipped diagrams' last leaf comes after their
+        // first inner node.
+        let mut unread = payload(&bytes);
+        let d = unread.diagrams.as_mut().unwrap();
+        let last = d
+            .vars
+            .iter()
+            .rposition(|v| *v == crate::diagram::LEAF)
+            .unwrap();
+        assert!(d.vars[..last].iter().any(|v| *v != crate::diagram::LEAF));
+        d.kids[0] = d.leaf_values.len() as u32 - 1;
+        assert!(code_of(&framed(&unread)).contains("children"));
         let mut before_first = payload(&bytes);
         before_first.diagrams.as_mut().unwrap().kids[0] = u32::MAX;
         assert!(code_of(&framed(&before_first)).contains("children"));

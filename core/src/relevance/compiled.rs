@@ -85,9 +85,13 @@ struct Projection {
 const NONE: NodeId = u32::MAX;
 
 /// The compiled diagrams as the precompiled form stores them: per node in post-order its
-/// variable (`LEAF` for a leaf), the children of the inner nodes in that order (each as how many
-/// nodes before its parent it is: small numbers, which the encoding keeps short), the leaves'
+/// variable (`LEAF` for a leaf), the children of the inner nodes in that order, the leaves'
 /// values in that order, and the roots. The rest is worked out again when it is read.
+///
+/// A child is a leaf's number among the leaves (below `leaf_values.len()`), or that count plus
+/// how many nodes before its parent it is. A quarter of all children are one of the few leaves,
+/// which sit far back in post-order; numbered, they take a byte each and compress well (on the
+/// shipped rules the children take 8.8 KB gzipped instead of 15.1 KB as distances alone).
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Image {
     pub(crate) vars: Vec<u32>,
@@ -166,9 +170,23 @@ impl Compiled {
 
     /// The nodes and roots, for the precompiled form (`Compiled::from_image` reads them back).
     pub(crate) fn image(&self) -> Image {
+        // Each leaf's number among the leaves, by node id.
+        let mut leaf_no = vec![NONE; self.nodes.len()];
+        let mut n_leaves: NodeId = 0;
+        for (no, n) in leaf_no.iter_mut().zip(&self.nodes) {
+            if n.var == LEAF {
+                *no = n_leaves;
+                n_leaves += 1;
+            }
+        }
         let mut kids = Vec::with_capacity(self.kids.len());
         for (id, n) in (0..).zip(&self.nodes) {
-            kids.extend(self.kids_of(*n).iter().map(|k| id - k));
+            kids.extend(self.kids_of(*n).iter().map(|k| {
+                match leaf_no.get(*k as usize).copied().filter(|no| *no != NONE) {
+                    Some(no) => no,
+                    None => n_leaves + (id - k),
+                }
+            }));
         }
         Image {
             vars: self.nodes.iter().map(|n| n.var).collect(),
@@ -200,21 +218,25 @@ impl Compiled {
         c.leaf_values.reserve_exact(img.leaf_values.len());
         const BEFORE: &str = "a node whose children are not nodes before it";
         let (mut at, mut leaves) = (0usize, img.leaf_values.iter().copied());
+        let n_leaves = NodeId::try_from(img.leaf_values.len()).map_err(|_| "too many leaves")?;
+        // The leaves read so far, by their number.
+        let mut leaf_ids: Vec<NodeId> = Vec::with_capacity(img.leaf_values.len());
         let mut ks: Vec<NodeId> = Vec::new();
         for var in img.vars {
             if var == LEAF {
+                leaf_ids.push(c.next_id());
                 c.push_leaf(leaves.next().ok_or("a leaf without its value")?);
                 continue;
             }
             let arity = arity(program, layout, var).ok_or("a node testing no variable")?;
             let next = c.next_id();
             ks.clear();
-            for back in img.kids.get(at..at.saturating_add(arity)).unwrap_or(&[]) {
-                ks.push(
-                    next.checked_sub(*back)
-                        .filter(|_| *back > 0)
-                        .ok_or(BEFORE)?,
-                );
+            for code in img.kids.get(at..at.saturating_add(arity)).unwrap_or(&[]) {
+                let kid = match code.checked_sub(n_leaves) {
+                    None => leaf_ids.get(*code as usize).copied(),
+                    Some(back) => next.checked_sub(back).filter(|_| back > 0),
+                };
+                ks.push(kid.ok_or(BEFORE)?);
             }
             if ks.len() != arity {
                 return Err(BEFORE);
