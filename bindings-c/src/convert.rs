@@ -72,6 +72,23 @@ pub(crate) unsafe fn input_str<'a>(
     std::str::from_utf8(bytes).map_err(|e| Failure::utf8(arg, kind, e))
 }
 
+/// Borrows the facts text and the request text of an evaluation with a request.
+///
+/// # Safety
+/// As `input_str`, for both.
+pub(crate) unsafe fn facts_and_request<'a>(
+    facts: *const c_char,
+    facts_len: usize,
+    request: *const c_char,
+    request_len: usize,
+) -> Result<(&'a str, &'a str), Failure> {
+    // SAFETY: guaranteed by the caller.
+    let facts = unsafe { input_str(facts, facts_len, "facts_json", ErrorKind::Facts) }?;
+    // SAFETY: guaranteed by the caller.
+    let request = unsafe { input_str(request, request_len, "request_json", ErrorKind::Request) }?;
+    Ok((facts, request))
+}
+
 /// Borrows `len` bytes at `ptr`. NULL is an error.
 ///
 /// # Safety

@@ -15,7 +15,8 @@ use std::ffi::c_char;
 use engine::{ErrorKind, Limits, Ruleset};
 
 use convert::{
-    check_out, ffi_boundary, finish, input_bytes, input_ref, input_str, owned_string, write_out,
+    check_out, facts_and_request, ffi_boundary, finish, input_bytes, input_ref, input_str,
+    owned_string, write_out,
 };
 use errors::Failure;
 pub use errors::{thr_error, thr_status};
@@ -331,17 +332,9 @@ pub unsafe extern "C" fn thr_ruleset_evaluate_json_with(
         // SAFETY: the caller guarantees a live ruleset when non-NULL.
         let rs = unsafe { input_ref(rs, "rs") }?;
         check_out(decision_json_out, "decision_json_out")?;
-        // SAFETY: the caller guarantees `facts_len` readable bytes at a non-NULL `facts_json`.
-        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", ErrorKind::Facts) }?;
-        // SAFETY: the caller guarantees `request_len` readable bytes at a non-NULL pointer.
-        let request = unsafe {
-            input_str(
-                request_json,
-                request_len,
-                "request_json",
-                ErrorKind::Request,
-            )
-        }?;
+        // SAFETY: the caller guarantees each length's readable bytes at its non-NULL pointer.
+        let (facts, request) =
+            unsafe { facts_and_request(facts_json, facts_len, request_json, request_len) }?;
         let decision = rs.rules.evaluate_request_json(facts, request)?;
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
         unsafe { write_out(decision_json_out, owned_string(decision)) };
@@ -372,17 +365,9 @@ pub unsafe extern "C" fn thr_decision_summary_text(
         // SAFETY: the caller guarantees a live ruleset when non-NULL.
         let rs = unsafe { input_ref(rs, "rs") }?;
         check_out(text_out, "text_out")?;
-        // SAFETY: the caller guarantees `facts_len` readable bytes at a non-NULL `facts_json`.
-        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", ErrorKind::Facts) }?;
-        // SAFETY: the caller guarantees `request_len` readable bytes at a non-NULL pointer.
-        let request = unsafe {
-            input_str(
-                request_json,
-                request_len,
-                "request_json",
-                ErrorKind::Request,
-            )
-        }?;
+        // SAFETY: the caller guarantees each length's readable bytes at its non-NULL pointer.
+        let (facts, request) =
+            unsafe { facts_and_request(facts_json, facts_len, request_json, request_len) }?;
         let text = rs.rules.summary_text_json(facts, request)?;
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
         unsafe { write_out(text_out, owned_string(text)) };
