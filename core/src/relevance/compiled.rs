@@ -170,21 +170,16 @@ impl Compiled {
 
     /// The nodes and roots, for the precompiled form (`Compiled::from_image` reads them back).
     pub(crate) fn image(&self) -> Image {
-        // Each leaf's number among the leaves, by node id.
-        let mut leaf_no = vec![NONE; self.nodes.len()];
-        let mut n_leaves: NodeId = 0;
-        for (no, n) in leaf_no.iter_mut().zip(&self.nodes) {
-            if n.var == LEAF {
-                *no = n_leaves;
-                n_leaves += 1;
-            }
-        }
+        // A leaf's number among the leaves is where its value is (`push_leaf`).
+        let n_leaves = NodeId::try_from(self.leaf_values.len()).unwrap_or(NodeId::MAX);
         let mut kids = Vec::with_capacity(self.kids.len());
         for (id, n) in (0..).zip(&self.nodes) {
             kids.extend(self.kids_of(*n).iter().map(|k| {
-                match leaf_no.get(*k as usize).copied().filter(|no| *no != NONE) {
-                    Some(no) => no,
-                    None => n_leaves + (id - k),
+                let kid = self.node(*k);
+                if kid.var == LEAF {
+                    kid.start
+                } else {
+                    n_leaves + (id - k)
                 }
             }));
         }
