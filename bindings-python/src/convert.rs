@@ -45,7 +45,7 @@ pub(crate) fn to_json(
         return Ok(int_value(i));
     }
     if let Ok(f) = v.cast::<PyFloat>() {
-        return Ok(float_value(f.value()));
+        return Ok(thresholds::number_value(f.value()));
     }
     if let Ok(s) = v.cast::<PyString>() {
         return s
@@ -104,7 +104,7 @@ pub(crate) fn to_json(
     }
     if v.hasattr("__float__").unwrap_or(false) && !v.hasattr("__len__").unwrap_or(false) {
         if let Ok(f) = v.call_method0("__float__").and_then(|f| f.extract::<f64>()) {
-            return Ok(float_value(f));
+            return Ok(thresholds::number_value(f));
         }
     }
     // pandas.NA and pandas.NaT mean "missing".
@@ -128,17 +128,6 @@ fn int_value(i: &Bound<'_, PyInt>) -> Value {
             .and_then(Number::from_f64)
             .map_or(Value::Null, Value::Number),
     }
-}
-
-pub(crate) fn float_value(f: f64) -> Value {
-    if f.is_nan() {
-        return Value::Null;
-    }
-    if f.fract() == 0.0 && f.abs() < 9.0e15 {
-        #[expect(clippy::cast_possible_truncation, reason = "whole and within i64")]
-        return Value::from(f as i64);
-    }
-    Number::from_f64(f).map_or(Value::Null, Value::Number)
 }
 
 pub(crate) fn type_name(v: &Bound<'_, PyAny>) -> String {

@@ -3,7 +3,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
-use thresholds::{Decision, Facts, Options, Ruleset, Status};
+use thresholds::{ColumnValues, Decision, Facts, Options, Ruleset, Status};
 
 mod convert;
 mod errors;
@@ -197,89 +197,57 @@ impl PyRuleset {
     ) -> PyResult<Bound<'py, PyDict>> {
         let rs = &self.rs;
         let mut cols = rs.columns(rows);
+        let unconvertible = |u| errors::unconvertible(py, &u);
         for (name, kind, values, data) in &columns {
-            let fact = rs.fact_index(name).map_err(|e| errors::to_pyerr(py, &e))?;
+            rs.fact_index(name).map_err(|e| errors::to_pyerr(py, &e))?;
             let bytes = data.as_ref().map_or(&[][..], |b| b.as_bytes());
+            let cells = || {
+                let what = if kind == "codes" {
+                    "no values"
+                } else {
+                    "no cells"
+                };
+                values
+                    .as_ref()
+                    .ok_or_else(|| errors::bad_column(py, name, what))
+                    .and_then(|v| Ok(v.cast::<PyList>()?))
+            };
             let col = match kind.as_str() {
-                "int64" => fast::ColumnCodes::from_i64(bytes),
-                "float64" => fast::ColumnCodes::from_f64(bytes),
-                "bool" => fast::ColumnCodes::from_bool(bytes),
-                "objects" => {
-                    let list = values
-                        .as_ref()
-                        .ok_or_else(|| errors::bad_column(py, name, "no cells"))?
-                        .cast::<PyList>()?;
-                    fast::ColumnCodes::from_objects(list, name)
-                        .map_err(|u| errors::unconvertible(py, &u))?
-                }
+                "int64" => ColumnValues::from_i64_le(bytes),
+                "float64" => ColumnValues::from_f64_le(bytes),
+                "bool" => ColumnValues::from_bool_bytes(bytes),
+                "objects" => fast::column_of_objects(cells()?, name).map_err(unconvertible)?,
                 "codes" => {
-                    let uniques = values
-                        .as_ref()
-                        .ok_or_else(|| errors::bad_column(py, name, "no values"))?
-                        .cast::<PyList>()?;
-                    let mut distinct = Vec::with_capacity(uniques.len());
-                    for u in uniques.iter() {
-                        distinct.push(
-                            convert::to_json(&u, name, 1)
-                                .map_err(|u| errors::unconvertible(py, &u))?,
-                        );
-                    }
-                    let codes = bytes
-                        .chunks_exact(8)
-                        .map(|c| {
-                            let mut b = [0u8; 8];
-                            b.copy_from_slice(c);
-                            i64::from_le_bytes(b)
-                        })
-                        .collect();
-                    fast::ColumnCodes::from_parts(distinct, codes)
+                    let distinct = cells()?
+                        .iter()
+                        .map(|u| convert::to_json(&u, name, 1))
+                        .collect::<Result<_, _>>()
+                        .map_err(unconvertible)?;
+                    ColumnValues::from_codes_le(distinct, bytes)
                 }
                 other => {
-                    return Err(errors::bad_column(
-                        py,
-                        name,
-                        &format!("unknown kind `{other}`"),
-                    ))
+                    let what = format!("unknown kind `{other}`");
+                    return Err(errors::bad_column(py, name, &what));
                 }
             };
-            if col.codes.len() != rows {
-                return Err(errors::bad_column(
-                    py,
-                    name,
-                    &format!("{} values for {rows} rows", col.codes.len()),
-                ));
-            }
-            let table = rs.encode_values(fact, &col.distinct).map_err(|e| {
-                // The first row holding a value that does not convert: `FactsError.row`.
-                let bad = col
-                    .distinct
-                    .iter()
-                    .position(|v| rs.encode_values(fact, std::slice::from_ref(v)).is_err());
-                let row = bad.and_then(|k| {
-                    col.codes
-                        .iter()
-                        .position(|c| usize::try_from(*c).is_ok_and(|c| c == k))
-                });
-                let err = errors::to_pyerr(py, &e);
-                if let Some(row) = row {
-                    // Best effort: the row helps find the record; the error stands anyway.
+            cols.set_values(rs, name, &col).map_err(|e| {
+                let err = errors::to_pyerr(py, &e.error);
+                if let Some(row) = e.row {
                     let _ = err.value(py).setattr("row", row);
                 }
                 err
             })?;
-            cols.set(fact, &table, &col.codes)
-                .map_err(|e| errors::to_pyerr(py, &e))?;
         }
-        let summary = py.detach(|| fast::summarise(rs, &cols, missing, threads));
+        let summary = py.detach(|| rs.summarise(&cols, missing, threads));
         let cache = &self.cache;
         let out = PyDict::new(py);
         out.set_item("level", bytes_i32(py, &summary.level))?;
         out.set_item("levels", &cache.level_ids)?;
         out.set_item("status", PyBytes::new(py, &summary.status))?;
         out.set_item("pathways", bytes_i32(py, &summary.pathways))?;
-        let sets = |i: &fast::Interner, ids: &[Py<PyString>]| -> PyResult<Bound<'py, PyList>> {
+        let sets = |sets: &[Vec<u32>], ids: &[Py<PyString>]| -> PyResult<Bound<'py, PyList>> {
             let l = PyList::empty(py);
-            for v in &i.values {
+            for v in sets {
                 let items: Vec<&Bound<'py, PyString>> = v
                     .iter()
                     .filter_map(|x| ids.get(*x as usize).map(|s| s.bind(py)))
@@ -385,25 +353,14 @@ impl PyRuleset {
         self.rs.files().to_vec()
     }
 
-    /// Warnings found while checking the rules.
+    /// Warnings found while checking the rules, with their places when the rule set has its
+    /// sources (a precompiled one keeps none).
     #[getter]
     fn warnings(&self) -> Vec<PyDiagnostic> {
         self.rs
-            .warnings()
-            .iter()
-            .map(|d| {
-                PyDiagnostic::from(thresholds::DetailedError {
-                    code: d.code().to_string(),
-                    message: d.message().to_string(),
-                    severity: d.severity().as_str().to_string(),
-                    help: None,
-                    fact: None,
-                    file: None,
-                    line: None,
-                    column: None,
-                    related: Vec::new(),
-                })
-            })
+            .warnings_detailed()
+            .into_iter()
+            .map(PyDiagnostic::from)
             .collect()
     }
 

@@ -6,6 +6,11 @@
 //! [`Ruleset::evaluate_all`] evaluates many converted facts on several standard threads and
 //! returns the decisions in input order; the result is the same as calling
 //! [`Ruleset::evaluate`] on each, in any thread count.
+//!
+//! For a whole table, [`ColumnValues`] turns a host's column (numeric arrays as bytes, or cells
+//! one at a time) into distinct values and codes, [`Columns::set_values`] checks and sets it
+//! (an error names the first row at fault), and [`Ruleset::summarise`] evaluates every row on
+//! several threads into per-row codes ([`BatchSummary`]), the same for any thread count.
 
 use crate::decision::{CompactDecision, Decision, Options};
 use crate::diag::did_you_mean;
@@ -13,6 +18,9 @@ use crate::diag::{Code, Diagnostic};
 use crate::error::Error;
 use crate::facts::{self, Facts};
 use crate::ruleset::Ruleset;
+use serde_json::{Number, Value};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Batches smaller than this are evaluated on the calling thread.
 const MIN_ROWS_PER_THREAD: usize = 512;
@@ -95,6 +103,334 @@ impl Columns {
     /// Every row's facts, in order.
     pub fn to_facts(&self) -> Vec<Facts> {
         (0..self.rows).filter_map(|r| self.row(r)).collect()
+    }
+}
+
+/// A multiplicative hasher for keys that are bit patterns, addresses or small codes of this
+/// process (no denial-of-service concern), for the per-cell lookups of a column.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct CellHasher(u64);
+
+impl Hasher for CellHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+/// A hash map keyed by bit patterns, addresses or codes ([`CellHasher`]).
+pub type CellMap<K, V> = HashMap<K, V, BuildHasherDefault<CellHasher>>;
+
+/// A number as a fact value, by the one rule every host follows: NaN is unknown, a whole
+/// number within the exactly representable range is that integer, any other finite number stays
+/// fractional (and is then the wrong type for an integer fact).
+pub fn number_value(f: f64) -> Value {
+    if f.is_nan() {
+        return Value::Null;
+    }
+    if f.fract() == 0.0 && f.abs() < 9.0e15 {
+        #[expect(clippy::cast_possible_truncation, reason = "whole and within i64")]
+        return Value::from(f as i64);
+    }
+    Number::from_f64(f).map_or(Value::Null, Value::Number)
+}
+
+/// One column of a table on its way to a fact: its distinct values in order of first
+/// appearance and, per row, the index of the row's value among them (-1: unknown). Each distinct
+/// value is checked and encoded once, by [`Columns::set_values`].
+#[derive(Debug, Default, Clone)]
+pub struct ColumnValues {
+    distinct: Vec<Value>,
+    codes: Vec<i64>,
+    /// Codes by a key the host chose (a bit pattern or an address), and by value JSON text.
+    by_key: CellMap<u64, i64>,
+    by_text: HashMap<String, i64>,
+}
+
+impl ColumnValues {
+    /// An empty column with room for `rows` rows.
+    pub fn with_rows(rows: usize) -> ColumnValues {
+        ColumnValues {
+            codes: Vec::with_capacity(rows),
+            ..ColumnValues::default()
+        }
+    }
+
+    /// Little-endian `int64` values, 8 bytes a row.
+    pub fn from_i64_le(bytes: &[u8]) -> ColumnValues {
+        let mut c = ColumnValues::with_rows(bytes.len() / 8);
+        for w in words(bytes) {
+            c.push_key(w, || Value::from(signed(w)));
+        }
+        c
+    }
+
+    /// Little-endian `float64` values, 8 bytes a row ([`number_value`]; NaN is unknown).
+    pub fn from_f64_le(bytes: &[u8]) -> ColumnValues {
+        let mut c = ColumnValues::with_rows(bytes.len() / 8);
+        for w in words(bytes) {
+            let f = f64::from_bits(w);
+            if f.is_nan() {
+                c.codes.push(-1);
+            } else {
+                c.push_key(w, || number_value(f));
+            }
+        }
+        c
+    }
+
+    /// One byte a row, zero for `false` (numpy's booleans).
+    pub fn from_bool_bytes(bytes: &[u8]) -> ColumnValues {
+        let mut c = ColumnValues::with_rows(bytes.len());
+        for b in bytes {
+            c.push_key(u64::from(*b != 0), || Value::Bool(*b != 0));
+        }
+        c
+    }
+
+    /// Distinct values worked out by the host (a categorical column) and, per row, a
+    /// little-endian `int64` index into them (negative: unknown).
+    pub fn from_codes_le(distinct: Vec<Value>, bytes: &[u8]) -> ColumnValues {
+        ColumnValues {
+            distinct,
+            codes: words(bytes).map(signed).collect(),
+            ..ColumnValues::default()
+        }
+    }
+
+    /// The number of rows so far.
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    /// Whether there are no rows yet.
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    /// Appends a row holding the value of an earlier row's code (what [`ColumnValues::push_value`]
+    /// or [`ColumnValues::push_keyed`] returned), or -1 for unknown.
+    pub fn push_code(&mut self, code: i64) {
+        self.codes.push(code);
+    }
+
+    /// Appends a row holding `v` (`null` is unknown); returns its code.
+    pub fn push_value(&mut self, v: Value) -> i64 {
+        let code = self.code_of(v);
+        self.codes.push(code);
+        code
+    }
+
+    /// Appends a row whose value the host identifies by `key` (an address, say): `make` runs
+    /// only for a key not seen before in this column. Returns the row's code.
+    pub fn push_keyed<E>(
+        &mut self,
+        key: u64,
+        make: impl FnOnce() -> Result<Value, E>,
+    ) -> Result<i64, E> {
+        let code = match self.by_key.get(&key) {
+            Some(code) => *code,
+            None => {
+                let code = self.code_of(make()?);
+                self.by_key.insert(key, code);
+                code
+            }
+        };
+        self.codes.push(code);
+        Ok(code)
+    }
+
+    fn push_key(&mut self, key: u64, make: impl FnOnce() -> Value) {
+        let next = self.distinct.len();
+        let code = *self.by_key.entry(key).or_insert_with(|| {
+            self.distinct.push(make());
+            i64::try_from(next).unwrap_or(i64::MAX)
+        });
+        self.codes.push(code);
+    }
+
+    /// The code of `v` among the distinct values, added if new (equal JSON, one code).
+    fn code_of(&mut self, v: Value) -> i64 {
+        if v.is_null() {
+            return -1;
+        }
+        let text = v.to_string();
+        if let Some(code) = self.by_text.get(&text) {
+            return *code;
+        }
+        let code = i64::try_from(self.distinct.len()).unwrap_or(i64::MAX);
+        self.distinct.push(v);
+        self.by_text.insert(text, code);
+        code
+    }
+}
+
+/// Eight-byte little-endian words.
+fn words(bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    bytes.chunks_exact(8).map(|b| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        u64::from_le_bytes(a)
+    })
+}
+
+/// The two's-complement reading of a word.
+fn signed(w: u64) -> i64 {
+    i64::from_ne_bytes(w.to_ne_bytes())
+}
+
+/// A column that cannot be set: the error, and the first row holding a value at fault.
+#[derive(Debug)]
+pub struct ColumnError {
+    /// The coded error (kind `facts`).
+    pub error: Error,
+    /// The row of the first value at fault, when one is.
+    pub row: Option<usize>,
+}
+
+impl Columns {
+    /// Sets fact `name`'s column from a host's values, each distinct value checked and encoded
+    /// once ([`Ruleset::encode_values`], so with the errors JSON facts get). Errors: an unknown
+    /// fact (`thr::facts::unknown_fact`), a row count other than this table's
+    /// (`thr::facts::wrong_type`), or a value the fact cannot take, with the first row
+    /// holding it.
+    pub fn set_values(
+        &mut self,
+        rs: &Ruleset,
+        name: &str,
+        values: &ColumnValues,
+    ) -> Result<(), ColumnError> {
+        let at = |error, row| ColumnError { error, row };
+        let fact = rs.fact_index(name).map_err(|e| at(e, None))?;
+        if values.codes.len() != self.rows {
+            let message = format!(
+                "column `{name}`: {} values for {} rows",
+                values.codes.len(),
+                self.rows
+            );
+            let e = Error::host(
+                crate::ErrorKind::Facts,
+                Code::FactType,
+                message,
+                None,
+                Some(name.into()),
+            );
+            return Err(at(e, None));
+        }
+        let table = rs.encode_values(fact, &values.distinct).map_err(|e| {
+            let bad = values
+                .distinct
+                .iter()
+                .position(|v| rs.encode_values(fact, std::slice::from_ref(v)).is_err());
+            let row = bad.and_then(|k| {
+                values
+                    .codes
+                    .iter()
+                    .position(|c| usize::try_from(*c).is_ok_and(|c| c == k))
+            });
+            at(e, row)
+        })?;
+        self.set(fact, &table, &values.codes)
+            .map_err(|e| at(e, None))
+    }
+}
+
+/// Every row's decision as codes ([`Ruleset::summarise`]): per row, the level's index in
+/// `info().levels` (-1: none), whether it is provisional, and the ids of its pathways and its
+/// missing facts among the distinct lists, which are each held once.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BatchSummary {
+    /// Per row: the level's index, or -1.
+    pub level: Vec<i32>,
+    /// Per row: 1 when provisional, else 0.
+    pub status: Vec<u8>,
+    /// Per row: an index into `pathway_sets`.
+    pub pathways: Vec<i32>,
+    /// Per row: an index into `missing_sets`.
+    pub missing: Vec<i32>,
+    /// The distinct pathway lists (indexes into `info().pathways`, most urgent first).
+    pub pathway_sets: Vec<Vec<u32>>,
+    /// The distinct missing-fact lists (fact indexes, most decisive first).
+    pub missing_sets: Vec<Vec<u32>>,
+}
+
+/// Interns equal index lists, so a host builds each distinct one once.
+#[derive(Default)]
+struct Interner {
+    ids: CellMap<Vec<u32>, i32>,
+    values: Vec<Vec<u32>>,
+}
+
+impl Interner {
+    fn id(&mut self, v: &[u32]) -> i32 {
+        if let Some(i) = self.ids.get(v) {
+            return *i;
+        }
+        let i = i32::try_from(self.values.len()).unwrap_or(i32::MAX);
+        self.values.push(v.to_vec());
+        self.ids.insert(v.to_vec(), i);
+        i
+    }
+}
+
+/// A [`BatchSummary`] being built, one chunk of rows.
+#[derive(Default)]
+struct Chunk {
+    level: Vec<i32>,
+    status: Vec<u8>,
+    pathways: Vec<i32>,
+    missing: Vec<i32>,
+    pathway_sets: Interner,
+    missing_sets: Interner,
+}
+
+impl Chunk {
+    fn with_rows(rows: usize) -> Chunk {
+        Chunk {
+            level: Vec::with_capacity(rows),
+            status: Vec::with_capacity(rows),
+            pathways: Vec::with_capacity(rows),
+            missing: Vec::with_capacity(rows),
+            ..Chunk::default()
+        }
+    }
+
+    fn push(&mut self, d: &CompactDecision) {
+        self.level
+            .push(d.level.and_then(|l| i32::try_from(l).ok()).unwrap_or(-1));
+        self.status.push(u8::from(d.provisional));
+        self.pathways.push(self.pathway_sets.id(&d.pathways));
+        self.missing.push(self.missing_sets.id(&d.missing));
+    }
+
+    /// Appends another chunk's rows, re-numbering its lists into this one's: the ids are then
+    /// those a single pass would give, so the result does not depend on the chunking.
+    fn append(&mut self, other: Chunk) {
+        let remap = |mine: &mut Interner, theirs: &Interner| -> Vec<i32> {
+            theirs.values.iter().map(|v| mine.id(v)).collect()
+        };
+        let p = remap(&mut self.pathway_sets, &other.pathway_sets);
+        let m = remap(&mut self.missing_sets, &other.missing_sets);
+        let at = |t: &[i32], i: i32| usize::try_from(i).ok().and_then(|i| t.get(i).copied());
+        self.level.extend(other.level);
+        self.status.extend(other.status);
+        self.pathways
+            .extend(other.pathways.iter().map(|i| at(&p, *i).unwrap_or(-1)));
+        self.missing
+            .extend(other.missing.iter().map(|i| at(&m, *i).unwrap_or(-1)));
     }
 }
 
@@ -224,6 +560,51 @@ impl Ruleset {
         }
     }
 
+    /// Evaluates every row of `columns` on up to `threads` threads (0: every core) into codes,
+    /// with `missing` worked out or not ([`Ruleset::evaluate_compact`]). Large tables are split
+    /// into chunks of rows; the result is the same for any thread count.
+    pub fn summarise(&self, columns: &Columns, missing: bool, threads: usize) -> BatchSummary {
+        let rows = columns.rows;
+        let run = |range: std::ops::Range<usize>| {
+            let mut c = Chunk::with_rows(range.len());
+            self.evaluate_rows_compact(columns, range, missing, |_, d| c.push(&d));
+            c
+        };
+        let ranges = chunks(rows, threads);
+        let mut out = if let [only] = ranges.as_slice() {
+            run(only.clone())
+        } else {
+            let parts: Vec<Chunk> = std::thread::scope(|scope| {
+                let handles: Vec<_> = ranges
+                    .iter()
+                    .map(|r| {
+                        let r = r.clone();
+                        scope.spawn(move || run(r))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .zip(&ranges)
+                    // Evaluation does not panic; if a worker did, its rows are redone here.
+                    .map(|(h, r)| h.join().unwrap_or_else(|_| run(r.clone())))
+                    .collect()
+            });
+            let mut out = Chunk::default();
+            for p in parts {
+                out.append(p);
+            }
+            out
+        };
+        BatchSummary {
+            level: std::mem::take(&mut out.level),
+            status: std::mem::take(&mut out.status),
+            pathways: std::mem::take(&mut out.pathways),
+            missing: std::mem::take(&mut out.missing),
+            pathway_sets: out.pathway_sets.values,
+            missing_sets: out.missing_sets.values,
+        }
+    }
+
     /// Evaluates every facts value, in order, on up to `threads` threads (0 means as many as
     /// the machine has). Small batches stay on the calling thread.
     pub fn evaluate_all(&self, facts: &[Facts], options: Options, threads: usize) -> Vec<Decision> {
@@ -240,6 +621,21 @@ impl Ruleset {
     ) -> Vec<CompactDecision> {
         par_map(facts, threads, |f| self.evaluate_compact(f, missing))
     }
+}
+
+/// Row ranges for up to `threads` threads (0: every core), none smaller than
+/// [`MIN_ROWS_PER_THREAD`] unless there is only one.
+fn chunks(rows: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
+    let wanted = if threads == 0 {
+        Ruleset::cores()
+    } else {
+        threads
+    };
+    let threads = wanted.min(rows / MIN_ROWS_PER_THREAD).max(1);
+    let chunk = rows.div_ceil(threads).max(1);
+    (0..threads)
+        .map(|t| (t * chunk).min(rows)..((t + 1) * chunk).min(rows))
+        .collect()
 }
 
 /// `f` on every item, in order, on up to `threads` standard threads (0: the machine's cores).
@@ -392,5 +788,152 @@ rule r2 { when age < 5 and kind == y then level high because "Young y." }
             one.get(1)
         );
         assert!(rs.evaluate_all(&[], Options::default(), 2).is_empty());
+    }
+
+    fn le<T: Copy>(xs: &[T], bytes: impl Fn(T) -> [u8; 8]) -> Vec<u8> {
+        xs.iter().flat_map(|x| bytes(*x)).collect()
+    }
+
+    #[test]
+    fn a_host_column_becomes_the_facts_its_values_are() {
+        let rs = rules();
+        let rows = 5;
+        let mut cols = rs.columns(rows);
+        let ages =
+            ColumnValues::from_f64_le(&le(&[3.0, f64::NAN, 9.0, 3.0, 12.0], f64::to_le_bytes));
+        assert_eq!(ages.len(), rows);
+        cols.set_values(&rs, "age", &ages).unwrap();
+        let danger = ColumnValues::from_bool_bytes(&[0, 1, 0, 0, 2]);
+        cols.set_values(&rs, "danger", &danger).unwrap();
+        let mut kinds = ColumnValues::with_rows(rows);
+        assert_eq!(kinds.push_value(serde_json::json!("y")), 0);
+        assert_eq!(
+            kinds.push_keyed(7, || Ok::<_, ()>(serde_json::json!("x"))),
+            Ok(1)
+        );
+        assert_eq!(
+            kinds.push_keyed(7, || Err(())),
+            Ok(1),
+            "a key seen before is not made again"
+        );
+        kinds.push_code(-1);
+        assert_eq!(kinds.push_value(serde_json::json!(null)), -1);
+        cols.set_values(&rs, "kind", &kinds).unwrap();
+        let want = [
+            r#"{"age":3,"danger":false,"kind":"y"}"#,
+            r#"{"danger":true,"kind":"x"}"#,
+            r#"{"age":9,"danger":false,"kind":"x"}"#,
+            r#"{"age":3,"danger":false}"#,
+            r#"{"age":12,"danger":true}"#,
+        ];
+        for (i, text) in want.iter().enumerate() {
+            assert_eq!(
+                cols.row(i).unwrap(),
+                rs.facts_from_json(text).unwrap(),
+                "row {i}"
+            );
+        }
+        let ints = ColumnValues::from_i64_le(&le(&[3i64, 9, 3, 3, 3], i64::to_le_bytes));
+        let coded = ColumnValues::from_codes_le(
+            vec![serde_json::json!(3), serde_json::json!(9)],
+            &le(&[0i64, 1, 0, 0, 0], i64::to_le_bytes),
+        );
+        let (mut a, mut b) = (rs.columns(rows), rs.columns(rows));
+        a.set_values(&rs, "age", &ints).unwrap();
+        b.set_values(&rs, "age", &coded).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(number_value(9.0), serde_json::json!(9));
+        assert_eq!(number_value(-0.0), serde_json::json!(0));
+        assert_eq!(number_value(9.5), serde_json::json!(9.5));
+        assert_eq!(number_value(f64::NAN), serde_json::Value::Null);
+    }
+
+    #[test]
+    fn a_column_that_cannot_be_set_says_which_row() {
+        let rs = rules();
+        let mut cols = rs.columns(3);
+        let ages = ColumnValues::from_i64_le(&le(&[3i64, 3, 40], i64::to_le_bytes));
+        let e = cols.set_values(&rs, "age", &ages).unwrap_err();
+        assert_eq!(
+            (e.error.code(), e.row),
+            ("thr::facts::out_of_range", Some(2))
+        );
+        let mut kinds = ColumnValues::default();
+        for v in ["x", "z", "z"] {
+            kinds.push_value(serde_json::json!(v));
+        }
+        let e = cols.set_values(&rs, "kind", &kinds).unwrap_err();
+        assert_eq!(
+            (e.error.code(), e.row),
+            ("thr::facts::unknown_code", Some(1))
+        );
+        let e = cols.set_values(&rs, "agee", &ages).unwrap_err();
+        assert_eq!((e.error.code(), e.row), ("thr::facts::unknown_fact", None));
+        let short = ColumnValues::from_bool_bytes(&[1, 0]);
+        let e = cols.set_values(&rs, "danger", &short).unwrap_err();
+        assert_eq!((e.error.code(), e.row), ("thr::facts::wrong_type", None));
+        assert_eq!(
+            e.error.to_string(),
+            "thr::facts::wrong_type: column `danger`: 2 values for 3 rows"
+        );
+        let past = ColumnValues::from_codes_le(
+            vec![serde_json::json!(true)],
+            &le(&[0i64, 1, 0], i64::to_le_bytes),
+        );
+        assert!(cols.set_values(&rs, "danger", &past).is_err());
+    }
+
+    #[test]
+    fn a_summary_is_each_rows_compact_decision_in_any_thread_count() {
+        let rs = rules();
+        let rows = 3_000;
+        let mut cols = rs.columns(rows);
+        let age: Vec<i64> = (0..rows).map(|i| i64::try_from(i % 26).unwrap()).collect();
+        let mut ages = ColumnValues::from_i64_le(&le(&age, i64::to_le_bytes));
+        // Every seventh row's age unknown.
+        ages = ColumnValues::from_codes_le(
+            ages.distinct.clone(),
+            &le(
+                &ages
+                    .codes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| if i % 7 == 0 { -1 } else { *c })
+                    .collect::<Vec<_>>(),
+                i64::to_le_bytes,
+            ),
+        );
+        cols.set_values(&rs, "age", &ages).unwrap();
+        let kinds: Vec<u8> = (0..rows).map(|i| u8::from(i % 3 == 0)).collect();
+        let mut kind = ColumnValues::with_rows(rows);
+        for k in kinds {
+            kind.push_value(serde_json::json!(if k == 1 { "y" } else { "x" }));
+        }
+        cols.set_values(&rs, "kind", &kind).unwrap();
+        let one = rs.summarise(&cols, true, 1);
+        assert_eq!(one.level.len(), rows);
+        for row in [0, 1, 3, 7, 2_999] {
+            let d = rs.evaluate_compact(&cols.row(row).unwrap(), true);
+            let at = |ids: &[i32], sets: &[Vec<u32>]| {
+                sets.get(usize::try_from(ids[row]).unwrap())
+                    .cloned()
+                    .unwrap()
+            };
+            assert_eq!(one.level[row], i32::try_from(d.level.unwrap()).unwrap());
+            assert_eq!(one.status[row], u8::from(d.provisional));
+            assert_eq!(at(&one.pathways, &one.pathway_sets), d.pathways);
+            assert_eq!(at(&one.missing, &one.missing_sets), d.missing);
+        }
+        assert!(
+            one.missing_sets.iter().any(|m| !m.is_empty()),
+            "some rows miss facts"
+        );
+        for threads in [2, 3, 0] {
+            assert_eq!(rs.summarise(&cols, true, threads), one, "{threads} threads");
+        }
+        assert_eq!(
+            rs.summarise(&rs.columns(0), false, 2),
+            BatchSummary::default()
+        );
     }
 }

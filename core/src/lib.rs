@@ -53,7 +53,9 @@ mod default_rules {
 
 #[cfg(feature = "source")]
 pub use analysis::{Analysis, Brief, Check, Diff, DiffExample, Example, Finding, Region};
-pub use batch::Columns;
+pub use batch::{
+    number_value, BatchSummary, CellHasher, CellMap, ColumnError, ColumnValues, Columns,
+};
 pub use compare::{
     compare, compare_converted, compare_json, referrals_from_text, Change, Comparison,
     PathwayChange, Transition,
