@@ -134,7 +134,7 @@ pub struct Change {
 /// [`EMPTY`] answers the set "none of these".
 type Elem = (u32, u32);
 type Set = Vec<Elem>;
-type Family = Rc<Vec<Set>>;
+type Family = Rc<Vec<Small>>;
 const UNKNOWN: u32 = u32::MAX;
 const EMPTY: u32 = 2;
 
@@ -207,7 +207,7 @@ impl Search<'_> {
                 return Rc::new(Vec::new());
             }
             if all {
-                return Rc::new(vec![Vec::new()]);
+                return Rc::new(vec![Small::NONE]);
             }
         }
         let fam = if var == LEAF {
@@ -217,7 +217,7 @@ impl Search<'_> {
                 Goal::Below(t) => v < t,
             };
             if ok {
-                vec![Vec::new()]
+                vec![Small::NONE]
             } else {
                 Vec::new()
             }
@@ -230,7 +230,7 @@ impl Search<'_> {
         fam
     }
 
-    fn inner(&mut self, var: u32, kids: &[NodeId], mode: Mode) -> Vec<Set> {
+    fn inner(&mut self, var: u32, kids: &[NodeId], mode: Mode) -> Vec<Small> {
         let known = self.cur.get(var as usize).copied().unwrap_or(UNKNOWN);
         let mut out = Vec::new();
         if known != UNKNOWN {
@@ -295,22 +295,70 @@ impl Search<'_> {
     }
 }
 
+/// A set of at most [`MAX_CHANGES`] changes in order, held inline: the search makes millions of
+/// them, so none is allocated. Unused places stay `(0, 0)`, so equal sets are equal values, and
+/// the derived order is the length, then the changes in order. `mask` has one bit per change
+/// (a hash of it), so a set that cannot hold another is mostly told by one test.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+struct Small {
+    len: u8,
+    elems: [Elem; MAX_CHANGES],
+    mask: u64,
+}
+
+impl Small {
+    /// No change.
+    const NONE: Small = Small {
+        len: 0,
+        elems: [(0, 0); MAX_CHANGES],
+        mask: 0,
+    };
+
+    fn as_slice(&self) -> &[Elem] {
+        self.elems.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// `e` inserted in order (no check that its variable is new); `None` when full.
+    fn with(&self, e: Elem) -> Option<Small> {
+        let items = self.as_slice();
+        if items.len() >= MAX_CHANGES {
+            return None;
+        }
+        let at = items.partition_point(|x| *x < e);
+        let mut out = Small::NONE;
+        let before = items.iter().take(at);
+        let after = items.iter().skip(at);
+        for (slot, x) in out
+            .elems
+            .iter_mut()
+            .zip(before.chain(std::iter::once(&e)).chain(after))
+        {
+            *slot = *x;
+        }
+        out.len = self.len + 1;
+        let h = (u64::from(e.0) << 32 | u64::from(e.1)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        out.mask = self.mask | 1 << (h >> 58);
+        Some(out)
+    }
+
+    /// Whether every change of `other` is one of these.
+    fn holds(&self, other: &Small) -> bool {
+        other.mask & !self.mask == 0 && other.as_slice().iter().all(|e| self.as_slice().contains(e))
+    }
+}
+
 /// Each set with `e` added (sets of at most `MAX_CHANGES`).
-fn add(e: Elem, fam: &[Set]) -> Vec<Set> {
-    fam.iter()
-        .filter(|s| s.len() < MAX_CHANGES)
-        .map(|s| {
-            let mut s = s.clone();
-            let at = s.partition_point(|x| *x < e);
-            s.insert(at, e);
-            s
-        })
-        .collect()
+fn add(e: Elem, fam: &[Small]) -> Vec<Small> {
+    fam.iter().filter_map(|s| s.with(e)).collect()
 }
 
 /// Unions of one set from each family, where they agree.
-fn cross(fams: &[Family]) -> Vec<Set> {
-    let mut acc: Vec<Set> = vec![Vec::new()];
+fn cross(fams: &[Family]) -> Vec<Small> {
+    let mut acc: Vec<Small> = vec![Small::NONE];
     for fam in fams {
         // Where every set of one side holds a set of the other, the smallest unions are that
         // side's sets (each is its own union with the set it holds): the usual case, a fact
@@ -322,9 +370,13 @@ fn cross(fams: &[Family]) -> Vec<Set> {
             acc = fam.to_vec();
             continue;
         }
-        let mut next = Vec::new();
+        let mut next = Vec::with_capacity(acc.len() * fam.len());
         for a in &acc {
             for b in fam.iter() {
+                // More than `MAX_CHANGES` distinct changes between them: no union.
+                if (a.mask | b.mask).count_ones() as usize > MAX_CHANGES {
+                    continue;
+                }
                 if let Some(u) = union(a, b) {
                     next.push(u);
                 }
@@ -339,44 +391,54 @@ fn cross(fams: &[Family]) -> Vec<Set> {
 }
 
 /// Every set of `a` holds some set of `b`.
-fn covers(a: &[Set], b: &[Set]) -> bool {
-    a.iter()
-        .all(|x| b.iter().any(|y| y.iter().all(|e| x.contains(e))))
+fn covers(a: &[Small], b: &[Small]) -> bool {
+    a.iter().all(|x| b.iter().any(|y| x.holds(y)))
 }
 
 /// The union of two sets, unless they answer one variable differently or it is too large.
-fn union(a: &[Elem], b: &[Elem]) -> Option<Set> {
-    let mut out = a.to_vec();
-    for e in b {
-        match out.iter().find(|x| x.0 == e.0) {
+fn union(a: &Small, b: &Small) -> Option<Small> {
+    let mut out = *a;
+    for e in b.as_slice() {
+        match out.as_slice().iter().find(|x| x.0 == e.0) {
             Some(x) if x.1 != e.1 => return None,
             Some(_) => {}
-            None => {
-                let at = out.partition_point(|x| x < e);
-                out.insert(at, *e);
-            }
+            None => out = out.with(*e)?,
         }
     }
-    (out.len() <= MAX_CHANGES).then_some(out)
+    Some(out)
 }
 
-/// The antichain of the smallest sets: sorted, without duplicates or supersets, capped.
-fn minimise(mut fam: Vec<Set>) -> Vec<Set> {
-    fam.retain(|s| s.len() <= MAX_CHANGES);
-    crate::sort::sort_by(&mut fam, |a, b| {
-        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-    });
-    fam.dedup();
-    let mut out: Vec<Set> = Vec::new();
+/// The antichain of the smallest sets: sorted, without duplicates or supersets, capped. Sorted
+/// a length at a time: the fewest changes first, then in order of their changes.
+fn minimise(fam: Vec<Small>) -> Vec<Small> {
+    let mut by_len: [Vec<Small>; MAX_CHANGES + 1] = Default::default();
     for s in fam {
-        // Every single change is kept (there are at most as many as answers); larger sets
-        // up to the cap.
-        if out.len() >= MAX_FAMILY && s.len() > 1 {
-            break;
+        if let Some(b) = by_len.get_mut(s.len()) {
+            b.push(s);
         }
-        if !out.iter().any(|t| t.iter().all(|e| s.contains(e))) {
-            out.push(s);
-        }
+    }
+    // No change needed: every other set holds it.
+    if by_len.first().is_some_and(|b| !b.is_empty()) {
+        return vec![Small::NONE];
+    }
+    let mut out: Vec<Small> = Vec::new();
+    for (n, mut bucket) in by_len.into_iter().enumerate().skip(1) {
+        // Every single change is kept (there are at most as many as answers); larger sets up
+        // to the cap. A set can only hold a shorter one, so a length's sets are checked against
+        // the shorter ones kept before they are sorted, and none of them against another.
+        let room = if n == 1 {
+            usize::MAX
+        } else {
+            let room = MAX_FAMILY.saturating_sub(out.len());
+            if room == 0 {
+                break;
+            }
+            bucket.retain(|s| !out.iter().any(|t| s.holds(t)));
+            room
+        };
+        crate::sort::sort(&mut bucket);
+        bucket.dedup();
+        out.extend(bucket.into_iter().take(room));
     }
     out
 }
@@ -481,7 +543,10 @@ pub(crate) fn explain(rs: &Ruleset, facts: &Facts) -> Explanation {
             goal,
             memo: FxHashMap::default(),
         };
-        s.family(c.level_root(), Mode::Free)
+        let fam = s.family(c.level_root(), Mode::Free);
+        fam.iter()
+            .map(|s| s.as_slice().to_vec())
+            .collect::<Vec<Set>>()
     };
     for t in rank + 1..=levels {
         let fam = search(Goal::AtLeast(t));
@@ -546,13 +611,7 @@ impl Ctx<'_> {
 
     /// The level rank the facts decide (the lowest over the unknown facts' completions).
     fn rank(&self, slots: &[Option<i64>]) -> i64 {
-        let d = self.rs.evaluate_compact(
-            &Facts {
-                slots: slots.to_vec(),
-            },
-            true,
-        );
-        d.level.map_or(0, |l| i64::from(l) + 1)
+        self.rs.level_rank(slots)
     }
 
     /// When `var` is a code of a set fact that is unknown and `set` answers it with no other
@@ -1019,5 +1078,128 @@ impl Target {
             let ways = if self.more == 1 { "way" } else { "ways" };
             out.push_str(&format!("    - and {} other {ways}\n", self.more));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small(elems: &[Elem]) -> Small {
+        elems
+            .iter()
+            .try_fold(Small::NONE, |s, e| s.with(*e))
+            .unwrap()
+    }
+
+    /// The antichain as it was first written, on vectors: the reference for `minimise`.
+    fn reference(mut fam: Vec<Set>) -> Vec<Set> {
+        fam.retain(|s| s.len() <= MAX_CHANGES);
+        fam.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+        fam.dedup();
+        let mut out: Vec<Set> = Vec::new();
+        for s in fam {
+            if out.len() >= MAX_FAMILY && s.len() > 1 {
+                break;
+            }
+            if !out.iter().any(|t| t.iter().all(|e| s.contains(e))) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn an_inline_set_is_ordered_and_compared_as_its_changes() {
+        let a = small(&[(5, 1), (2, 0)]);
+        assert_eq!(a.as_slice(), &[(2, 0), (5, 1)]);
+        assert_eq!(
+            a,
+            small(&[(2, 0), (5, 1)]),
+            "the order of insertion does not matter"
+        );
+        assert_eq!(small(&[(1, 0), (2, 0), (3, 0)]).with((4, 0)), None);
+        assert!(a.holds(&small(&[(5, 1)])) && a.holds(&Small::NONE));
+        assert!(!a.holds(&small(&[(5, 0)])));
+        assert_eq!(
+            union(&a, &small(&[(5, 0)])),
+            None,
+            "one variable answered twice"
+        );
+        assert_eq!(
+            union(&a, &small(&[(7, 0), (8, 0)])),
+            None,
+            "more than three changes"
+        );
+        assert_eq!(
+            union(&a, &small(&[(7, 0)])),
+            Some(small(&[(2, 0), (5, 1), (7, 0)]))
+        );
+        // The derived order is the length, then the changes in order, as slices compare.
+        let sets = [
+            small(&[(3, 0)]),
+            small(&[(1, 1), (9, 0)]),
+            small(&[(1, 1), (2, 0)]),
+            small(&[(2, 5)]),
+            small(&[(1, 0), (2, 0), (3, 0)]),
+        ];
+        for x in &sets {
+            for y in &sets {
+                let slices = x
+                    .len()
+                    .cmp(&y.len())
+                    .then_with(|| x.as_slice().cmp(y.as_slice()));
+                assert_eq!(x.cmp(y), slices, "{x:?} {y:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn minimise_keeps_the_smallest_sets_as_the_reference_does() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            u32::try_from(seed % n).unwrap()
+        };
+        let (mut capped, mut nested) = (0, 0);
+        for round in 0..400 {
+            // Every fourth family large, of longer sets over more variables: past the cap.
+            let big = round % 4 == 0;
+            let count = next(if big { 400 } else { 60 }) as usize;
+            let fam: Vec<Set> = (0..count)
+                .map(|_| {
+                    let mut s: Set = Vec::new();
+                    // Now and then no change at all, which every other set holds.
+                    let len = match (next(300), big) {
+                        (0, _) => 0,
+                        (_, true) => 2 + next(2),
+                        (_, false) => 1 + next(3),
+                    };
+                    for _ in 0..len {
+                        let e = (next(if big { 40 } else { 12 }), next(3));
+                        if !s.iter().any(|x| x.0 == e.0) {
+                            let at = s.partition_point(|x| *x < e);
+                            s.insert(at, e);
+                        }
+                    }
+                    s
+                })
+                .collect();
+            let smalls: Vec<Small> = fam.iter().map(|s| small(s)).collect();
+            let got: Vec<Set> = minimise(smalls)
+                .iter()
+                .map(|s| s.as_slice().to_vec())
+                .collect();
+            let want = reference(fam);
+            assert_eq!(got, want, "round {round}");
+            capped += usize::from(want.len() >= MAX_FAMILY);
+            nested += usize::from(want.iter().any(|s| s.len() == 3));
+        }
+        assert!(
+            capped > 10 && nested > 100,
+            "the cap and longer sets are reached ({capped}, {nested})"
+        );
     }
 }

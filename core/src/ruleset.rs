@@ -431,6 +431,27 @@ impl Ruleset {
         decision::build_compact(p, &outcome, &rel)
     }
 
+    /// The rank of the level a decision on these facts reports (0: none), as
+    /// [`Ruleset::evaluate_compact`] with `missing` would, without working out the rest: with
+    /// every rule decided, interval evaluation's level; else the lowest over the completions,
+    /// from the level diagram alone.
+    pub(crate) fn level_rank(&self, facts: &[Option<i64>]) -> i64 {
+        let p = &self.inner.program;
+        let slots = eval::applied(p, facts);
+        let outcome = eval::run(p, &slots);
+        match self.compiled() {
+            _ if !outcome.has_open() => outcome.level.map_or(0, |r| i64::from(r.0)),
+            Some(c) if !p.levels.is_empty() => c.level_floor(p, self.layout(), &slots).max(1),
+            _ => {
+                let facts = Facts {
+                    slots: slots.into_owned(),
+                };
+                let d = self.evaluate_compact(&facts, true);
+                d.level.map_or(0, |l| i64::from(l) + 1)
+            }
+        }
+    }
+
     /// Interval evaluation, then (when asked) the compiled diagrams' query. The level reported
     /// is the lowest over every completion of the unknown facts; when that is not the level
     /// interval evaluation decided, the rules that read the level are run again on it.

@@ -538,6 +538,21 @@ impl Compiled {
         with_scratch(|sc| self.query_with(sc, program, layout, facts))
     }
 
+    /// The lowest level over every completion of the unknown facts (0 with no levels): the
+    /// level diagram's restriction alone, without the rest of the query.
+    pub(crate) fn level_floor(
+        &self,
+        program: &Program,
+        layout: &Layout,
+        facts: &[Option<i64>],
+    ) -> i64 {
+        with_scratch(|sc| {
+            sc.begin(self, program, layout, facts);
+            let level = sc.restrict(self, self.level);
+            sc.bounds(self, level).0
+        })
+    }
+
     fn query_with(
         &self,
         sc: &mut Scratch,
@@ -1221,6 +1236,29 @@ mod tests {
             slots[f] = Some(v);
         }
         slots
+    }
+
+    /// The level's rank from the level diagram alone (`Ruleset::level_rank`, what explaining
+    /// checks its answers with) is the level the decision reports, `missing` worked out.
+    #[test]
+    fn the_level_alone_is_the_decisions_level() {
+        let rs = crate::Ruleset::builtin().unwrap();
+        let p = rs.program();
+        let mut seed = 11;
+        let mut ranks = std::collections::BTreeSet::new();
+        for i in 0..600 {
+            let slots = referral(p, &mut seed, i % 16);
+            let d = rs.evaluate_compact(
+                &crate::Facts {
+                    slots: slots.clone(),
+                },
+                true,
+            );
+            let want = d.level.map_or(0, |l| i64::from(l) + 1);
+            assert_eq!(rs.level_rank(&slots), want, "{slots:?}");
+            ranks.insert(want);
+        }
+        assert_eq!(ranks.len(), p.levels.len(), "every level is met: {ranks:?}");
     }
 
     /// Mapping the restricted level diagram through a pathway that is a function of the level
