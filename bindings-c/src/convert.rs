@@ -59,16 +59,8 @@ pub(crate) unsafe fn input_str<'a>(
     arg: &str,
     kind: ErrorKind,
 ) -> Result<&'a str, Failure> {
-    if ptr.is_null() {
-        return Err(Failure::null(arg));
-    }
-    if len > isize::MAX as usize {
-        return Err(Failure::invalid_argument(format!(
-            "argument `{arg}` has length {len}, larger than PTRDIFF_MAX"
-        )));
-    }
-    // SAFETY: non-NULL, `len` fits `isize`, and the caller guarantees `len` readable bytes.
-    let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
+    // SAFETY: guaranteed by the caller.
+    let bytes = unsafe { input_bytes(ptr.cast::<u8>(), len, arg) }?;
     std::str::from_utf8(bytes).map_err(|e| Failure::utf8(arg, kind, e))
 }
 

@@ -83,33 +83,30 @@ pub struct thr_limits {
     pub max_relevance_nodes: usize,
 }
 
-impl From<Limits> for thr_limits {
-    fn from(l: Limits) -> Self {
-        thr_limits {
-            max_source_bytes: l.max_source_bytes,
-            max_depth: l.max_depth,
-            max_expr_terms: l.max_expr_terms,
-            max_set_codes: l.max_set_codes,
-            max_rules: l.max_rules,
-            max_facts_bytes: l.max_facts_bytes,
-            max_relevance_nodes: l.max_relevance_nodes,
+/// Both ways between `thr_limits` and the engine's `Limits`, field by field.
+macro_rules! limits_fields {
+    ($($field:ident),*) => {
+        impl From<Limits> for thr_limits {
+            fn from(l: Limits) -> Self {
+                thr_limits { $($field: l.$field),* }
+            }
         }
-    }
-}
-
-impl From<thr_limits> for Limits {
-    fn from(l: thr_limits) -> Self {
-        Limits {
-            max_source_bytes: l.max_source_bytes,
-            max_depth: l.max_depth,
-            max_expr_terms: l.max_expr_terms,
-            max_set_codes: l.max_set_codes,
-            max_rules: l.max_rules,
-            max_facts_bytes: l.max_facts_bytes,
-            max_relevance_nodes: l.max_relevance_nodes,
+        impl From<thr_limits> for Limits {
+            fn from(l: thr_limits) -> Self {
+                Limits { $($field: l.$field),* }
+            }
         }
-    }
+    };
 }
+limits_fields!(
+    max_source_bytes,
+    max_depth,
+    max_expr_terms,
+    max_set_codes,
+    max_rules,
+    max_facts_bytes,
+    max_relevance_nodes
+);
 
 /// The file name `thr_ruleset_compile` gives its single source (it appears in error locations).
 const INLINE_NAME: &str = "inline.thr";
