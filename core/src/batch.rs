@@ -570,38 +570,26 @@ impl Ruleset {
             self.evaluate_rows_compact(columns, range, missing, |_, d| c.push(&d));
             c
         };
-        let ranges = chunks(rows, threads);
-        let mut out = if let [only] = ranges.as_slice() {
-            run(only.clone())
-        } else {
-            let parts: Vec<Chunk> = std::thread::scope(|scope| {
-                let handles: Vec<_> = ranges
-                    .iter()
-                    .map(|r| {
-                        let r = r.clone();
-                        scope.spawn(move || run(r))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .zip(&ranges)
-                    // Evaluation does not panic; if a worker did, its rows are redone here.
-                    .map(|(h, r)| h.join().unwrap_or_else(|_| run(r.clone())))
-                    .collect()
-            });
-            let mut out = Chunk::default();
-            for p in parts {
-                out.append(p);
-            }
-            out
-        };
+        let mut parts = par_chunks(rows, threads, run).into_iter();
+        let mut out = parts.next().unwrap_or_default();
+        for p in parts {
+            out.append(p);
+        }
+        let Chunk {
+            level,
+            status,
+            pathways,
+            missing,
+            pathway_sets,
+            missing_sets,
+        } = out;
         BatchSummary {
-            level: std::mem::take(&mut out.level),
-            status: std::mem::take(&mut out.status),
-            pathways: std::mem::take(&mut out.pathways),
-            missing: std::mem::take(&mut out.missing),
-            pathway_sets: out.pathway_sets.values,
-            missing_sets: out.missing_sets.values,
+            level,
+            status,
+            pathways,
+            missing,
+            pathway_sets: pathway_sets.values,
+            missing_sets: missing_sets.values,
         }
     }
 
@@ -623,51 +611,59 @@ impl Ruleset {
     }
 }
 
-/// Row ranges for up to `threads` threads (0: every core), none smaller than
-/// [`MIN_ROWS_PER_THREAD`] unless there is only one.
-fn chunks(rows: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
+/// `run` on consecutive ranges of `0..rows`, on up to `threads` standard threads (0: the
+/// machine's cores), the results in order. Ranges are never smaller than
+/// [`MIN_ROWS_PER_THREAD`], so small batches stay on the calling thread.
+fn par_chunks<R: Send>(
+    rows: usize,
+    threads: usize,
+    run: impl Fn(std::ops::Range<usize>) -> R + Sync,
+) -> Vec<R> {
     let wanted = if threads == 0 {
         Ruleset::cores()
     } else {
         threads
     };
     let threads = wanted.min(rows / MIN_ROWS_PER_THREAD).max(1);
-    let chunk = rows.div_ceil(threads).max(1);
-    (0..threads)
+    if threads == 1 {
+        return vec![run(0..rows)];
+    }
+    let chunk = rows.div_ceil(threads);
+    let ranges: Vec<_> = (0..threads)
         .map(|t| (t * chunk).min(rows)..((t + 1) * chunk).min(rows))
-        .collect()
+        .collect();
+    let run = &run;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|r| {
+                let r = r.clone();
+                scope.spawn(move || run(r))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&ranges)
+            // A worker cannot panic (evaluation never does); if one did, its range is redone
+            // here so the caller still gets every result.
+            .map(|(h, r)| h.join().unwrap_or_else(|_| run(r.clone())))
+            .collect()
+    })
 }
 
 /// `f` on every item, in order, on up to `threads` standard threads (0: the machine's cores).
-/// Small batches stay on the calling thread.
 fn par_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let wanted = if threads == 0 {
-        Ruleset::cores()
-    } else {
-        threads
-    };
-    let threads = wanted.min(items.len() / MIN_ROWS_PER_THREAD).max(1);
-    if threads == 1 {
-        return items.iter().map(&f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
-            .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for (h, part) in handles.into_iter().zip(items.chunks(chunk)) {
-            match h.join() {
-                Ok(mut rs) => out.append(&mut rs),
-                // A worker cannot panic (evaluation never does); if one did, redo its part
-                // here so the caller still gets every result.
-                Err(_) => out.extend(part.iter().map(f)),
-            }
-        }
-        out
+    par_chunks(items.len(), threads, |r| {
+        items
+            .get(r)
+            .unwrap_or(&[])
+            .iter()
+            .map(&f)
+            .collect::<Vec<_>>()
     })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 #[cfg(test)]
