@@ -253,13 +253,9 @@ impl ColumnValues {
         Ok(code)
     }
 
+    /// `push_keyed` for values that are always made.
     fn push_key(&mut self, key: u64, make: impl FnOnce() -> Value) {
-        let next = self.distinct.len();
-        let code = *self.by_key.entry(key).or_insert_with(|| {
-            self.distinct.push(make());
-            i64::try_from(next).unwrap_or(i64::MAX)
-        });
-        self.codes.push(code);
+        let Ok(_) = self.push_keyed(key, || Ok::<_, std::convert::Infallible>(make()));
     }
 
     /// The code of `v` among the distinct values, added if new (equal JSON, one code).
