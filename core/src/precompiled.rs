@@ -10,7 +10,7 @@
 //! candidates worked out on the spot are the ones it ranked). Reading checks each of these in
 //! turn, then proves every id in the program and every node of the diagrams in range
 //! (`Program::validate`, `Compiled::from_image`), and works out the rest (fact index, shared
-//! names, layout, unique and reach tables) exactly as a load from source does. Any failure is
+//! names, layout, unique table) exactly as a load from source does. Any failure is
 //! `thr::precompiled::invalid`, never a panic or a different decision.
 
 use serde::{Deserialize, Serialize};
