@@ -287,6 +287,31 @@ pub(crate) fn build(
     options: Options,
     escalation: Option<(LevelRank, &Escalation)>,
 ) -> Decision {
+    build_with(program, facts, outcome, rel, options, escalation, true)
+}
+
+/// The decision without an escalation and without its `missing` entries, for writing as JSON
+/// straight from `rel` (`Decision::to_json_with`): without an escalation, the entries are
+/// exactly `rel`'s missing facts, each with its question and what it could change.
+pub(crate) fn build_for_json(
+    program: &Program,
+    facts: &[Option<i64>],
+    outcome: &Outcome,
+    rel: &Relevance,
+    options: Options,
+) -> Decision {
+    build_with(program, facts, outcome, rel, options, None, false)
+}
+
+fn build_with(
+    program: &Program,
+    facts: &[Option<i64>],
+    outcome: &Outcome,
+    rel: &Relevance,
+    options: Options,
+    escalation: Option<(LevelRank, &Escalation)>,
+    entries: bool,
+) -> Decision {
     // When every completion of the unknown facts agrees, that outcome is reported.
     let (mut level, mut could_reach, mut pathways, mut provisional) = settle(program, outcome, rel);
     // Which rules fired: for the reasons, and for an escalation to re-decide.
@@ -400,6 +425,7 @@ pub(crate) fn build(
 
     let mut missing: Vec<Missing> = match replaced {
         Some(_) => Vec::new(),
+        None if !entries => Vec::new(),
         None => rel
             .missing
             .iter()

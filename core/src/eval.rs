@@ -383,13 +383,25 @@ pub(crate) fn question_text<'p>(
     facts: &[Option<i64>],
     fact: FactId,
 ) -> &'p std::sync::Arc<str> {
-    let f = program.facts.of(fact);
     let shared = program.shared.fact(fact);
-    f.questions_when
+    question_variant(program, facts, fact)
+        .and_then(|i| shared.variants.get(i))
+        .unwrap_or(&shared.question)
+}
+
+/// Which `question when` variant a fact is asked with on these facts (the first whose condition
+/// certainly holds), or `None` for its own question.
+pub(crate) fn question_variant(
+    program: &Program,
+    facts: &[Option<i64>],
+    fact: FactId,
+) -> Option<usize> {
+    program
+        .facts
+        .of(fact)
+        .questions_when
         .iter()
-        .zip(&shared.variants)
-        .find(|((c, _), _)| truth_on(program, facts, c) == Tri::True)
-        .map_or(&shared.question, |(_, t)| t)
+        .position(|(c, _)| truth_on(program, facts, c) == Tri::True)
 }
 
 /// Evaluates the program on fact slots.

@@ -632,13 +632,16 @@ pub(crate) struct Program {
 }
 
 /// Fact ids, questions and pathway ids as shared strings (`Shared::of` makes them from the
-/// program's own): a decision's `missing` entries point at them instead of copying them.
+/// program's own): a decision's `missing` entries point at them instead of copying them, and
+/// the decision JSON copies their JSON, escaped once here.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Shared {
     /// Per fact.
     pub(crate) facts: Vec<SharedFact>,
     /// Per pathway: its id.
     pub(crate) pathways: Vec<Arc<str>>,
+    /// Per pathway: its id as a JSON string.
+    pub(crate) pathways_json: Vec<Box<str>>,
 }
 
 /// A fact's texts in `Shared`.
@@ -648,6 +651,11 @@ pub(crate) struct SharedFact {
     pub(crate) question: Arc<str>,
     /// Its `question when` variants, in order.
     pub(crate) variants: Vec<Arc<str>>,
+    /// `{"fact":<id>,"question":`, the start of its `missing` entry in the decision JSON.
+    pub(crate) json_head: Box<str>,
+    /// The question and its variants as JSON strings.
+    pub(crate) question_json: Box<str>,
+    pub(crate) variants_json: Vec<Box<str>>,
 }
 
 impl Shared {
@@ -669,6 +677,15 @@ impl Shared {
         &self.pathways[p.index()]
     }
 
+    /// A pathway's id as a JSON string. Total for a validated program.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "Program::validate proves one entry per pathway"
+    )]
+    pub(crate) fn pathway_json(&self, p: PathwayId) -> &str {
+        &self.pathways_json[p.index()]
+    }
+
     pub(crate) fn of(facts: &[Fact], pathways: &[Pathway]) -> Shared {
         Shared {
             facts: facts
@@ -681,9 +698,21 @@ impl Shared {
                         .iter()
                         .map(|(_, t)| Arc::from(t.as_str()))
                         .collect(),
+                    json_head: format!("{{\"fact\":{},\"question\":", crate::json::quoted(&f.id))
+                        .into(),
+                    question_json: crate::json::quoted(&f.question).into(),
+                    variants_json: f
+                        .questions_when
+                        .iter()
+                        .map(|(_, t)| crate::json::quoted(t).into())
+                        .collect(),
                 })
                 .collect(),
             pathways: pathways.iter().map(|p| Arc::from(p.id.as_str())).collect(),
+            pathways_json: pathways
+                .iter()
+                .map(|p| crate::json::quoted(&p.id).into())
+                .collect(),
         }
     }
 }
@@ -731,13 +760,17 @@ impl Program {
             });
         };
         let shared_ok = self.shared.pathways.len() == self.pathways.len()
+            && self.shared.pathways_json.len() == self.pathways.len()
             && self.shared.facts.len() == self.facts.len()
             && self
                 .shared
                 .facts
                 .iter()
                 .zip(self.facts.iter())
-                .all(|(s, f)| s.variants.len() == f.questions_when.len());
+                .all(|(s, f)| {
+                    s.variants.len() == f.questions_when.len()
+                        && s.variants_json.len() == f.questions_when.len()
+                });
         if !shared_ok {
             fail("shared names".to_string());
         }

@@ -6,15 +6,41 @@
 use serde::Serialize;
 
 use crate::decision::{Changes, Decision, Missing, Reason};
+use crate::ir::Program;
+use crate::relevance::Relevance;
 
 impl Decision {
     /// The decision as compact JSON: the form every host returns.
     #[must_use]
     pub fn to_json(&self) -> String {
-        let mut w = Writer(Vec::with_capacity(512 + 320 * self.missing.len()));
-        w.decision(self);
+        self.to_json_with(None)
+    }
+
+    /// The decision as compact JSON; with `unknown`, its `missing` written straight from the
+    /// relevance it was built from (the decision itself then holds no entries): each fact's
+    /// id, question and pathway ids copied as JSON escaped once at load
+    /// (`ir::Shared`), the same bytes as the entries `decision::build` makes.
+    pub(crate) fn to_json_with(&self, unknown: Option<Unknown<'_>>) -> String {
+        let n = unknown.map_or(self.missing.len(), |u| u.rel.missing.len());
+        let mut w = Writer(Vec::with_capacity(512 + 320 * n));
+        w.decision(self, unknown);
         String::from_utf8(w.0).unwrap_or_else(|_| crate::ruleset::to_json(self))
     }
+}
+
+/// What a decision's `missing` is made from: the relevance of a referral's facts.
+#[derive(Clone, Copy)]
+pub(crate) struct Unknown<'a> {
+    pub(crate) program: &'a Program,
+    pub(crate) facts: &'a [Option<i64>],
+    pub(crate) rel: &'a Relevance,
+}
+
+/// `s` as a JSON string, quotes included: the bytes serde_json writes.
+pub(crate) fn quoted(s: &str) -> String {
+    let mut w = Writer(Vec::with_capacity(s.len() + 2));
+    w.string(s);
+    String::from_utf8(w.0).unwrap_or_else(|_| format!("{s:?}"))
 }
 
 struct Writer(Vec<u8>);
@@ -95,7 +121,7 @@ impl Writer {
         self.0.push(b']');
     }
 
-    fn decision(&mut self, d: &Decision) {
+    fn decision(&mut self, d: &Decision, unknown: Option<Unknown<'_>>) {
         let f = &mut true;
         self.0.push(b'{');
         self.key(f, "level");
@@ -120,11 +146,16 @@ impl Writer {
         self.value(&d.status);
         self.key(f, "missing");
         self.0.push(b'[');
-        for (i, m) in d.missing.iter().enumerate() {
-            if i > 0 {
-                self.0.push(b',');
+        match unknown {
+            Some(u) => self.unknown(u),
+            None => {
+                for (i, m) in d.missing.iter().enumerate() {
+                    if i > 0 {
+                        self.0.push(b',');
+                    }
+                    self.missing(m);
+                }
             }
-            self.missing(m);
         }
         self.0.push(b']');
         self.key(f, "reasons");
@@ -163,6 +194,39 @@ impl Writer {
         self.key(f, "changes");
         self.changes(&m.changes);
         self.0.push(b'}');
+    }
+
+    /// The `missing` entries of `u`, as `missing` writes the entries built from it.
+    fn unknown(&mut self, u: Unknown<'_>) {
+        let shared = &u.program.shared;
+        let mut first = true;
+        for (i, fi) in u.rel.missing.iter().enumerate() {
+            if u.program.facts.get(fi.index()).is_none() {
+                continue;
+            }
+            if !first {
+                self.0.push(b',');
+            }
+            first = false;
+            let sf = shared.fact(*fi);
+            self.raw(&sf.json_head);
+            let question = crate::eval::question_variant(u.program, u.facts, *fi)
+                .and_then(|v| sf.variants_json.get(v))
+                .unwrap_or(&sf.question_json);
+            self.raw(question);
+            self.raw(if u.rel.changes.level(i) {
+                ",\"changes\":{\"level\":true,\"pathways\":["
+            } else {
+                ",\"changes\":{\"level\":false,\"pathways\":["
+            });
+            for (j, p) in u.rel.changes.pathways(i).enumerate() {
+                if j > 0 {
+                    self.0.push(b',');
+                }
+                self.raw(shared.pathway_json(p));
+            }
+            self.raw("]}}");
+        }
     }
 
     fn changes(&mut self, c: &Changes) {
@@ -225,6 +289,69 @@ mod tests {
         }
     }
 
+    /// The decision JSON written from the relevance (`evaluate_json_str`) is the decision's
+    /// own JSON, entries built: on the example referrals and on sparse ones, with every
+    /// `question when` variant met, and with `missing` and the reasons on and off.
+    #[test]
+    fn missing_written_from_the_relevance_is_the_decisions_own() {
+        let rs = Ruleset::builtin().unwrap();
+        let p = rs.program();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/referrals");
+        let mut texts: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        texts.sort();
+        let mut seed = 3u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        for i in 0..300 {
+            let mut m = serde_json::Map::new();
+            for _ in 0..(i % 12) {
+                let f = &p.facts[next(p.facts.len() as u64) as usize];
+                let v = match &f.ty {
+                    crate::ir::FactTy::Bool => serde_json::json!(next(2) == 1),
+                    crate::ir::FactTy::Int { lo, hi } => {
+                        serde_json::json!(lo + next((hi - lo + 1).min(30) as u64) as i64)
+                    }
+                    crate::ir::FactTy::Enum(c) => {
+                        serde_json::json!(c[next(c.len() as u64) as usize])
+                    }
+                    crate::ir::FactTy::Set(c) => {
+                        serde_json::json!(c.iter().filter(|_| next(4) == 0).collect::<Vec<_>>())
+                    }
+                };
+                m.insert(f.id.clone(), v);
+            }
+            texts.push(serde_json::Value::Object(m).to_string());
+        }
+        texts.push("{}".to_string());
+        let mut variants = 0;
+        for t in &texts {
+            let facts = rs.facts_from_json(t).unwrap();
+            for options in [
+                Options::default(),
+                Options {
+                    reasons: false,
+                    missing: true,
+                },
+                Options {
+                    reasons: true,
+                    missing: false,
+                },
+            ] {
+                let want = rs.evaluate(&facts, options).to_json();
+                assert_eq!(rs.evaluate_json_str_with(t, options).unwrap(), want, "{t}");
+                variants += usize::from(want.contains("Under 13 this is a sign"));
+            }
+        }
+        assert!(variants > 0, "a `question when` variant was met");
+    }
+
     /// Strings that need escaping take serde_json's path, and every optional field appears.
     #[test]
     fn the_written_json_is_what_serde_writes() {
@@ -256,6 +383,7 @@ rule r2 { when a then level low cite g because "a" }
                 let d = rs.evaluate(&f, options);
                 let want = serde_json::to_string(&d).unwrap_or_default();
                 assert_eq!(d.to_json(), want, "{facts}");
+                assert_eq!(rs.evaluate_json_str_with(facts, options).unwrap(), want);
                 escaped += usize::from(want.contains("\\\""));
             }
         }

@@ -530,8 +530,15 @@ impl Ruleset {
         options: Options,
     ) -> Result<String, Error> {
         let facts = self.facts_from_json(facts_json)?;
-        let d = self.evaluate(&facts, options);
-        Ok(d.to_json())
+        let p = &self.inner.program;
+        let slots = eval::applied(p, &facts.slots);
+        let (outcome, rel) = self.run(&slots, options);
+        let d = decision::build_for_json(p, &slots, &outcome, &rel, options);
+        Ok(d.to_json_with(Some(crate::json::Unknown {
+            program: p,
+            facts: &slots,
+            rel: &rel,
+        })))
     }
 
     /// The declared facts, as JSON: id, type, values, question, help, domain.
