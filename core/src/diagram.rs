@@ -150,25 +150,29 @@ fn force_order(
     crate::sort::sort_by_key(&mut order, |f| {
         (is_set(f), uses.get(*f).copied().unwrap_or(0))
     });
-    // Positions in integers scaled by 2^40: centres and keys keep 40 bits of their fractions.
-    const SCALE: u128 = 1 << 40;
-    let mut pos = vec![0u128; n];
-    let mut sum = vec![0u128; n];
-    let mut count = vec![0u128; n];
+    // Positions in integers scaled by 2^20: centres and keys keep 20 bits of their fractions.
+    // A rule set has far fewer than 2^20 facts and conditions, so no sum reaches 2^64.
+    const SCALE: u64 = 1 << 20;
+    let mut pos = vec![0u64; n];
+    let mut sum = vec![0u64; n];
+    let mut count = vec![0u64; n];
     for _ in 0..20 {
         for (i, f) in order.iter().enumerate() {
             if let Some(p) = pos.get_mut(*f) {
-                *p = i as u128 * SCALE;
+                *p = (i as u64).saturating_mul(SCALE);
             }
         }
         sum.iter_mut().for_each(|s| *s = 0);
         count.iter_mut().for_each(|c| *c = 0);
         for e in edges {
-            let total: u128 = e.iter().map(|f| pos.get(*f).copied().unwrap_or(0)).sum();
-            let centre = total / e.len().max(1) as u128;
+            let total = e
+                .iter()
+                .map(|f| pos.get(*f).copied().unwrap_or(0))
+                .fold(0u64, u64::saturating_add);
+            let centre = total / e.len().max(1) as u64;
             for f in e {
                 if let (Some(s), Some(c)) = (sum.get_mut(*f), count.get_mut(*f)) {
-                    *s += centre;
+                    *s = s.saturating_add(centre);
                     *c += 1;
                 }
             }
