@@ -687,6 +687,28 @@ pub(crate) fn visit(e: &Expr, f: &mut impl FnMut(&Expr)) {
 }
 
 #[cfg(test)]
+impl Layout {
+    /// This layout's int classes with the facts' variables in `order` (fact indexes, each once).
+    pub(crate) fn reordered(&self, facts: &[crate::ir::Fact], order: &[usize]) -> Layout {
+        let mut first_var = vec![0u32; facts.len()];
+        let mut var_fact = Vec::new();
+        for &i in order {
+            first_var[i] = u32::try_from(var_fact.len()).unwrap();
+            let n = match &facts[i].ty {
+                FactTy::Set(codes) => codes.len().min(64),
+                _ => 1,
+            };
+            var_fact.extend(std::iter::repeat_n(FactId::from_usize(i), n));
+        }
+        Layout {
+            first_var,
+            reps: self.reps.clone(),
+            var_fact,
+        }
+    }
+}
+
+#[cfg(test)]
 mod order_tests {
     use super::force_order;
 
