@@ -109,9 +109,15 @@ impl Layout {
         }
         let is_set = |f: &usize| matches!(facts.get(*f).map(|f| &f.ty), Some(FactTy::Set(_)));
         let order = force_order(facts.len(), &uses, &edges, is_set);
+        Layout::in_order(facts, reps, &order)
+    }
+
+    /// The facts' variables in `order` (fact indexes, each once): one per fact, one per code of
+    /// a set fact; `reps` are the int facts' classes.
+    fn in_order(facts: &[crate::ir::Fact], reps: Vec<Vec<i64>>, order: &[usize]) -> Layout {
         let mut first_var = vec![0u32; facts.len()];
         let mut var_fact = Vec::new();
-        for i in order {
+        for &i in order {
             let Some(f) = facts.get(i) else { continue };
             if let Some(slot) = first_var.get_mut(i) {
                 *slot = u32::try_from(var_fact.len()).unwrap_or(u32::MAX);
@@ -690,21 +696,7 @@ pub(crate) fn visit(e: &Expr, f: &mut impl FnMut(&Expr)) {
 impl Layout {
     /// This layout's int classes with the facts' variables in `order` (fact indexes, each once).
     pub(crate) fn reordered(&self, facts: &[crate::ir::Fact], order: &[usize]) -> Layout {
-        let mut first_var = vec![0u32; facts.len()];
-        let mut var_fact = Vec::new();
-        for &i in order {
-            first_var[i] = u32::try_from(var_fact.len()).unwrap();
-            let n = match &facts[i].ty {
-                FactTy::Set(codes) => codes.len().min(64),
-                _ => 1,
-            };
-            var_fact.extend(std::iter::repeat_n(FactId::from_usize(i), n));
-        }
-        Layout {
-            first_var,
-            reps: self.reps.clone(),
-            var_fact,
-        }
+        Layout::in_order(facts, self.reps.clone(), order)
     }
 }
 

@@ -214,11 +214,9 @@ impl Writer {
                 .and_then(|v| sf.variants_json.get(v))
                 .unwrap_or(&sf.question_json);
             self.raw(question);
-            self.raw(if u.rel.changes.level(i) {
-                ",\"changes\":{\"level\":true,\"pathways\":["
-            } else {
-                ",\"changes\":{\"level\":false,\"pathways\":["
-            });
+            self.raw(",\"changes\":");
+            self.changes_head(u.rel.changes.level(i));
+            self.0.push(b'[');
             for (j, p) in u.rel.changes.pathways(i).enumerate() {
                 if j > 0 {
                     self.0.push(b',');
@@ -230,13 +228,18 @@ impl Writer {
     }
 
     fn changes(&mut self, c: &Changes) {
-        self.raw(if c.level {
+        self.changes_head(c.level);
+        self.strings(&c.pathways);
+        self.0.push(b'}');
+    }
+
+    /// `{"level":<level>,"pathways":`: a `changes` object up to its pathway list.
+    fn changes_head(&mut self, level: bool) {
+        self.raw(if level {
             "{\"level\":true,\"pathways\":"
         } else {
             "{\"level\":false,\"pathways\":"
         });
-        self.strings(&c.pathways);
-        self.0.push(b'}');
     }
 
     fn reason(&mut self, r: &Reason) {
