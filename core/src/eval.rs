@@ -184,11 +184,20 @@ impl<'a> Env<'a> {
                 }
                 out
             }
-            // The common case, a known fact against a constant, skips interval arithmetic.
+            // The common cases, a known fact, count or category against a constant, skip
+            // interval arithmetic.
             Expr::Cmp(op, a, b) => match (&**a, &**b) {
                 (Expr::Fact(i), Expr::Int(c)) => match self.fact(*i) {
                     Some(v) => tri(op.holds(v, *c)),
                     None => cmp_iv(*op, self.value(a), Iv::point(*c)),
+                },
+                (Expr::Count(i, mask), Expr::Int(c)) => match self.fact(*i) {
+                    Some(v) => tri(op.holds(popcount((v as u64) & mask), *c)),
+                    None => cmp_iv(*op, self.value(a), Iv::point(*c)),
+                },
+                (_, Expr::Int(c)) => match self.value(a) {
+                    Iv { lo, hi } if lo == hi => tri(op.holds(lo, *c)),
+                    iv => cmp_iv(*op, iv, Iv::point(*c)),
                 },
                 _ => cmp_iv(*op, self.value(a), self.value(b)),
             },
@@ -215,7 +224,10 @@ impl<'a> Env<'a> {
                 (None, _) if *mask == 0 => tri(*mode == SetMode::All),
                 (None, _) => Tri::Unknown,
             },
-            Expr::Fact(_) => Tri::from_iv(self.value(e)),
+            Expr::Fact(i) => match self.fact(*i) {
+                Some(v) => tri(v != 0),
+                None => Tri::from_iv(self.value(e)),
+            },
             _ => Tri::from_iv(self.value(e)),
         }
     }
