@@ -250,6 +250,8 @@ export interface ExplainTarget {
     ways: ExplainWay[];
     /** Ways left out (beyond the first few). */
     more: number;
+    /** Set when the search had to leave sets out at some step (it keeps at most 48 sets of two or more changes per step) and found no way with fewer changes than those: other ways, with as few changes as some shown, may exist. Absent otherwise: the ways are every way of at most three changes or, where sets were left out, every way with fewer changes than they have (so the ways shown never depend on the diagrams' variable order). */
+    truncated?: boolean;
 }
 
 /**

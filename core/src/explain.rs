@@ -12,8 +12,11 @@
 //! one. To lower the level some completion suffices, so unknown facts are
 //! never answered. Each node's family is the antichain of its smallest change sets (at most
 //! [`MAX_CHANGES`] changes, at most [`MAX_FAMILY`] sets, smallest first), so a set at the root
-//! holds no other. Every set reported is then checked by evaluating the facts it makes: it
-//! reaches the level, and dropping any one change, or every change to one fact, does not.
+//! holds no other. Every set with fewer changes than any set a cap left out is found: only
+//! those are shown when there are any (else the target is `truncated`), in declaration order,
+//! so the variable order does not show. Every set reported is then checked by evaluating the
+//! facts it makes: it reaches the level, and dropping any one change, or every change to one
+//! fact, does not.
 
 use std::rc::Rc;
 
@@ -76,6 +79,13 @@ pub struct Target {
     pub ways: Vec<Way>,
     /// Ways left out (beyond the first few).
     pub more: usize,
+    /// Set when the search had to leave sets out at some step (it keeps at most 48 sets of two
+    /// or more changes per step) and found no way with fewer changes than those: other ways,
+    /// with as few changes as some shown, may exist. Absent otherwise: the ways are every way
+    /// of at most three changes or, where sets were left out, every way with fewer changes
+    /// than they have (so the ways shown never depend on the diagrams' variable order).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
     /// The rule set's lowest level (nothing is lower).
     #[serde(skip)]
     pub level_is_lowest: bool,
@@ -334,6 +344,9 @@ struct Search<'a> {
     /// Per variable: whether its fact is an unknown set fact.
     unknown_set: &'a [bool],
     memo: FxHashMap<(u32, Mode), Family>,
+    /// The fewest changes in a set some node's cap left out (`MAX_CHANGES + 1`: none): every
+    /// set with fewer changes is found.
+    cut: usize,
 }
 
 impl Search<'_> {
@@ -364,7 +377,7 @@ impl Search<'_> {
             NO => Vec::new(),
             _ => self.inner(id, var, mode),
         };
-        let fam = Rc::new(minimise(fam));
+        let fam = Rc::new(minimise(fam, &mut self.cut));
         self.memo.insert((id, mode), fam.clone());
         fam
     }
@@ -484,8 +497,9 @@ fn add(e: Elem, fam: &[Small]) -> Vec<Small> {
 }
 
 /// The antichain of the smallest sets: sorted, without duplicates or supersets, capped. Sorted
-/// a length at a time: the fewest changes first, then in order of their changes.
-fn minimise(fam: Vec<Small>) -> Vec<Small> {
+/// a length at a time: the fewest changes first, then in order of their changes. `cut` is
+/// lowered to the length of any set the cap leaves out that holds no set kept.
+fn minimise(fam: Vec<Small>, cut: &mut usize) -> Vec<Small> {
     let mut by_len: [Vec<Small>; MAX_CHANGES + 1] = Default::default();
     for s in fam {
         if let Some(b) = by_len.get_mut(s.len()) {
@@ -501,18 +515,25 @@ fn minimise(fam: Vec<Small>) -> Vec<Small> {
         // Every single change is kept (there are at most as many as answers); larger sets up
         // to the cap. A set can only hold a shorter one, so a length's sets are checked against
         // the shorter ones kept before they are sorted, and none of them against another.
-        let room = if n == 1 {
-            usize::MAX
-        } else {
-            let room = MAX_FAMILY.saturating_sub(out.len());
-            if room == 0 {
-                break;
+        if n == 1 {
+            crate::sort::sort(&mut bucket);
+            bucket.dedup();
+            out.extend(bucket);
+            continue;
+        }
+        let room = MAX_FAMILY.saturating_sub(out.len());
+        if room == 0 {
+            if bucket.iter().any(|s| !out.iter().any(|t| s.holds(t))) {
+                *cut = (*cut).min(n);
             }
-            bucket.retain(|s| !out.iter().any(|t| s.holds(t)));
-            room
-        };
+            continue;
+        }
+        bucket.retain(|s| !out.iter().any(|t| s.holds(t)));
         crate::sort::sort(&mut bucket);
         bucket.dedup();
+        if bucket.len() > room {
+            *cut = (*cut).min(n);
+        }
         out.extend(bucket.into_iter().take(room));
     }
     out
@@ -520,6 +541,17 @@ fn minimise(fam: Vec<Small>) -> Vec<Small> {
 
 /// Explains a decision on these facts (the rules' decision, before any escalation).
 pub(crate) fn explain(rs: &Ruleset, facts: &Facts) -> Explanation {
+    explain_in(rs, facts, rs.compiled(), rs.layout())
+}
+
+/// [`explain`] on these diagrams and their layout (the rule set's own, or in a test another
+/// variable order of them).
+fn explain_in(
+    rs: &Ruleset,
+    facts: &Facts,
+    compiled: Option<&Compiled>,
+    layout: &Layout,
+) -> Explanation {
     let p = rs.program();
     let levels = p.levels.len() as i64;
     let base = rs.evaluate(facts, Options::default());
@@ -542,7 +574,7 @@ pub(crate) fn explain(rs: &Ruleset, facts: &Facts) -> Explanation {
     if levels == 0 || rank == 0 {
         return out;
     }
-    let Some(c) = rs.compiled() else {
+    let Some(c) = compiled else {
         out.unavailable = Some(
             "the rule set's diagrams are over the node budget, so what would change this is not \
              worked out"
@@ -550,7 +582,6 @@ pub(crate) fn explain(rs: &Ruleset, facts: &Facts) -> Explanation {
         );
         return out;
     };
-    let layout = rs.layout();
     let slots = crate::eval::applied(p, &facts.slots).into_owned();
     let n_vars = layout.var_fact.len();
     let mut cur = vec![UNKNOWN; n_vars];
@@ -619,13 +650,34 @@ pub(crate) fn explain(rs: &Ruleset, facts: &Facts) -> Explanation {
             frozen: &frozen,
             unknown_set: &unknown_set,
             memo: FxHashMap::default(),
+            cut: MAX_CHANGES + 1,
         };
         let fam = s.family(root, Mode::Free);
-        (!s.g.over).then(|| {
-            fam.iter()
-                .map(|s| s.as_slice().to_vec())
-                .collect::<Vec<Set>>()
-        })
+        if s.g.over {
+            return None;
+        }
+        // In declaration order (fact, code, answer), not the diagram's variable order: the
+        // sets found are the same whatever the order (unless cut), and so is what is shown.
+        let key = |e: &Elem| {
+            let f = layout.var_fact.get(e.0 as usize).copied();
+            let first = f
+                .and_then(|f| layout.first_var.get(f.index()))
+                .copied()
+                .unwrap_or(0);
+            (
+                f.map_or(usize::MAX, FactId::index),
+                e.0.saturating_sub(first),
+                e.1,
+            )
+        };
+        let mut sets: Vec<Set> = fam.iter().map(|s| s.as_slice().to_vec()).collect();
+        for set in &mut sets {
+            crate::sort::sort_by_key(set, key);
+        }
+        crate::sort::sort_by_key(&mut sets, |set| {
+            (set.len(), set.iter().map(key).collect::<Vec<_>>())
+        });
+        Some((sets, s.cut))
     };
     let too_large = |mut out: Explanation| {
         out.raise.clear();
@@ -637,16 +689,16 @@ pub(crate) fn explain(rs: &Ruleset, facts: &Facts) -> Explanation {
         out
     };
     for t in rank + 1..=levels {
-        let Some(fam) = search(Goal::AtLeast(t)) else {
+        let Some((fam, cut)) = search(Goal::AtLeast(t)) else {
             return too_large(out);
         };
-        out.raise.push(ctx.target(t, &fam, true));
+        out.raise.push(ctx.target(t, &fam, true, cut));
     }
     if rank > 1 {
-        let Some(fam) = search(Goal::Below(rank)) else {
+        let Some((fam, cut)) = search(Goal::Below(rank)) else {
             return too_large(out);
         };
-        let target = ctx.target(rank - 1, &fam, false);
+        let target = ctx.target(rank - 1, &fam, false, cut);
         if !target.ways.is_empty() {
             out.lower = Some(target);
         }
@@ -776,9 +828,11 @@ impl Ctx<'_> {
         true
     }
 
-    fn target(&self, t: i64, fam: &[Set], up: bool) -> Target {
+    /// The ways to the level `t` among the sets found; every set with fewer than `cut`
+    /// changes was found.
+    fn target(&self, t: i64, fam: &[Set], up: bool, cut: usize) -> Target {
         let level = self.p.levels.get((t - 1) as usize);
-        let mut groups: Vec<(Way, Vec<Set>)> = Vec::new();
+        let mut found: Vec<(&Set, Vec<Option<i64>>)> = Vec::new();
         for set in fam {
             if !self.verified(set, t, up) {
                 continue;
@@ -789,6 +843,17 @@ impl Ctx<'_> {
             if up && t < self.p.levels.len() as i64 && self.rank(&slots) > t {
                 continue;
             }
+            found.push((set, slots));
+        }
+        // Where the search was cut, only the sets below the cut are certainly all found: they
+        // are the ones shown, unless there are none.
+        let truncated = !found.iter().any(|(s, _)| s.len() < cut);
+        if !truncated {
+            found.retain(|(s, _)| s.len() < cut);
+        }
+        let truncated = truncated && cut <= MAX_CHANGES;
+        let mut groups: Vec<(Way, Vec<Set>)> = Vec::new();
+        for (set, slots) in found {
             let d = self.rs.evaluate(&Facts { slots }, Options::default());
             let (title, rules) = if up {
                 self.started(&d, t)
@@ -854,6 +919,7 @@ impl Ctx<'_> {
             label: level.map_or_else(String::new, |l| l.label.clone()),
             ways,
             more,
+            truncated,
             level_is_lowest: t == 1,
         }
     }
@@ -1138,10 +1204,12 @@ impl Explanation {
 impl Target {
     fn text_into(&self, out: &mut String, lead: &str, cond: &str, rule: &str) {
         if self.ways.is_empty() {
-            out.push_str(&format!(
-                "  {}: no change of up to three answers gives exactly this level.\n",
-                self.label
-            ));
+            let found = if self.truncated {
+                "no change of up to three answers was found (the search kept only the smallest sets) that gives"
+            } else {
+                "no change of up to three answers gives"
+            };
+            out.push_str(&format!("  {}: {found} exactly this level.\n", self.label));
             return;
         }
         out.push_str(&format!("  {lead} {} {cond} any one of:\n", self.label));
@@ -1170,6 +1238,9 @@ impl Target {
             let ways = if self.more == 1 { "way" } else { "ways" };
             out.push_str(&format!("    - and {} other {ways}\n", self.more));
         }
+        if self.truncated {
+            out.push_str("    - and perhaps others: the search kept only the smallest sets\n");
+        }
     }
 }
 
@@ -1184,21 +1255,25 @@ mod tests {
             .unwrap()
     }
 
-    /// The antichain as it was first written, on vectors: the reference for `minimise`.
-    fn reference(mut fam: Vec<Set>) -> Vec<Set> {
+    /// The antichain as it was first written, on vectors: the reference for `minimise`, and
+    /// the fewest changes in a set the cap left out that holds none kept.
+    fn reference(mut fam: Vec<Set>) -> (Vec<Set>, Option<usize>) {
         fam.retain(|s| s.len() <= MAX_CHANGES);
         fam.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
         fam.dedup();
         let mut out: Vec<Set> = Vec::new();
+        let mut cut = None;
         for s in fam {
+            if out.iter().any(|t| t.iter().all(|e| s.contains(e))) {
+                continue;
+            }
             if out.len() >= MAX_FAMILY && s.len() > 1 {
-                break;
+                cut = cut.or(Some(s.len()));
+                continue;
             }
-            if !out.iter().any(|t| t.iter().all(|e| s.contains(e))) {
-                out.push(s);
-            }
+            out.push(s);
         }
-        out
+        (out, cut)
     }
 
     #[test]
@@ -1232,6 +1307,38 @@ mod tests {
         }
     }
 
+    /// What is shown is the same whatever the diagrams' variable order: the shipped rules
+    /// compiled in declaration order and in the shipped order explain sparse referrals alike
+    /// (where neither search was cut).
+    #[test]
+    fn the_variable_order_does_not_show_in_explanations() {
+        let rs = Ruleset::builtin().unwrap();
+        let p = rs.program();
+        let decl: Vec<usize> = (0..p.facts.len()).collect();
+        let l = rs.layout().reordered(&p.facts, &decl);
+        let c = Compiled::new(p, &l, 2_000_000).unwrap();
+        let mut seed = 23;
+        let (mut compared, mut ways) = (0, 0);
+        for i in 0..24 {
+            let facts = Facts {
+                slots: crate::relevance::referral(p, &mut seed, 2 + i % 7),
+            };
+            let want = explain(&rs, &facts);
+            let got = explain_in(&rs, &facts, Some(&c), &l);
+            let cut = |x: &Explanation| x.raise.iter().chain(&x.lower).any(|t| t.truncated);
+            if cut(&want) || cut(&got) {
+                continue;
+            }
+            assert_eq!(got, want, "{:?}", facts.slots);
+            compared += 1;
+            ways += want.raise.iter().map(|t| t.ways.len()).sum::<usize>();
+        }
+        assert!(
+            compared >= 16 && ways >= 30,
+            "{compared} compared, {ways} ways"
+        );
+    }
+
     #[test]
     fn minimise_keeps_the_smallest_sets_as_the_reference_does() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
@@ -1241,7 +1348,7 @@ mod tests {
             seed ^= seed << 17;
             u32::try_from(seed % n).unwrap()
         };
-        let (mut capped, mut nested) = (0, 0);
+        let (mut capped, mut nested, mut cuts) = (0, 0, 0);
         for round in 0..400 {
             // Every fourth family large, of longer sets over more variables: past the cap.
             let big = round % 4 == 0;
@@ -1266,18 +1373,21 @@ mod tests {
                 })
                 .collect();
             let smalls: Vec<Small> = fam.iter().map(|s| small(s)).collect();
-            let got: Vec<Set> = minimise(smalls)
+            let mut cut = MAX_CHANGES + 1;
+            let got: Vec<Set> = minimise(smalls, &mut cut)
                 .iter()
                 .map(|s| s.as_slice().to_vec())
                 .collect();
-            let want = reference(fam);
+            let (want, want_cut) = reference(fam);
             assert_eq!(got, want, "round {round}");
+            assert_eq!(cut, want_cut.unwrap_or(MAX_CHANGES + 1), "round {round}");
+            cuts += usize::from(want_cut.is_some());
             capped += usize::from(want.len() >= MAX_FAMILY);
             nested += usize::from(want.iter().any(|s| s.len() == 3));
         }
         assert!(
-            capped > 10 && nested > 100,
-            "the cap and longer sets are reached ({capped}, {nested})"
+            capped > 10 && nested > 100 && cuts > 10 && cuts < 400,
+            "the cap, cuts and longer sets are reached ({capped}, {cuts}, {nested})"
         );
     }
 }

@@ -293,7 +293,7 @@ fn compare(
             "smallest set: brute force {smallest:?}, engine {engine_smallest:?} (truth {truth:?}, reported {reported:?})"
         ));
     }
-    let truncated = target.more > 0 || target.ways.iter().any(|w| w.more > 0);
+    let truncated = target.truncated || target.more > 0 || target.ways.iter().any(|w| w.more > 0);
     if !truncated {
         for s in truth.iter().filter(|s| Some(s.len()) == smallest) {
             if !reported.contains(s) {

@@ -163,6 +163,7 @@ ExplainTarget = TypedDict("ExplainTarget", {
     "label": str,
     "ways": List[ExplainWay],
     "more": int,
+    "truncated": NotRequired[bool],
 })
 
 # Change sets with the same effect: the same rules would start (to raise) or stop (to lower)

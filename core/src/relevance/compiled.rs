@@ -1092,11 +1092,11 @@ impl Scratch {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A referral with a few known facts, from a small deterministic generator.
-    fn referral(program: &Program, seed: &mut u64, known: usize) -> Vec<Option<i64>> {
+    pub(crate) fn referral(program: &Program, seed: &mut u64, known: usize) -> Vec<Option<i64>> {
         let mut next = |n: u64| {
             *seed = seed
                 .wrapping_mul(6_364_136_223_846_793_005)

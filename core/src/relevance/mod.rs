@@ -21,6 +21,8 @@ use crate::ir::{Cmp, Expr, FactId, LevelRank, PathwayId, Program, Stage};
 
 mod compiled;
 
+#[cfg(test)]
+pub(crate) use compiled::tests::referral;
 pub(crate) use compiled::{Compiled, Image};
 
 impl Sym<'_> {
