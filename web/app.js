@@ -500,6 +500,7 @@ class Checker {
         return el("li", { "data-rules": w.rules.join(" ") }, sets + more, el("span", { class: "citation", text: why }));
       });
       if (t.more) ways.push(el("li", { text: `and ${t.more} other ways` }));
+      if (t.truncated) ways.push(el("li", { text: "and perhaps others: the search kept only the smallest sets" }));
       return [head, ways.length ? el("ul", { class: "changes", "data-level": t.level }, ways) : null];
     };
     const parts = x.raise.flatMap((t) => target(t, "Would become"));
