@@ -191,7 +191,8 @@ struct Goals<'a> {
     unique: FxHashMap<(u32, Box<[u32]>), u32>,
     lifted: FxHashMap<NodeId, u32>,
     and: FxHashMap<(u32, u32), u32>,
-    every: FxHashMap<(u32, FactId), u32>,
+    /// Per node reading a fact: the goal whatever the answer to it.
+    every: FxHashMap<u32, u32>,
     over: bool,
 }
 
@@ -319,7 +320,7 @@ impl<'a> Goals<'a> {
         if var == LEAF || layout.var_fact.get(var as usize) != Some(&fact) {
             return id;
         }
-        if let Some(g) = self.every.get(&(id, fact)) {
+        if let Some(g) = self.every.get(&id) {
             return *g;
         }
         let kids: Vec<u32> = self.kids(id).to_vec();
@@ -328,7 +329,7 @@ impl<'a> Goals<'a> {
             let k = self.every(k, fact, layout);
             g = self.both(g, k);
         }
-        self.every.insert((id, fact), g);
+        self.every.insert(id, g);
         g
     }
 }
@@ -639,6 +640,22 @@ fn explain_in(
         slots: &slots,
         base: &base,
     };
+    // The variables in declaration order (each fact's in turn, a set's by code), and each
+    // variable's place in it.
+    let mut var_of: Vec<u32> = Vec::with_capacity(n_vars);
+    for (f, first) in layout.first_var.iter().enumerate() {
+        let mut v = *first;
+        while layout.var_fact.get(v as usize).map(|x| x.index()) == Some(f) {
+            var_of.push(v);
+            v += 1;
+        }
+    }
+    let mut rank_of = vec![0u32; n_vars];
+    for (r, v) in var_of.iter().enumerate() {
+        if let Some(x) = rank_of.get_mut(*v as usize) {
+            *x = r as u32;
+        }
+    }
     // `None` when the goal's diagram is over its budget.
     let search = |goal: Goal| {
         let mut g = Goals::new(c, goal);
@@ -658,25 +675,27 @@ fn explain_in(
         }
         // In declaration order (fact, code, answer), not the diagram's variable order: the
         // sets found are the same whatever the order (unless cut), and so is what is shown.
-        let key = |e: &Elem| {
-            let f = layout.var_fact.get(e.0 as usize).copied();
-            let first = f
-                .and_then(|f| layout.first_var.get(f.index()))
-                .copied()
-                .unwrap_or(0);
-            (
-                f.map_or(usize::MAX, FactId::index),
-                e.0.saturating_sub(first),
-                e.1,
-            )
-        };
-        let mut sets: Vec<Set> = fam.iter().map(|s| s.as_slice().to_vec()).collect();
-        for set in &mut sets {
-            crate::sort::sort_by_key(set, key);
-        }
-        crate::sort::sort_by_key(&mut sets, |set| {
-            (set.len(), set.iter().map(key).collect::<Vec<_>>())
-        });
+        let mut sets: Vec<Small> = fam
+            .iter()
+            .map(|s| {
+                s.as_slice()
+                    .iter()
+                    .try_fold(Small::NONE, |d, e| {
+                        d.with((rank_of.get(e.0 as usize).copied()?, e.1))
+                    })
+                    .unwrap_or(*s)
+            })
+            .collect();
+        crate::sort::sort(&mut sets);
+        let sets: Vec<Set> = sets
+            .iter()
+            .map(|s| {
+                s.as_slice()
+                    .iter()
+                    .map(|e| (var_of.get(e.0 as usize).copied().unwrap_or(e.0), e.1))
+                    .collect()
+            })
+            .collect();
         Some((sets, s.cut))
     };
     let too_large = |mut out: Explanation| {
