@@ -251,8 +251,26 @@ pub(crate) fn run(
         "Thresholds (parse, check, compile 6 files)",
         "regorus (parse, compile, RVM codegen)",
         "zen-engine (JDM from JSON, create, compile)",
+        "Thresholds, these rules precompiled",
+        "Thresholds, the shipped rules precompiled",
     ];
     let reps = 20;
+    let image = crate::thresholds_rules()?
+        .to_precompiled()
+        .map_err(|e| e.to_string())?;
+    let shipped = Ruleset::builtin()
+        .and_then(|r| r.to_precompiled())
+        .map_err(|e| e.to_string())?;
+    // Loading, not dropping: the precompiled rule sets loaded are kept until the end (a few
+    // hundred), so that freeing them is not timed as part of the load.
+    let kept = std::cell::RefCell::new(Vec::new());
+    let load = |bytes: &[u8]| -> Result<(), String> {
+        let mut kept = kept.borrow_mut();
+        for _ in 0..reps {
+            kept.push(Ruleset::from_precompiled(black_box(bytes)).map_err(|e| e.to_string())?);
+        }
+        Ok(())
+    };
     let mut cases: Vec<crate::timings::Case<'_>> = vec![
         (
             names[0],
@@ -281,9 +299,12 @@ pub(crate) fn run(
                 Ok(())
             }),
         ),
+        (names[3], Box::new(|| load(&image))),
+        (names[4], Box::new(|| load(&shipped))),
     ];
     let s = interleaved(&mut cases, a.passes, reps)?;
     drop(cases);
+    drop(kept);
     println!("\nload + compile of the rule set (no hand-written equivalent)");
     let med = |i: usize| s.get(i).map(|x| x.median).unwrap_or(f64::NAN);
     for (name, st) in names.iter().zip(&s) {

@@ -209,28 +209,36 @@ impl Compiled {
         let n_leaves = NodeId::try_from(img.leaf_values.len()).map_err(|_| "too many leaves")?;
         // The leaves read so far, by their number.
         let mut leaf_ids: Vec<NodeId> = Vec::with_capacity(img.leaf_values.len());
-        let mut ks: Vec<NodeId> = Vec::new();
+        // Per variable, how many values it has (0: a variable no fact has).
+        let arities: Vec<usize> = (0..n_vars)
+            .map(|v| arity(program, layout, v as u32).unwrap_or(0))
+            .collect();
         for var in img.vars {
             if var == LEAF {
                 leaf_ids.push(c.next_id());
                 c.push_leaf(leaves.next().ok_or("a leaf without its value")?);
                 continue;
             }
-            let arity = arity(program, layout, var).ok_or("a node testing no variable")?;
+            let arity = arities
+                .get(var as usize)
+                .copied()
+                .filter(|a| *a > 0)
+                .ok_or("a node testing no variable")?;
             let next = c.next_id();
-            ks.clear();
+            // The children go straight into the arena (no copy per node).
+            let start = c.kids.len();
             for code in img.kids.get(at..at.saturating_add(arity)).unwrap_or(&[]) {
                 let kid = match code.checked_sub(n_leaves) {
                     None => leaf_ids.get(*code as usize).copied(),
                     Some(back) => next.checked_sub(back).filter(|_| back > 0),
                 };
-                ks.push(kid.ok_or(BEFORE)?);
+                c.kids.push(kid.ok_or(BEFORE)?);
             }
-            if ks.len() != arity {
+            if c.kids.len() - start != arity {
                 return Err(BEFORE);
             }
             at += arity;
-            c.push_node(var, &ks);
+            c.push_placed(var, start);
         }
         if at != img.kids.len() || leaves.next().is_some() {
             return Err("children or leaf values left over");
@@ -404,12 +412,19 @@ impl Compiled {
     }
 
     fn push_node(&mut self, var: u32, kids: &[NodeId]) -> NodeId {
-        let id = self.next_id();
-        let start = u32::try_from(self.kids.len()).unwrap_or(u32::MAX);
+        let start = self.kids.len();
         self.kids.extend_from_slice(kids);
+        self.push_placed(var, start)
+    }
+
+    /// The node testing `var` whose children are `kids[start..]`, already in place.
+    fn push_placed(&mut self, var: u32, start: usize) -> NodeId {
+        let id = self.next_id();
+        let kids = self.kids.get(start..).unwrap_or(&[]);
         let len = u32::try_from(kids.len()).unwrap_or(0);
-        self.nodes.push(NodeData { var, start, len });
         let data = Data::of(var, kids.iter().map(|k| self.data_of(*k)));
+        let start = u32::try_from(start).unwrap_or(u32::MAX);
+        self.nodes.push(NodeData { var, start, len });
         self.data.push(data);
         id
     }
@@ -438,14 +453,20 @@ impl Compiled {
 
     /// Per node, whether it is reachable from `root`.
     fn reachable(&self, root: NodeId) -> Vec<bool> {
+        // Children come before their parents: one pass down from the root marks them all.
         let mut seen = vec![false; self.nodes.len()];
-        let mut stack = vec![root];
-        while let Some(id) = stack.pop() {
-            match seen.get_mut(id as usize) {
-                Some(s) if !*s => *s = true,
-                _ => continue,
+        if let Some(s) = seen.get_mut(root as usize) {
+            *s = true;
+        }
+        for id in (0..=root as usize).rev() {
+            if !seen.get(id).copied().unwrap_or(false) {
+                continue;
             }
-            stack.extend_from_slice(self.kids_of(self.node(id)));
+            for k in self.kids_of(self.node(id as NodeId)) {
+                if let Some(s) = seen.get_mut(*k as usize) {
+                    *s = true;
+                }
+            }
         }
         seen
     }
