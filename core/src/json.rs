@@ -93,6 +93,46 @@ impl Writer {
         }
     }
 
+    /// A JSON value, as serde_json writes it: strings through [`Writer::string`], integers
+    /// and the rest as they are.
+    fn any(&mut self, v: &serde_json::Value) {
+        use serde_json::Value;
+        match v {
+            Value::Null => self.raw("null"),
+            Value::Bool(b) => self.raw(if *b { "true" } else { "false" }),
+            Value::String(s) => self.string(s),
+            Value::Array(xs) => {
+                self.0.push(b'[');
+                for (i, x) in xs.iter().enumerate() {
+                    if i > 0 {
+                        self.0.push(b',');
+                    }
+                    self.any(x);
+                }
+                self.0.push(b']');
+            }
+            Value::Object(m) => self.map(m),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => self.raw(&i.to_string()),
+                None => self.value(n),
+            },
+        }
+    }
+
+    /// A JSON object, keys in its order.
+    fn map(&mut self, m: &serde_json::Map<String, serde_json::Value>) {
+        self.0.push(b'{');
+        for (i, (k, v)) in m.iter().enumerate() {
+            if i > 0 {
+                self.0.push(b',');
+            }
+            self.string(k);
+            self.0.push(b':');
+            self.any(v);
+        }
+        self.0.push(b'}');
+    }
+
     fn key(&mut self, first: &mut bool, k: &str) {
         if !*first {
             self.0.push(b',');
@@ -141,9 +181,12 @@ impl Writer {
         self.key(f, "pathways");
         self.strings(&d.pathways);
         self.key(f, "exploitation");
-        self.value(&d.exploitation);
+        self.map(&d.exploitation);
         self.key(f, "status");
-        self.value(&d.status);
+        self.raw(match d.status {
+            crate::decision::Status::Complete => "\"complete\"",
+            crate::decision::Status::Provisional => "\"provisional\"",
+        });
         self.key(f, "missing");
         self.0.push(b'[');
         match unknown {
@@ -180,7 +223,15 @@ impl Writer {
             self.value(x);
         }
         self.key(f, "ruleset");
-        self.value(&d.ruleset);
+        let g = &mut true;
+        self.0.push(b'{');
+        self.key(g, "name");
+        self.string(&d.ruleset.name);
+        self.key(g, "version");
+        self.string(&d.ruleset.version);
+        self.key(g, "hash");
+        self.string(&d.ruleset.hash);
+        self.0.push(b'}');
         self.0.push(b'}');
     }
 
@@ -252,9 +303,32 @@ impl Writer {
             self.string(t);
         }
         self.key(f, "set");
-        self.value(&r.set);
+        let e = &r.set;
+        let g = &mut true;
+        self.0.push(b'{');
+        if let Some(l) = &e.level {
+            self.key(g, "level");
+            self.string(l);
+        }
+        if e.exact {
+            self.key(g, "exact");
+            self.raw("true");
+        }
+        if !e.pathways.is_empty() {
+            self.key(g, "pathways");
+            self.strings(&e.pathways);
+        }
+        if !e.exploitation.is_empty() {
+            self.key(g, "exploitation");
+            self.map(&e.exploitation);
+        }
+        if e.advisory {
+            self.key(g, "advisory");
+            self.raw("true");
+        }
+        self.0.push(b'}');
         self.key(f, "facts");
-        self.value(&r.facts);
+        self.map(&r.facts);
         if let Some(g) = &r.guidance {
             self.key(f, "guidance");
             self.string(g);
