@@ -9,8 +9,6 @@ mod convert;
 mod errors;
 mod fast;
 
-use errors::{FactsError, PyDiagnostic, RequestError, RuleError, ThresholdsError};
-
 /// A data-frame column as handed over: fact name, kind, values or cells, data bytes.
 type RawColumn<'py> = (
     String,
@@ -301,9 +299,7 @@ impl PyRuleset {
             .rs
             .answer_json(&facts.to_string(), &answered, question, &answer.to_string())
             .map_err(|e| errors::to_pyerr(py, &e))?;
-        let v: serde_json::Value = serde_json::from_str(&out)
-            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
-        convert::to_py(py, &v)
+        convert::json_to_py(py, &out)
     }
 
     /// The interview protocol on one child's truth (the facts given, and the benign answer to
@@ -353,15 +349,11 @@ impl PyRuleset {
         self.rs.files().to_vec()
     }
 
-    /// Warnings found while checking the rules, with their places when the rule set has its
-    /// sources (a precompiled one keeps none).
+    /// The warnings found while checking the rules, as the JSON list of core's diagnostics
+    /// (`Ruleset.warnings` makes them `Diagnostic`s).
     #[getter]
-    fn warnings(&self) -> Vec<PyDiagnostic> {
-        self.rs
-            .warnings_detailed()
-            .into_iter()
-            .map(PyDiagnostic::from)
-            .collect()
+    fn _warnings(&self) -> String {
+        serde_json::to_string(&self.rs.warnings_detailed()).unwrap_or_default()
     }
 
     /// Rule-set name.
@@ -491,10 +483,7 @@ impl PyDecision {
     /// Each matrix's category, e.g. `{"cse": "medium"}`.
     #[getter]
     fn exploitation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::to_py(
-            py,
-            &serde_json::Value::Object(self.decision.exploitation.clone()),
-        )
+        convert::ser_to_py(py, &self.decision.exploitation)
     }
 
     /// The rule set that decided: name, version, hash.
@@ -610,14 +599,8 @@ fn builtin_sources(py: Python<'_>) -> PyResult<Vec<(String, String)>> {
 /// The native module `thresholds._thresholds`.
 #[pymodule]
 fn _thresholds(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let py = m.py();
     m.add_class::<PyRuleset>()?;
     m.add_class::<PyDecision>()?;
-    m.add_class::<PyDiagnostic>()?;
-    m.add("ThresholdsError", py.get_type::<ThresholdsError>())?;
-    m.add("RuleError", py.get_type::<RuleError>())?;
-    m.add("FactsError", py.get_type::<FactsError>())?;
-    m.add("RequestError", py.get_type::<RequestError>())?;
     m.add_function(wrap_pyfunction!(builtin_sources, m)?)?;
     m.add_function(wrap_pyfunction!(_compare, m)?)?;
     Ok(())

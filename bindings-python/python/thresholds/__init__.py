@@ -13,13 +13,15 @@ pandas (for ``evaluate_frame`` and comparison tables) is optional.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ._thresholds import Decision, Diagnostic, FactsError, RequestError, RuleError, ThresholdsError
+from ._thresholds import Decision
 from ._thresholds import Ruleset as _NativeRuleset
 from ._thresholds import _compare
 from ._thresholds import builtin_sources as _builtin_sources
@@ -38,6 +40,78 @@ __all__ = [
     "compare",
     "default",
 ]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One error or warning, with where it is."""
+
+    code: str
+    """Stable code, e.g. ``thr::facts::unknown_fact``."""
+    message: str
+    severity: str
+    """``error`` or ``warning``."""
+    help: Optional[str] = None
+    fact: Optional[str] = None
+    """The fact a facts error is about."""
+    file: Optional[str] = None
+    line: Optional[int] = None
+    column: Optional[int] = None
+    related: List[str] = field(default_factory=list)
+    """Other places involved, as ``file:line:col: note``."""
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The diagnostic as a dict (core's diagnostic JSON shape, every key present)."""
+        return dataclasses.asdict(self)
+
+    def __hash__(self) -> int:
+        return hash((self.code, self.message, self.severity, self.fact, self.file, self.line))
+
+    def __repr__(self) -> str:
+        known = None not in (self.file, self.line, self.column)
+        place = f" at {self.file}:{self.line}:{self.column}" if known else ""
+        return f"<Diagnostic {self.severity} {self.code}{place}: {self.message}>"
+
+
+class ThresholdsError(Exception):
+    """Base class of every error the engine reports. ``.code`` is the first error's stable code;
+    ``.json`` the error as every binding gives it, which the other attributes are read from."""
+
+    code: Optional[str]
+    fact: Optional[str]
+    kind: str
+    error_class: str
+    json: str
+    diagnostics: List[Diagnostic]
+
+
+class RuleError(ThresholdsError):
+    """The rules do not parse or check. ``.diagnostics`` lists every error and warning."""
+
+
+class FactsError(ThresholdsError):
+    """The facts are not valid for the rule set. ``.fact`` names the first fact at fault."""
+
+
+class RequestError(ThresholdsError):
+    """The request is malformed: an escalation to an unknown level or without a reason."""
+
+
+_ERRORS = {"rules": RuleError, "facts": FactsError, "request": RequestError}
+
+
+def _error(message: str, text: str) -> ThresholdsError:
+    """The exception for one of core's errors (its message and JSON), raised by the extension."""
+    body = json.loads(text)
+    e = _ERRORS.get(body["kind"], ThresholdsError)(message)
+    e.diagnostics = [Diagnostic(**d) for d in body["diagnostics"]]
+    first = next((d for d in e.diagnostics if d.severity == "error"), None)
+    e.code = first.code if first else None
+    e.fact = first.fact if first else None
+    e.kind = body["kind"]
+    e.error_class = body["class"]
+    e.json = text
+    return e
 
 
 @dataclass(frozen=True)
@@ -105,6 +179,12 @@ class Ruleset(_NativeRuleset):
         else:
             paths = [p]
         return cls([(str(x), x.read_text(encoding="utf-8")) for x in paths])
+
+    @property
+    def warnings(self) -> List[Diagnostic]:
+        """Warnings found while checking the rules, with their places when the rule set has
+        its sources (a precompiled one keeps none)."""
+        return [Diagnostic(**d) for d in json.loads(self._warnings)]
 
     def test(self) -> TestReport:
         """Runs the tests written in the rule files."""

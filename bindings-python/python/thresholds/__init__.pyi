@@ -1,5 +1,6 @@
 # Type stub of the `thresholds` package (the public API). Checked by mypy in the test run and
 # against the runtime module by tests/test_stubs.py.
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Literal, Optional, Tuple, TypedDict, Union
 
@@ -291,40 +292,19 @@ ComparisonChange = TypedDict("ComparisonChange", {
 
 # </generated>
 
+@dataclass(frozen=True)
 class Diagnostic:
     """One error or warning, with where it is."""
 
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        severity: str,
-        help: Optional[str] = ...,
-        fact: Optional[str] = ...,
-        file: Optional[str] = ...,
-        line: Optional[int] = ...,
-        column: Optional[int] = ...,
-        related: List[str] = ...,
-    ) -> None: ...
-
-    @property
-    def code(self) -> str: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def severity(self) -> str: ...
-    @property
-    def help(self) -> Optional[str]: ...
-    @property
-    def fact(self) -> Optional[str]: ...
-    @property
-    def file(self) -> Optional[str]: ...
-    @property
-    def line(self) -> Optional[int]: ...
-    @property
-    def column(self) -> Optional[int]: ...
-    @property
-    def related(self) -> List[str]: ...
+    code: str
+    message: str
+    severity: str
+    help: Optional[str] = None
+    fact: Optional[str] = None
+    file: Optional[str] = None
+    line: Optional[int] = None
+    column: Optional[int] = None
+    related: List[str] = field(default_factory=list)
     def to_dict(self) -> Dict[str, Any]: ...
 
 class ThresholdsError(Exception):
