@@ -160,11 +160,14 @@ pub(crate) fn column_of_objects(
     // The list holds every cell (and so every item of a list cell) for the whole call, so an
     // address stays one object.
     let mut by_items: CellMap<Vec<usize>, i64> = CellMap::default();
-    let mut last = (0usize, -1i64);
+    // The codes of recently seen objects, by address (a column holds few distinct objects:
+    // None, True, False, a fact's codes), so most cells cost no hash lookup.
+    let mut recent = [(0usize, -1i64); 16];
     for x in list.iter() {
         let ptr = x.as_ptr() as usize;
-        if ptr == last.0 {
-            c.push_code(last.1);
+        let slot = (ptr >> 4) % recent.len();
+        if let Some((_, code)) = recent.get(slot).filter(|(p, _)| *p == ptr) {
+            c.push_code(*code);
             continue;
         }
         // A list cell is not cached by address (its items could differ); one of strings is
@@ -187,7 +190,11 @@ pub(crate) fn column_of_objects(
                 }
             }
         };
-        last = (ptr, code);
+        if !x.is_exact_instance_of::<PyList>() {
+            if let Some(r) = recent.get_mut(slot) {
+                *r = (ptr, code);
+            }
+        }
     }
     Ok(c)
 }

@@ -3,7 +3,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
-use thresholds::{ColumnValues, Decision, Facts, Options, Ruleset, Status};
+use thresholds::{ColumnValues, Decision, Facts, Options, Ruleset};
 
 mod convert;
 mod errors;
@@ -18,7 +18,7 @@ type RawColumn<'py> = (
 );
 
 /// A record whose decision changes between two rule sets: its position, then both decisions.
-type ChangedRecord = (usize, PyDecision, PyDecision);
+type ChangedRecord = (usize, Decided, Decided);
 
 /// How a rule set pickles: its class and its sources (or, loaded precompiled, its bytes).
 type Reduced<'py> = (Bound<'py, PyType>, (Bound<'py, PyAny>,));
@@ -78,49 +78,37 @@ impl PyRuleset {
         Ok(PyRuleset { rs, cache })
     }
 
-    /// Evaluates one referral's facts (a dict; a missing key, None or NaN is unknown).
-    /// `escalate=(level, reason)` applies a practitioner's escalation (the core's rule: it never
-    /// lowers the level); a bad one raises `RequestError`.
-    /// `questions=True` adds the ranked open questions (`answered`: question ids answered);
-    /// `summary=True` adds the practitioner's summary to the decision's JSON;
-    /// `explain=True` adds what would change the level (`explain`: per level above, the
-    /// smallest sets of answers or changes that reach it; and what would lower it).
-    #[pyo3(signature = (facts, *, reasons = true, missing = true, escalate = None, questions = false, answered = Vec::new(), summary = false, explain = false))]
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the keyword options of Python's evaluate"
-    )]
-    fn evaluate(
+    /// Evaluates one referral's facts (a dict; a missing key, None or NaN is unknown) as the
+    /// request JSON asks (`Ruleset.evaluate` writes it from its keyword options).
+    fn _evaluate(
         &self,
         py: Python<'_>,
         facts: &Bound<'_, PyAny>,
-        reasons: bool,
-        missing: bool,
-        escalate: Option<(String, String)>,
-        questions: bool,
-        answered: Vec<String>,
-        summary: bool,
-        explain: bool,
-    ) -> PyResult<PyDecision> {
+        request: &PyRequest,
+    ) -> PyResult<Decided> {
         let f = facts_of(py, &self.rs, &self.cache, facts)?;
-        let request = thresholds::Request {
-            options: options(reasons, missing),
-            escalation: escalate.map(|(level, reason)| thresholds::Escalation { level, reason }),
-            questions,
-            answered,
-            summary,
-            explain,
+        let decided = self.rs.evaluate_request(&f, &request.0);
+        decided.map(Decided).map_err(|e| errors::to_pyerr(py, &e))
+    }
+
+    /// The practitioner's summary (plain text, or HTML with `html`) of the decision on these
+    /// facts under this request (its `summary` implied).
+    fn _summary(
+        &self,
+        py: Python<'_>,
+        facts: &Bound<'_, PyAny>,
+        request: &PyRequest,
+        html: bool,
+    ) -> PyResult<String> {
+        let f = facts_of(py, &self.rs, &self.cache, facts)?;
+        let req = thresholds::Request {
+            summary: true,
+            ..request.0.clone()
         };
-        let decision = self
-            .rs
-            .evaluate_request(&f, &request)
-            .map_err(|e| errors::to_pyerr(py, &e))?;
-        Ok(PyDecision {
-            decision,
-            rs: self.rs.clone(),
-            facts: Some(f),
-            reasons,
-        })
+        let decided = self.rs.evaluate_request(&f, &req);
+        let s = decided.map_err(|e| errors::to_pyerr(py, &e))?.summary;
+        Ok(s.map(|s| if html { s.html() } else { s.text })
+            .unwrap_or_default())
     }
 
     /// Facts JSON text in, decision JSON text out (byte-identical to every other host). With
@@ -146,16 +134,17 @@ impl PyRuleset {
     }
 
     /// Evaluates many referrals (an iterable of dicts), in order, without the GIL and on
-    /// every core when there are many. A bad record raises `FactsError` with `.row` set.
+    /// every core when there are many: their decisions. A bad record raises `FactsError`
+    /// with `.row` set.
     #[pyo3(signature = (records, *, reasons = true, missing = true, threads = 0))]
-    fn evaluate_many(
+    fn _evaluate_many(
         &self,
         py: Python<'_>,
         records: &Bound<'_, PyAny>,
         reasons: bool,
         missing: bool,
         threads: usize,
-    ) -> PyResult<Vec<PyDecision>> {
+    ) -> PyResult<Vec<Decided>> {
         let mut facts = Vec::new();
         for (row, record) in records.try_iter()?.enumerate() {
             let f = facts_of(py, &self.rs, &self.cache, &record?).inspect_err(|e| {
@@ -166,16 +155,7 @@ impl PyRuleset {
         }
         let rs = &self.rs;
         let decisions = py.detach(|| rs.evaluate_all(&facts, options(reasons, missing), threads));
-        Ok(decisions
-            .into_iter()
-            .zip(facts)
-            .map(|(decision, f)| PyDecision {
-                decision,
-                rs: self.rs.clone(),
-                facts: Some(f),
-                reasons,
-            })
-            .collect())
+        Ok(decisions.into_iter().map(Decided).collect())
     }
 
     /// Columnar evaluation for data frames. Each column is `(fact, kind, values, data)`:
@@ -405,139 +385,32 @@ impl PyRuleset {
     }
 }
 
-/// A decision: the level, what to do, why, and what is still unknown.
-#[pyclass(module = "thresholds", name = "Decision", frozen)]
-#[derive(Debug)]
-struct PyDecision {
-    decision: Decision,
-    rs: Ruleset,
-    /// The facts it was decided on, for the summary's answers.
-    facts: Option<thresholds::Facts>,
-    /// Whether it was decided with its reasons (a summary needs them).
-    reasons: bool,
-}
-
-impl PyDecision {
-    /// The request a summary of this decision amounts to.
-    fn summary_request(&self) -> thresholds::Request {
-        thresholds::Request {
-            options: thresholds::Options {
-                reasons: self.reasons,
-                missing: true,
-            },
-            summary: true,
-            ..thresholds::Request::default()
-        }
-    }
-}
+/// An evaluation request, read once from its JSON (`Ruleset.evaluate` keeps the common ones).
+#[pyclass(module = "thresholds", name = "Request", frozen)]
+struct PyRequest(thresholds::Request);
 
 #[pymethods]
-impl PyDecision {
-    /// The level id, or None when the rule set has no levels.
-    #[getter]
-    fn level(&self) -> Option<&str> {
-        self.decision.level.as_deref()
+impl PyRequest {
+    /// The request JSON (`{"reasons", "missing", "escalation": {"level", "reason"},
+    /// "questions", "answered", "summary", "explain"}`); a malformed one raises `RequestError`.
+    #[new]
+    fn new(py: Python<'_>, text: &str) -> PyResult<Self> {
+        thresholds::Request::from_json(text)
+            .map(PyRequest)
+            .map_err(|e| errors::to_pyerr(py, &e))
     }
+}
 
-    /// On a provisional decision, the highest level the missing facts could still lead to
-    /// (`level` is then the lowest, "at least"); None otherwise.
-    #[getter]
-    fn could_reach(&self) -> Option<&str> {
-        self.decision.could_reach.as_deref()
-    }
+/// A decision, kept as the engine's value until its JSON is asked for (`thresholds.Decision`
+/// wraps it and reads that JSON).
+#[pyclass(module = "thresholds", frozen)]
+struct Decided(Decision);
 
-    /// The practitioner's escalation, `{level, reason, from, raised}`, or None.
-    #[getter]
-    fn escalation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::ser_to_py(py, &self.decision.escalation)
-    }
-
-    /// Pathway ids, most urgent first.
-    #[getter]
-    fn pathways(&self) -> Vec<String> {
-        self.decision.pathways.clone()
-    }
-
-    /// `complete` or `provisional`.
-    #[getter]
-    fn status(&self) -> &'static str {
-        match self.decision.status {
-            Status::Complete => "complete",
-            Status::Provisional => "provisional",
-        }
-    }
-
-    /// Unknown facts that could change the decision, most decisive first:
-    /// `{fact, question, changes: {level, pathways}}`.
-    #[getter]
-    fn missing<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::ser_to_py(py, &self.decision.missing)
-    }
-
-    /// Fired rules: rule, title, set, facts, guidance, citation, reason.
-    #[getter]
-    fn reasons<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::ser_to_py(py, &self.decision.reasons)
-    }
-
-    /// Each matrix's category, e.g. `{"cse": "medium"}`.
-    #[getter]
-    fn exploitation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::ser_to_py(py, &self.decision.exploitation)
-    }
-
-    /// The rule set that decided: name, version, hash.
-    #[getter]
-    fn ruleset<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::ser_to_py(py, &self.decision.ruleset)
-    }
-
-    /// The decision as plain Python values, keys in the JSON order.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::ser_to_py(py, &self.decision)
-    }
-
-    /// The canonical decision JSON, byte-identical to the CLI's `--format json` and every host.
+#[pymethods]
+impl Decided {
+    /// The decision JSON (byte-identical to every other host's).
     fn to_json(&self) -> String {
-        self.decision.to_json()
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<PyDecision>()
-            .is_ok_and(|o| o.get().decision == self.decision)
-    }
-
-    fn __hash__(&self) -> PyResult<isize> {
-        Err(pyo3::exceptions::PyTypeError::new_err(
-            "Decision is not hashable",
-        ))
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "<Decision level={} pathways=[{}] status={}>",
-            self.decision.level.as_deref().unwrap_or("None"),
-            self.decision.pathways.join(", "),
-            self.status()
-        )
-    }
-
-    /// The practitioner's summary as plain text: the same text as the CLI and the checker's
-    /// "copy summary".
-    /// A decision made with `reasons=False` has no summary (`RequestError`): a summary says why.
-    fn summary(&self, py: Python<'_>) -> PyResult<String> {
-        self.summary_request()
-            .check()
-            .map_err(|e| errors::to_pyerr(py, &e))?;
-        Ok(self.rs.summary(&self.decision, self.facts.as_ref()).text)
-    }
-
-    /// The practitioner's summary for Jupyter, as HTML (the core's, as every host words it);
-    /// None (Jupyter then shows the repr) for a decision made without its reasons.
-    fn _repr_html_(&self) -> Option<String> {
-        self.summary_request().check().ok()?;
-        Some(self.rs.summary(&self.decision, self.facts.as_ref()).html())
+        self.0.to_json()
     }
 }
 
@@ -571,19 +444,7 @@ fn _compare<'py>(
         .map_err(|e| errors::to_pyerr(py, &e))?;
     let changes = std::mem::take(&mut c.changes)
         .into_iter()
-        .map(|ch| {
-            let decided = |decision, p: &PyRuleset, facts: &[Facts]| PyDecision {
-                decision,
-                rs: p.rs.clone(),
-                facts: facts.get(ch.index).cloned(),
-                reasons: true,
-            };
-            (
-                ch.index,
-                decided(ch.old, old, &old_facts),
-                decided(ch.new, new, &new_facts),
-            )
-        })
+        .map(|ch| (ch.index, Decided(ch.old), Decided(ch.new)))
         .collect();
     Ok((convert::ser_to_py(py, &c)?, changes))
 }
@@ -600,7 +461,8 @@ fn builtin_sources(py: Python<'_>) -> PyResult<Vec<(String, String)>> {
 #[pymodule]
 fn _thresholds(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRuleset>()?;
-    m.add_class::<PyDecision>()?;
+    m.add_class::<Decided>()?;
+    m.add_class::<PyRequest>()?;
     m.add_function(wrap_pyfunction!(builtin_sources, m)?)?;
     m.add_function(wrap_pyfunction!(_compare, m)?)?;
     Ok(())

@@ -837,6 +837,12 @@ pub struct Request {
 }
 
 impl Request {
+    /// Reads a request from its JSON (the form the JSON route takes: every key optional);
+    /// malformed JSON, an unknown key or a value of the wrong type is `thr::request::invalid`.
+    pub fn from_json(text: &str) -> Result<Request, Error> {
+        parse_request(text)
+    }
+
     /// Whether the request can be met: a summary says why, so it needs the reasons
     /// (`thr::request::invalid` otherwise). Escalations are checked against the rule set's levels
     /// when evaluating.

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ._thresholds import Decision
+from ._thresholds import Request as _Request
 from ._thresholds import Ruleset as _NativeRuleset
 from ._thresholds import _compare
 from ._thresholds import builtin_sources as _builtin_sources
@@ -141,6 +141,75 @@ class TestReport:
         return f"<TestReport {self.passed} passed, {self.failed} failed, {len(self.unfired_rules)} rules unfired>"
 
 
+class Decision:
+    """A decision: the level, what to do, why, and what is still unknown. It is the engine's
+    decision JSON (``to_json``), read on first use; its summary is the engine's too."""
+
+    __slots__ = ("_decided", "_json", "_dict", "_source")
+
+    def __init__(self, decided: Any, source: Tuple["Ruleset", Any, Any]) -> None:
+        self._decided = decided  # the engine's decision, until its JSON is read
+        self._json: Optional[str] = None
+        self._dict: Optional[Dict[str, Any]] = None
+        self._source = source  # the rule set, the facts and the request that decided
+
+    def _get(self, key: str) -> Any:
+        if self._dict is None:
+            self._dict = json.loads(self.to_json())
+        return self._dict.get(key)
+
+    level = property(lambda self: self._get("level"), doc="The level's id, or None.")
+    could_reach = property(lambda self: self._get("could_reach"),
+                           doc="On a provisional decision, the highest level the unknowns could still lead to.")
+    status = property(lambda self: self._get("status"), doc="``complete`` or ``provisional``.")
+    pathways = property(lambda self: list(self._get("pathways")), doc="Pathway ids, most urgent first.")
+    escalation = property(lambda self: self.to_dict().get("escalation"),
+                          doc="The practitioner's escalation: ``{level, reason, from, raised}``, or None.")
+    missing = property(lambda self: self.to_dict()["missing"],
+                       doc="Unknown facts that could change the decision, most decisive first.")
+    reasons = property(lambda self: self.to_dict()["reasons"], doc="The rules that fired, with their facts.")
+    exploitation = property(lambda self: self.to_dict()["exploitation"],
+                            doc="Each matrix's category, e.g. ``{\"cse\": \"medium\"}``.")
+    ruleset = property(lambda self: self.to_dict()["ruleset"], doc="The rule set that decided: name, version, hash.")
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The decision JSON as a new dict."""
+        return json.loads(self.to_json())
+
+    def to_json(self) -> str:
+        """The decision JSON (byte-identical to every other host's)."""
+        if self._json is None:
+            self._json = self._decided.to_json()
+        return self._json
+
+    def summary(self) -> str:
+        """The practitioner's summary as plain text (the CLI's and the checker's). Raises
+        ``RequestError`` for a decision made with ``reasons=False``: a summary says why."""
+        rs, facts, request = self._source
+        return rs._summary(facts, request, False)
+
+    def _repr_html_(self) -> Optional[str]:
+        rs, facts, request = self._source
+        try:
+            return rs._summary(facts, request, True)
+        except RequestError:
+            return None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Decision) and other.to_json() == self.to_json()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<Decision level={self.level} pathways=[{', '.join(self.pathways)}] status={self.status}>"
+
+
+@functools.lru_cache(maxsize=64)
+def _request(reasons: bool, missing: bool, questions: bool, summary: bool, explain: bool) -> Any:
+    return _Request(json.dumps({"reasons": reasons, "missing": missing, "questions": questions,
+                                "summary": summary, "explain": explain}))
+
+
 class Ruleset(_NativeRuleset):
     """A checked, compiled rule set. Immutable, thread-safe, picklable (rebuilt from sources).
 
@@ -191,7 +260,40 @@ class Ruleset(_NativeRuleset):
         r = self._run_tests()
         return TestReport(results=r["results"], unfired_rules=r["unfired_rules"])
 
-    def evaluate_many(  # type: ignore[override]
+    def evaluate(
+        self,
+        facts: Any,
+        *,
+        reasons: bool = True,
+        missing: bool = True,
+        escalate: Optional[Tuple[str, str]] = None,
+        questions: bool = False,
+        answered: Sequence[str] = (),
+        summary: bool = False,
+        explain: bool = False,
+    ) -> Decision:
+        """Evaluates one referral's facts (a dict; a missing key, None or NaN is unknown).
+        ``escalate=(level, reason)`` applies a practitioner's escalation (the engine's rule: it
+        never lowers the level); a bad one raises :class:`RequestError`. ``questions=True`` adds
+        the ranked open questions (``answered``: question ids answered); ``summary=True`` adds
+        the practitioner's summary to the decision's JSON; ``explain=True`` adds what would
+        change the level (per level above, the smallest sets of answers or changes that reach
+        it; and what would lower it)."""
+        if isinstance(answered, str):
+            raise TypeError("answered is a list of question ids, not one string")
+        request = _request(reasons, missing, questions, summary, explain)
+        if escalate is not None or answered:
+            body: Dict[str, Any] = {"reasons": reasons, "missing": missing, "questions": questions,
+                                    "summary": summary, "explain": explain, "answered": list(answered)}
+            if escalate is not None:
+                level, reason = escalate
+                body["escalation"] = {"level": level, "reason": reason}
+            request = _Request(json.dumps(body))
+        if isinstance(facts, dict):
+            facts = dict(facts)  # the decision's summary reads these facts, as they are now
+        return Decision(self._evaluate(facts, request), (self, facts, request))
+
+    def evaluate_many(
         self,
         records: Any,
         *,
@@ -200,9 +302,10 @@ class Ruleset(_NativeRuleset):
         threads: int = 0,
     ) -> List[Decision]:
         """Evaluates an iterable of facts dicts (or a DataFrame's rows), in order, on every core."""
-        if _is_frame(records):
-            records = _frame_records(records)
-        return super().evaluate_many(records, reasons=reasons, missing=missing, threads=threads)
+        records = _frame_records(records) if _is_frame(records) else list(records)
+        texts = self._evaluate_many(records, reasons=reasons, missing=missing, threads=threads)
+        request = _request(reasons, missing, False, False, False)
+        return [Decision(t, (self, r, request)) for t, r in zip(texts, records)]
 
     def evaluate_frame(
         self, df: Any, *, missing: bool = True, strict: bool = True, threads: int = 0
@@ -400,9 +503,11 @@ def compare(old: Ruleset, new: Ruleset, records: Any, *, threads: int = 0) -> Co
         recs = [dict(r) if isinstance(r, Mapping) else r for r in records]
         labels = range(len(recs))
     counts, changed = _compare(old, new, recs, threads=threads)
+    request = _request(True, True, False, False, False)
     return Comparison(
         total=counts["total"],
-        changes=[Change(labels[i], recs[i], a, b) for i, a, b in changed],
+        changes=[Change(labels[i], recs[i], Decision(a, (old, recs[i], request)),
+                        Decision(b, (new, recs[i], request))) for i, a, b in changed],
         transitions={(t["from"], t["to"]): t["count"] for t in counts["transitions"]},
         levels=[lv["id"] for lv in new.info["levels"]],
         pathways={p["pathway"]: (p["added"], p["removed"]) for p in counts["pathways"]},
