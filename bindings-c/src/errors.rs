@@ -1,10 +1,10 @@
-//! Status codes and the `thr_error` object: a core `Error` (or a boundary failure such as a NULL
-//! argument) turned into C strings once, when the call fails.
+//! Status codes, the errors the boundary finds itself, and the `thr_error` object: a core `Error`
+//! turned into C strings once, when the call fails.
 
 use std::any::Any;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::CString;
 
-use engine::{Code, ErrorClass, ErrorKind};
+use engine::{Code, DetailedError, Error, ErrorClass, ErrorKind};
 
 use super::convert::c_string;
 
@@ -14,10 +14,7 @@ use super::convert::c_string;
 /// its group (e.g. any 2xx is "the facts are wrong").
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[expect(
-    non_camel_case_types,
-    reason = "the C names (`thr_status`, `THR_OK`) are the ABI contract"
-)]
+#[expect(non_camel_case_types, reason = "the C names are the ABI contract")]
 pub enum thr_status {
     /// Success. Out-parameters were written; `*err` was not touched.
     THR_OK = 0,
@@ -56,57 +53,10 @@ pub enum thr_status {
     THR_PANIC = 901,
 }
 
-/// Why a call failed: an engine error, or one the boundary found (a NULL or non-UTF-8 argument,
-/// a recovered panic), which core shapes too (`Error::host`: `thr::ffi::*` codes, kind
-/// `argument`), so every error's JSON comes from core.
-#[derive(Debug)]
-pub(crate) struct Failure {
-    error: engine::Error,
-    /// A recovered panic: `THR_PANIC` rather than the `THR_INTERNAL` of its class.
-    panicked: bool,
-}
-
-impl Failure {
-    fn host(kind: ErrorKind, code: Code, message: String) -> Failure {
-        Failure::from(engine::Error::host(kind, code, message, None, None))
-    }
-
-    pub(crate) fn null(arg: &str) -> Failure {
-        let message = format!("argument `{arg}` is NULL");
-        Failure::host(ErrorKind::Argument, Code::FfiNullArgument, message)
-    }
-
-    pub(crate) fn invalid_argument(message: String) -> Failure {
-        Failure::host(ErrorKind::Argument, Code::FfiInvalidArgument, message)
-    }
-
-    pub(crate) fn utf8(arg: &str, kind: ErrorKind, e: std::str::Utf8Error) -> Failure {
-        let message = format!(
-            "argument `{arg}` is not valid UTF-8 (first bad byte at offset {})",
-            e.valid_up_to()
-        );
-        Failure::host(kind, Code::FfiInvalidUtf8, message)
-    }
-
-    pub(crate) fn panic(payload: &(dyn Any + Send)) -> Failure {
-        let what = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_string());
-        let message = format!("internal error (recovered panic): {what}");
-        Failure {
-            panicked: true,
-            ..Failure::host(ErrorKind::Internal, Code::Internal, message)
-        }
-    }
-
-    /// The status: one per core class, and `THR_PANIC` for a recovered panic.
-    pub(crate) fn status(&self) -> thr_status {
-        if self.panicked {
-            return thr_status::THR_PANIC;
-        }
-        match self.error.class() {
+impl From<ErrorClass> for thr_status {
+    /// One status per core class (a recovered panic, class `internal`, is `THR_PANIC` instead).
+    fn from(class: ErrorClass) -> Self {
+        match class {
             ErrorClass::RulesSyntax => thr_status::THR_RULES_SYNTAX,
             ErrorClass::RulesInvalid => thr_status::THR_RULES_INVALID,
             ErrorClass::RulesLimit => thr_status::THR_RULES_LIMIT,
@@ -122,92 +72,75 @@ impl Failure {
     }
 }
 
-impl From<engine::Error> for Failure {
-    fn from(error: engine::Error) -> Self {
-        Failure {
-            error,
-            panicked: false,
-        }
-    }
+// The errors the boundary finds (a NULL or non-UTF-8 argument, a recovered panic) are made by core
+// too (`Error::host`: `thr::ffi::*` codes, kind `argument`), so every error's JSON comes from core.
+
+/// An error the boundary found, shaped by core as every other error is.
+fn host(kind: ErrorKind, code: Code, message: impl Into<String>) -> Error {
+    Error::host(kind, code, message, None, None)
+}
+
+/// A NULL pointer argument.
+pub(crate) fn null(arg: &str) -> Error {
+    let message = format!("argument `{arg}` is NULL");
+    host(ErrorKind::Argument, Code::FfiNullArgument, message)
+}
+
+/// An argument out of its domain.
+pub(crate) fn invalid_argument(message: impl Into<String>) -> Error {
+    host(ErrorKind::Argument, Code::FfiInvalidArgument, message)
+}
+
+/// A text argument that is not UTF-8; `kind` is what the text is (rules, facts, request).
+pub(crate) fn invalid_utf8(arg: &str, kind: ErrorKind, e: std::str::Utf8Error) -> Error {
+    let at = e.valid_up_to();
+    let message = format!("argument `{arg}` is not valid UTF-8 (first bad byte at offset {at})");
+    host(kind, Code::FfiInvalidUtf8, message)
+}
+
+/// A recovered panic (status `THR_PANIC`).
+pub(crate) fn recovered_panic(payload: &(dyn Any + Send)) -> Error {
+    let what = (payload.downcast_ref::<&str>().copied())
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("unknown panic");
+    let message = format!("internal error (recovered panic): {what}");
+    host(ErrorKind::Internal, Code::Internal, message)
 }
 
 /// One diagnostic of an error, as C strings.
 #[derive(Debug)]
-struct Diag {
-    code: CString,
-    severity: &'static CStr,
-    message: CString,
+pub(crate) struct Diag {
+    pub(crate) code: CString,
+    pub(crate) severity: CString,
+    pub(crate) message: CString,
 }
 
 /// An error: the status, the first error's code and message, every diagnostic, and the full JSON
 /// (the same JSON the other bindings produce). Immutable once made; freed with `thr_error_free`.
 #[derive(Debug)]
-#[expect(
-    non_camel_case_types,
-    reason = "the C name `thr_error` is the ABI contract"
-)]
+#[expect(non_camel_case_types, reason = "the C name is the ABI contract")]
 pub struct thr_error {
     pub(crate) status: thr_status,
     pub(crate) code: CString,
     pub(crate) message: CString,
     pub(crate) json: CString,
-    diagnostics: Vec<Diag>,
-}
-
-fn severity(s: &str) -> &'static CStr {
-    if s == "error" {
-        c"error"
-    } else {
-        c"warning"
-    }
+    pub(crate) diagnostics: Vec<Diag>,
 }
 
 impl thr_error {
-    pub(crate) fn new(failure: Failure) -> thr_error {
-        let status = failure.status();
-        let e = failure.error;
-        let diagnostics = e
-            .detailed()
-            .into_iter()
-            .map(|d| Diag {
-                code: c_string(d.code),
-                severity: severity(&d.severity),
-                message: c_string(d.message),
-            })
-            .collect();
-        let message = e
-            .diagnostics()
-            .first()
-            .map(|d| d.message().to_string())
-            .unwrap_or_default();
+    pub(crate) fn new(status: thr_status, e: &Error) -> thr_error {
+        let message = e.diagnostics().first().map_or("", |d| d.message());
+        let diag = |d: DetailedError| Diag {
+            code: c_string(d.code),
+            severity: c_string(d.severity),
+            message: c_string(d.message),
+        };
         thr_error {
             status,
-            code: c_string(e.code().to_string()),
+            code: c_string(e.code()),
             message: c_string(message),
             json: c_string(e.to_json()),
-            diagnostics,
+            diagnostics: e.detailed().into_iter().map(diag).collect(),
         }
-    }
-
-    pub(crate) fn diagnostic_count(&self) -> usize {
-        self.diagnostics.len()
-    }
-
-    pub(crate) fn diagnostic_code(&self, i: usize) -> *const c_char {
-        self.diagnostics
-            .get(i)
-            .map_or(std::ptr::null(), |d| d.code.as_ptr())
-    }
-
-    pub(crate) fn diagnostic_severity(&self, i: usize) -> *const c_char {
-        self.diagnostics
-            .get(i)
-            .map_or(std::ptr::null(), |d| d.severity.as_ptr())
-    }
-
-    pub(crate) fn diagnostic_message(&self, i: usize) -> *const c_char {
-        self.diagnostics
-            .get(i)
-            .map_or(std::ptr::null(), |d| d.message.as_ptr())
     }
 }

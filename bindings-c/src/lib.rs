@@ -10,15 +10,11 @@
 mod convert;
 mod errors;
 
-use std::ffi::c_char;
+use std::ffi::{c_char, CString};
 
-use engine::{ErrorKind, Limits, Ruleset};
+use engine::{ErrorKind as Kind, Limits, Ruleset};
 
-use convert::{
-    check_out, facts_and_request, ffi_boundary, finish, input_bytes, input_ref, input_str,
-    owned_string, write_out,
-};
-use errors::Failure;
+use convert::{error_str, fallible, ffi_boundary, input_bytes, input_ref, input_str, release, Out};
 pub use errors::{thr_error, thr_status};
 
 /// The ABI version. It changes only when a change breaks binaries built against an older
@@ -37,10 +33,7 @@ pub const THR_VERSION_PATCH: u32 = 0;
 /// the same time, without locking. Create it with `thr_ruleset_default`, `thr_ruleset_compile` or
 /// `thr_ruleset_compile_files`; release it with `thr_ruleset_free` once no thread uses it.
 #[derive(Debug)]
-#[expect(
-    non_camel_case_types,
-    reason = "the C name `thr_ruleset` is the ABI contract"
-)]
+#[expect(non_camel_case_types, reason = "the C name is the ABI contract")]
 pub struct thr_ruleset {
     rules: Ruleset,
 }
@@ -87,26 +80,17 @@ pub struct thr_limits {
 macro_rules! limits_fields {
     ($($field:ident),*) => {
         impl From<Limits> for thr_limits {
-            fn from(l: Limits) -> Self {
-                thr_limits { $($field: l.$field),* }
-            }
+            fn from(l: Limits) -> Self { thr_limits { $($field: l.$field),* } }
         }
         impl From<thr_limits> for Limits {
-            fn from(l: thr_limits) -> Self {
-                Limits { $($field: l.$field),* }
-            }
+            fn from(l: thr_limits) -> Self { Limits { $($field: l.$field),* } }
         }
     };
 }
-limits_fields!(
-    max_source_bytes,
-    max_depth,
-    max_expr_terms,
-    max_set_codes,
-    max_rules,
-    max_facts_bytes,
+limits_fields! {
+    max_source_bytes, max_depth, max_expr_terms, max_set_codes, max_rules, max_facts_bytes,
     max_relevance_nodes
-);
+}
 
 /// The file name `thr_ruleset_compile` gives its single source (it appears in error locations).
 const INLINE_NAME: &str = "inline.thr";
@@ -153,11 +137,9 @@ pub unsafe extern "C" fn thr_ruleset_default(
     err: *mut *mut thr_error,
 ) -> thr_status {
     ffi_boundary!(err = err, {
-        check_out(out, "out")?;
-        let rules = Ruleset::builtin()?;
-        // SAFETY: `out` was checked non-NULL and the caller guarantees it is writable.
-        unsafe { write_out(out, new_ruleset(rules)) };
-        Ok(())
+        // SAFETY: the caller guarantees `out` is writable.
+        let out = unsafe { Out::new(out, "out") }?;
+        out.write(new_ruleset(Ruleset::builtin()?))
     })
 }
 
@@ -180,13 +162,11 @@ pub unsafe extern "C" fn thr_ruleset_compile(
     err: *mut *mut thr_error,
 ) -> thr_status {
     ffi_boundary!(err = err, {
-        check_out(out, "out")?;
+        // SAFETY: the caller guarantees `out` is writable.
+        let out = unsafe { Out::new(out, "out") }?;
         // SAFETY: the caller guarantees `src_len` readable bytes at a non-NULL `src`.
-        let text = unsafe { input_str(src, src_len, "src", ErrorKind::Rules) }?;
-        let rules = Ruleset::from_source(INLINE_NAME, text)?;
-        // SAFETY: `out` was checked non-NULL and the caller guarantees it is writable.
-        unsafe { write_out(out, new_ruleset(rules)) };
-        Ok(())
+        let text = unsafe { input_str(src, src_len, "src", Kind::Rules) }?;
+        out.write(new_ruleset(Ruleset::from_source(INLINE_NAME, text)?))
     })
 }
 
@@ -210,50 +190,32 @@ pub unsafe extern "C" fn thr_ruleset_compile_files(
     err: *mut *mut thr_error,
 ) -> thr_status {
     ffi_boundary!(err = err, {
-        check_out(out, "out")?;
+        // SAFETY: the caller guarantees `out` is writable.
+        let out = unsafe { Out::new(out, "out") }?;
         if files.is_null() {
-            return Err(Failure::null("files"));
-        }
-        if count == 0 {
-            return Err(Failure::invalid_argument(
-                "argument `count` is 0; a rule set needs at least one file".to_string(),
-            ));
-        }
-        if count > isize::MAX as usize / std::mem::size_of::<thr_source>() {
-            return Err(Failure::invalid_argument(format!(
-                "argument `count` is {count}, too large"
-            )));
+            return Err(errors::null("files"));
+        } else if count == 0 {
+            let why = "argument `count` is 0; a rule set needs at least one file";
+            return Err(errors::invalid_argument(why));
+        } else if count > isize::MAX as usize / std::mem::size_of::<thr_source>() {
+            let why = format!("argument `count` is {count}, too large");
+            return Err(errors::invalid_argument(why));
         }
         // SAFETY: non-NULL, size checked, and the caller guarantees `count` readable entries.
         let sources = unsafe { std::slice::from_raw_parts(files, count) };
         let mut owned = Vec::with_capacity(count);
         for (i, s) in sources.iter().enumerate() {
+            let arg = |field| format!("files[{i}].{field}");
             // SAFETY: the caller guarantees each pointer is valid for its length.
-            let name = unsafe {
-                input_str(
-                    s.name,
-                    s.name_len,
-                    &format!("files[{i}].name"),
-                    ErrorKind::Rules,
-                )
-            }?;
+            let name = unsafe { input_str(s.name, s.name_len, &arg("name"), Kind::Rules) }?;
             // SAFETY: as above.
-            let text = unsafe {
-                input_str(
-                    s.text,
-                    s.text_len,
-                    &format!("files[{i}].text"),
-                    ErrorKind::Rules,
-                )
-            }?;
+            let text = unsafe { input_str(s.text, s.text_len, &arg("text"), Kind::Rules) }?;
             owned.push((name.to_string(), text.to_string()));
         }
         // SAFETY: the caller guarantees `limits` is NULL or points to a `thr_limits`.
         let limits = unsafe { limits.as_ref() }.map_or_else(Limits::default, |l| Limits::from(*l));
         let rules = Ruleset::from_sources_with_limits(owned, limits)?;
-        // SAFETY: `out` was checked non-NULL and the caller guarantees it is writable.
-        unsafe { write_out(out, new_ruleset(rules)) };
-        Ok(())
+        out.write(new_ruleset(rules))
     })
 }
 
@@ -289,13 +251,11 @@ pub unsafe extern "C" fn thr_ruleset_evaluate_json(
     ffi_boundary!(err = err, {
         // SAFETY: the caller guarantees a live ruleset when non-NULL.
         let rs = unsafe { input_ref(rs, "rs") }?;
-        check_out(decision_json_out, "decision_json_out")?;
+        // SAFETY: the caller guarantees `decision_json_out` is writable.
+        let out = unsafe { Out::new(decision_json_out, "decision_json_out") }?;
         // SAFETY: the caller guarantees `facts_len` readable bytes at a non-NULL `facts_json`.
-        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", ErrorKind::Facts) }?;
-        let decision = rs.rules.evaluate_json_str(facts)?;
-        // SAFETY: checked non-NULL; the caller guarantees it is writable.
-        unsafe { write_out(decision_json_out, owned_string(decision)) };
-        Ok(())
+        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", Kind::Facts) }?;
+        out.write_string(rs.rules.evaluate_json_str(facts)?)
     })
 }
 
@@ -328,14 +288,13 @@ pub unsafe extern "C" fn thr_ruleset_evaluate_json_with(
     ffi_boundary!(err = err, {
         // SAFETY: the caller guarantees a live ruleset when non-NULL.
         let rs = unsafe { input_ref(rs, "rs") }?;
-        check_out(decision_json_out, "decision_json_out")?;
+        // SAFETY: the caller guarantees `decision_json_out` is writable.
+        let out = unsafe { Out::new(decision_json_out, "decision_json_out") }?;
         // SAFETY: the caller guarantees each length's readable bytes at its non-NULL pointer.
-        let (facts, request) =
-            unsafe { facts_and_request(facts_json, facts_len, request_json, request_len) }?;
-        let decision = rs.rules.evaluate_request_json(facts, request)?;
-        // SAFETY: checked non-NULL; the caller guarantees it is writable.
-        unsafe { write_out(decision_json_out, owned_string(decision)) };
-        Ok(())
+        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", Kind::Facts) }?;
+        // SAFETY: as above.
+        let req = unsafe { input_str(request_json, request_len, "request_json", Kind::Request) }?;
+        out.write_string(rs.rules.evaluate_request_json(facts, req)?)
     })
 }
 
@@ -361,14 +320,13 @@ pub unsafe extern "C" fn thr_decision_summary_text(
     ffi_boundary!(err = err, {
         // SAFETY: the caller guarantees a live ruleset when non-NULL.
         let rs = unsafe { input_ref(rs, "rs") }?;
-        check_out(text_out, "text_out")?;
+        // SAFETY: the caller guarantees `text_out` is writable.
+        let out = unsafe { Out::new(text_out, "text_out") }?;
         // SAFETY: the caller guarantees each length's readable bytes at its non-NULL pointer.
-        let (facts, request) =
-            unsafe { facts_and_request(facts_json, facts_len, request_json, request_len) }?;
-        let text = rs.rules.summary_text_json(facts, request)?;
-        // SAFETY: checked non-NULL; the caller guarantees it is writable.
-        unsafe { write_out(text_out, owned_string(text)) };
-        Ok(())
+        let facts = unsafe { input_str(facts_json, facts_len, "facts_json", Kind::Facts) }?;
+        // SAFETY: as above.
+        let req = unsafe { input_str(request_json, request_len, "request_json", Kind::Request) }?;
+        out.write_string(rs.rules.summary_text_json(facts, req)?)
     })
 }
 
@@ -399,20 +357,12 @@ pub unsafe extern "C" fn thr_ruleset_compare_json(
         let old = unsafe { input_ref(old, "old") }?;
         // SAFETY: as above.
         let new = unsafe { input_ref(new, "new") }?;
-        check_out(out, "out")?;
+        // SAFETY: the caller guarantees `out` is writable.
+        let out = unsafe { Out::new(out, "out") }?;
+        let arg = "referrals_json";
         // SAFETY: the caller guarantees `referrals_len` readable bytes at a non-NULL pointer.
-        let text = unsafe {
-            input_str(
-                referrals_json,
-                referrals_len,
-                "referrals_json",
-                ErrorKind::Facts,
-            )
-        }?;
-        let json = engine::compare_json(&old.rules, &new.rules, text)?;
-        // SAFETY: checked non-NULL; the caller guarantees it is writable.
-        unsafe { write_out(out, owned_string(json)) };
-        Ok(())
+        let text = unsafe { input_str(referrals_json, referrals_len, arg, Kind::Facts) }?;
+        out.write_string(engine::compare_json(&old.rules, &new.rules, text)?)
     })
 }
 
@@ -435,13 +385,11 @@ pub unsafe extern "C" fn thr_ruleset_load_precompiled(
     err: *mut *mut thr_error,
 ) -> thr_status {
     ffi_boundary!(err = err, {
-        check_out(out, "out")?;
+        // SAFETY: the caller guarantees `out` is writable.
+        let out = unsafe { Out::new(out, "out") }?;
         // SAFETY: the caller guarantees `len` readable bytes at a non-NULL `data`.
         let bytes = unsafe { input_bytes(data, len, "data") }?;
-        let rules = Ruleset::from_precompiled(bytes)?;
-        // SAFETY: `out` was checked non-NULL and the caller guarantees it is writable.
-        unsafe { write_out(out, new_ruleset(rules)) };
-        Ok(())
+        out.write(new_ruleset(Ruleset::from_precompiled(bytes)?))
     })
 }
 
@@ -461,18 +409,13 @@ pub unsafe extern "C" fn thr_ruleset_precompile(
     ffi_boundary!(err = err, {
         // SAFETY: the caller guarantees a live ruleset when non-NULL.
         let rs = unsafe { input_ref(rs, "rs") }?;
-        check_out(out, "out")?;
-        if out_len.is_null() {
-            return Err(Failure::null("out_len"));
-        }
+        // SAFETY: the caller guarantees `out` is writable.
+        let out = unsafe { Out::new(out, "out") }?;
+        // SAFETY: the caller guarantees `out_len` is writable.
+        let out_len = unsafe { Out::new(out_len, "out_len") }?;
         let bytes = rs.rules.to_precompiled()?.into_boxed_slice();
-        let len = bytes.len();
-        // SAFETY: both checked non-NULL; the caller guarantees they are writable.
-        unsafe {
-            out_len.write(len);
-            write_out(out, Box::into_raw(bytes).cast::<u8>());
-        }
-        Ok(())
+        out_len.write(bytes.len())?;
+        out.write(Box::into_raw(bytes).cast::<u8>())
     })
 }
 
@@ -483,13 +426,10 @@ pub unsafe extern "C" fn thr_ruleset_precompile(
 /// `data` must be NULL or bytes from this library not yet freed, and `len` their length.
 #[no_mangle]
 pub unsafe extern "C" fn thr_bytes_free(data: *mut u8, len: usize) {
-    ffi_boundary!(default = (), {
-        if !data.is_null() {
-            // SAFETY: the caller guarantees `data` and `len` came from `thr_ruleset_precompile`,
-            // which gave away a boxed slice of exactly that length.
-            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, len)) });
-        }
-    })
+    let bytes = std::ptr::slice_from_raw_parts_mut(data, len);
+    // SAFETY: the caller guarantees `data` and `len` came from `thr_ruleset_precompile`, which
+    // gave away a boxed slice of exactly that length.
+    release(bytes, |p| drop(unsafe { Box::from_raw(p) }));
 }
 
 /// The facts the rule set declares, as a JSON array: for each, `id`, `type` (`bool`, `int`,
@@ -509,10 +449,8 @@ pub unsafe extern "C" fn thr_ruleset_facts_json(
     ffi_boundary!(err = err, {
         // SAFETY: the caller guarantees a live ruleset when non-NULL.
         let rs = unsafe { input_ref(rs, "rs") }?;
-        check_out(out, "out")?;
-        // SAFETY: checked non-NULL; the caller guarantees it is writable.
-        unsafe { write_out(out, owned_string(rs.rules.facts_json())) };
-        Ok(())
+        // SAFETY: the caller guarantees `out` is writable.
+        unsafe { Out::new(out, "out") }?.write_string(rs.rules.facts_json())
     })
 }
 
@@ -534,10 +472,8 @@ pub unsafe extern "C" fn thr_ruleset_info_json(
     ffi_boundary!(err = err, {
         // SAFETY: the caller guarantees a live ruleset when non-NULL.
         let rs = unsafe { input_ref(rs, "rs") }?;
-        check_out(out, "out")?;
-        // SAFETY: checked non-NULL; the caller guarantees it is writable.
-        unsafe { write_out(out, owned_string(rs.rules.info_json())) };
-        Ok(())
+        // SAFETY: the caller guarantees `out` is writable.
+        unsafe { Out::new(out, "out") }?.write_string(rs.rules.info_json())
     })
 }
 
@@ -548,12 +484,8 @@ pub unsafe extern "C" fn thr_ruleset_info_json(
 /// `rs` must be NULL or a ruleset from this library not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn thr_ruleset_free(rs: *mut thr_ruleset) {
-    ffi_boundary!(default = (), {
-        if !rs.is_null() {
-            // SAFETY: the caller guarantees `rs` came from `Box::into_raw` here and is not freed.
-            drop(unsafe { Box::from_raw(rs) });
-        }
-    })
+    // SAFETY: the caller guarantees `rs` came from `Box::into_raw` here and is not freed.
+    release(rs, |rs| drop(unsafe { Box::from_raw(rs) }));
 }
 
 /// Frees a string returned by this library (a decision, facts or info JSON). NULL is a no-op.
@@ -564,12 +496,8 @@ pub unsafe extern "C" fn thr_ruleset_free(rs: *mut thr_ruleset) {
 /// `s` must be NULL or a string from this library not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn thr_string_free(s: *mut c_char) {
-    ffi_boundary!(default = (), {
-        if !s.is_null() {
-            // SAFETY: the caller guarantees `s` came from `CString::into_raw` here.
-            drop(unsafe { std::ffi::CString::from_raw(s) });
-        }
-    })
+    // SAFETY: the caller guarantees `s` came from `CString::into_raw` here.
+    release(s, |s| drop(unsafe { CString::from_raw(s) }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -597,10 +525,8 @@ pub unsafe extern "C" fn thr_error_status(e: *const thr_error) -> thr_status {
 /// `e` must be NULL or a live error.
 #[no_mangle]
 pub unsafe extern "C" fn thr_error_code(e: *const thr_error) -> *const c_char {
-    ffi_boundary!(default = std::ptr::null(), {
-        // SAFETY: the caller guarantees a live error when non-NULL.
-        unsafe { e.as_ref() }.map_or(std::ptr::null(), |e| e.code.as_ptr())
-    })
+    // SAFETY: the caller guarantees a live error when non-NULL.
+    unsafe { error_str(e, |e| Some(&e.code)) }
 }
 
 /// The first error's one-line message, in English, for logs and people (its wording may change
@@ -610,10 +536,8 @@ pub unsafe extern "C" fn thr_error_code(e: *const thr_error) -> *const c_char {
 /// `e` must be NULL or a live error.
 #[no_mangle]
 pub unsafe extern "C" fn thr_error_message(e: *const thr_error) -> *const c_char {
-    ffi_boundary!(default = std::ptr::null(), {
-        // SAFETY: the caller guarantees a live error when non-NULL.
-        unsafe { e.as_ref() }.map_or(std::ptr::null(), |e| e.message.as_ptr())
-    })
+    // SAFETY: the caller guarantees a live error when non-NULL.
+    unsafe { error_str(e, |e| Some(&e.message)) }
 }
 
 /// The full error as JSON, the same as every other binding:
@@ -630,10 +554,8 @@ pub unsafe extern "C" fn thr_error_message(e: *const thr_error) -> *const c_char
 /// `e` must be NULL or a live error.
 #[no_mangle]
 pub unsafe extern "C" fn thr_error_json(e: *const thr_error) -> *const c_char {
-    ffi_boundary!(default = std::ptr::null(), {
-        // SAFETY: the caller guarantees a live error when non-NULL.
-        unsafe { e.as_ref() }.map_or(std::ptr::null(), |e| e.json.as_ptr())
-    })
+    // SAFETY: the caller guarantees a live error when non-NULL.
+    unsafe { error_str(e, |e| Some(&e.json)) }
 }
 
 /// How many diagnostics the error has (errors first, then warnings); 0 if `e` is NULL.
@@ -644,7 +566,7 @@ pub unsafe extern "C" fn thr_error_json(e: *const thr_error) -> *const c_char {
 pub unsafe extern "C" fn thr_error_diagnostic_count(e: *const thr_error) -> usize {
     ffi_boundary!(default = 0, {
         // SAFETY: the caller guarantees a live error when non-NULL.
-        unsafe { e.as_ref() }.map_or(0, thr_error::diagnostic_count)
+        unsafe { e.as_ref() }.map_or(0, |e| e.diagnostics.len())
     })
 }
 
@@ -654,10 +576,8 @@ pub unsafe extern "C" fn thr_error_diagnostic_count(e: *const thr_error) -> usiz
 /// `e` must be NULL or a live error.
 #[no_mangle]
 pub unsafe extern "C" fn thr_error_diagnostic_code(e: *const thr_error, i: usize) -> *const c_char {
-    ffi_boundary!(default = std::ptr::null(), {
-        // SAFETY: the caller guarantees a live error when non-NULL.
-        unsafe { e.as_ref() }.map_or(std::ptr::null(), |e| e.diagnostic_code(i))
-    })
+    // SAFETY: the caller guarantees a live error when non-NULL.
+    unsafe { error_str(e, |e| Some(&e.diagnostics.get(i)?.code)) }
 }
 
 /// The severity of diagnostic `i`: `"error"` or `"warning"`. Owned by `e`; NULL if `e` is NULL or
@@ -670,10 +590,8 @@ pub unsafe extern "C" fn thr_error_diagnostic_severity(
     e: *const thr_error,
     i: usize,
 ) -> *const c_char {
-    ffi_boundary!(default = std::ptr::null(), {
-        // SAFETY: the caller guarantees a live error when non-NULL.
-        unsafe { e.as_ref() }.map_or(std::ptr::null(), |e| e.diagnostic_severity(i))
-    })
+    // SAFETY: the caller guarantees a live error when non-NULL.
+    unsafe { error_str(e, |e| Some(&e.diagnostics.get(i)?.severity)) }
 }
 
 /// The message of diagnostic `i`. Owned by `e`; NULL if `e` is NULL or `i` is out of range.
@@ -685,10 +603,8 @@ pub unsafe extern "C" fn thr_error_diagnostic_message(
     e: *const thr_error,
     i: usize,
 ) -> *const c_char {
-    ffi_boundary!(default = std::ptr::null(), {
-        // SAFETY: the caller guarantees a live error when non-NULL.
-        unsafe { e.as_ref() }.map_or(std::ptr::null(), |e| e.diagnostic_message(i))
-    })
+    // SAFETY: the caller guarantees a live error when non-NULL.
+    unsafe { error_str(e, |e| Some(&e.diagnostics.get(i)?.message)) }
 }
 
 /// Frees an error. NULL is a no-op; freeing twice is undefined behaviour. The strings its
@@ -698,59 +614,38 @@ pub unsafe extern "C" fn thr_error_diagnostic_message(
 /// `e` must be NULL or an error from this library not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn thr_error_free(e: *mut thr_error) {
-    ffi_boundary!(default = (), {
-        if !e.is_null() {
-            // SAFETY: the caller guarantees `e` came from `Box::into_raw` here and is not freed.
-            drop(unsafe { Box::from_raw(e) });
-        }
-    })
+    // SAFETY: the caller guarantees `e` came from `Box::into_raw` here and is not freed.
+    release(e, |e| drop(unsafe { Box::from_raw(e) }));
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::ffi::CStr;
 
-    #[test]
-    fn version_constants_match_the_package() {
-        let v = format!("{THR_VERSION_MAJOR}.{THR_VERSION_MINOR}.{THR_VERSION_PATCH}");
-        assert_eq!(v, env!("CARGO_PKG_VERSION"));
-        // SAFETY: a static NUL-terminated string.
-        let s = unsafe { std::ffi::CStr::from_ptr(thr_version()) };
-        assert_eq!(s.to_str().unwrap(), v);
-    }
+    use super::*;
 
     #[test]
     fn a_panic_in_a_body_becomes_thr_panic_with_an_error() {
         let mut err: *mut thr_error = std::ptr::null_mut();
-        let status = ffi_boundary!(err = &mut err, {
-            if err.is_null() {
-                panic!("boom");
-            }
-            Ok(())
-        });
+        let status = ffi_boundary!(err = &mut err, { panic!("boom") });
         assert_eq!(status, thr_status::THR_PANIC);
         assert!(!err.is_null());
         // SAFETY: `err` was just written by the boundary.
         unsafe {
             assert_eq!(thr_error_status(err), thr_status::THR_PANIC);
-            let code = std::ffi::CStr::from_ptr(thr_error_code(err));
+            let code = CStr::from_ptr(thr_error_code(err));
             assert_eq!(code.to_str().unwrap(), "thr::internal");
-            let msg = std::ffi::CStr::from_ptr(thr_error_message(err));
+            let msg = CStr::from_ptr(thr_error_message(err));
             assert!(msg.to_str().unwrap().contains("boom"));
             thr_error_free(err);
         }
-        let fallback: u32 = ffi_boundary!(default = 7, {
-            if THR_ABI_VERSION > 0 {
-                panic!("boom");
-            }
-            1
-        });
+        let fallback: u32 = ffi_boundary!(default = 7, { panic!("boom") });
         assert_eq!(fallback, 7);
     }
 
     #[test]
     fn an_interior_nul_in_a_message_is_replaced() {
-        let c = convert::c_string("a\0b".to_string());
+        let c = convert::c_string("a\0b");
         assert_eq!(c.to_str().unwrap(), "a\u{FFFD}b");
     }
 }
