@@ -2,9 +2,11 @@
 //!
 //! Unknown facts are handled by interval evaluation: every value is a range of what it could
 //! be given the known facts, and every condition is true, false or unknown. A rule fires only
-//! when its condition is true for every possible value of the unknown facts.
+//! when its condition is true for every possible value of the unknown facts. The stages
+//! themselves are `crate::stages`, run here over intervals (`Intervals`).
 
-use crate::ir::{Cmp, Expr, FactId, FactTy, LevelRank, PathwayId, Program, SetMode, Stage};
+use crate::ir::{Cmp, Expr, FactId, FactTy, LevelRank, PathwayId, Program, SetMode};
+use crate::stages::Domain;
 
 /// Three-valued truth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -421,209 +423,128 @@ pub(crate) fn run(program: &Program, facts: &[Option<i64>]) -> Outcome {
     run_at_level(program, facts, None)
 }
 
-/// Evaluates the program on fact slots; with `level`, the rules that read the level read that
-/// rank instead of the one interval evaluation decided (the decision reports the lowest level
-/// over every completion of the unknown facts, which the compiled diagrams give).
-/// Runs the rules of one stage (`range`, in program order): records each one's truth in
-/// `fired` and what it decides in `d`, and shows `each` every rule with its truth.
-fn run_stage(
-    env: &Env<'_>,
-    rules: &[crate::ir::Rule],
-    range: std::ops::Range<usize>,
-    fired: &mut [Tri],
-    d: &mut Decided,
-    mut each: impl FnMut(&crate::ir::Rule, Tri),
-) {
-    let stage = rules.get(range.clone()).unwrap_or(&[]);
-    let slots = fired.get_mut(range).unwrap_or(&mut []);
-    for (r, f) in stage.iter().zip(slots) {
-        let t = env.truth(&r.cond);
-        *f = t;
-        d.note(r, t);
-        each(r, t);
+/// The stages (`crate::stages`) over intervals: each rule's truth is recorded as it is read.
+struct Intervals<'a> {
+    env: Env<'a>,
+    fired: Vec<Tri>,
+    bands: Vec<Vec<Tri>>,
+    /// The level the rules that read `level` read, instead of the one decided.
+    at: Option<LevelRank>,
+}
+
+impl Domain for Intervals<'_> {
+    type V = Iv;
+    fn konst(&mut self, n: i64) -> Iv {
+        Iv::point(n)
     }
-}
-
-/// What the fired rules decide, gathered as they fire.
-struct Decided {
-    /// The highest level a rule certainly sets "at least" (1 when none).
-    at_least: i64,
-    /// The highest level a rule certainly sets "exactly" (0 when none).
-    exactly: i64,
-    /// The pathways certainly added, in firing order.
-    pathways: Vec<PathwayId>,
-}
-
-impl Decided {
-    fn note(&mut self, r: &crate::ir::Rule, t: Tri) {
-        if t == Tri::True {
-            match r.level {
-                Some((rank, false)) => self.at_least = self.at_least.max(i64::from(rank)),
-                Some((rank, true)) => self.exactly = self.exactly.max(i64::from(rank)),
-                None => {}
-            }
-            self.pathways.extend(&r.pathways);
+    fn is_zero(&self, v: Iv) -> bool {
+        v.lo == 0 && v.hi == 0
+    }
+    fn rule(&mut self, i: usize, cond: &Expr) -> Iv {
+        let t = self.env.truth(cond);
+        if let Some(f) = self.fired.get_mut(i) {
+            *f = t;
+        }
+        t.iv()
+    }
+    fn band(&mut self, m: usize, _: usize, cond: &Expr) -> Iv {
+        let t = self.env.truth(cond);
+        if self.bands.len() <= m {
+            self.bands.resize_with(m + 1, Vec::new);
+        }
+        if let Some(b) = self.bands.get_mut(m) {
+            b.push(t);
+        }
+        t.iv()
+    }
+    fn score(&mut self, _: usize, score: Option<&Expr>) {
+        self.env.score = score.map_or(Iv::point(0), |s| self.env.value(s));
+    }
+    fn max(&mut self, a: Iv, b: Iv) -> Iv {
+        Iv {
+            lo: a.lo.max(b.lo),
+            hi: a.hi.max(b.hi),
+        }
+    }
+    fn add(&mut self, a: Iv, b: Iv) -> Iv {
+        Iv {
+            lo: a.lo.saturating_add(b.lo),
+            hi: a.hi.saturating_add(b.hi),
+        }
+    }
+    fn or(&mut self, a: Iv, b: Iv) -> Iv {
+        self.max(a, b)
+    }
+    fn scale(&mut self, c: Iv, k: i64) -> Iv {
+        // `c` is a condition (within 0..=1) and `k` a rank or category index (0 or more).
+        Iv {
+            lo: c.lo.saturating_mul(k),
+            hi: c.hi.saturating_mul(k),
+        }
+    }
+    fn is(&mut self, a: Iv, k: i64) -> Iv {
+        cmp_iv(Cmp::Eq, a, Iv::point(k)).iv()
+    }
+    /// The lower bound this domain can certainly give: a `level exactly` that certainly holds,
+    /// else the highest "at least" that certainly holds. Whether unknown facts could still
+    /// change it is the diagrams' job: they give the lowest level over every completion, which
+    /// the caller passes in as `at` so that what the rules reading the level add (consent
+    /// refused at early help, say) agrees with the level shown.
+    fn level(&mut self, exact: Iv, at_least: Iv) -> Iv {
+        let decided = if exact.lo > 0 { exact.lo } else { at_least.lo };
+        self.env.level = Iv::point(self.at.map_or(decided, i64::from));
+        self.env.level
+    }
+    fn categories(&mut self, categories: &[Iv]) {
+        for (slot, c) in self.env.categories_mut().iter_mut().zip(categories) {
+            *slot = *c;
+        }
+    }
+    fn counts(&mut self, indicators: &[Iv], domains: &[Iv]) {
+        for (slot, c) in self.env.counts_of_mut(false).iter_mut().zip(indicators) {
+            *slot = *c;
+        }
+        for (slot, c) in self.env.counts_of_mut(true).iter_mut().zip(domains) {
+            *slot = *c;
         }
     }
 }
 
+/// Evaluates the program on fact slots; with `level`, the rules that read the level read that
+/// rank instead of the one interval evaluation decided (the decision reports the lowest level
+/// over every completion of the unknown facts, which the compiled diagrams give).
 pub(crate) fn run_at_level(
     program: &Program,
     facts: &[Option<i64>],
     level: Option<LevelRank>,
 ) -> Outcome {
-    let mut env = Env::new(program, facts);
-    let rules = &program.rules;
-    let mut fired = vec![Tri::False; rules.len()];
-    let n_levels = program.levels.len() + 1;
-    // Rules are sorted by stage: each stage is one run of them.
-    let main_start = rules.partition_point(|r| r.stage < Stage::Main);
-    let aggregate_start = rules.partition_point(|r| r.stage < Stage::Aggregate);
-    let post_start = rules.partition_point(|r| r.stage < Stage::Post);
-    let mut d = Decided {
-        at_least: 1,
-        exactly: 0,
-        pathways: Vec::new(),
+    let mut d = Intervals {
+        env: Env::new(program, facts),
+        fired: vec![Tri::False; program.rules.len()],
+        bands: Vec::with_capacity(program.matrices.len()),
+        at: level,
     };
-
-    // Stage 1: category floors, kept as the categories' bounds until the matrices raise them.
-    let floors = rules.get(..main_start).unwrap_or(&[]);
-    for (r, f) in floors.iter().zip(fired.iter_mut()) {
-        let t = env.truth(&r.cond);
-        *f = t;
-        d.note(r, t);
-        for (m, c) in &r.categories {
-            let c = i64::from(*c);
-            if let Some(iv) = env.categories_mut().get_mut(m.index()) {
-                if t == Tri::True {
-                    iv.lo = iv.lo.max(c);
-                }
-                if t != Tri::False {
-                    iv.hi = iv.hi.max(c);
-                }
-            }
-        }
-    }
-
-    // Stage 2: matrices.
-    let mut bands_out = Vec::with_capacity(program.matrices.len());
-    for (mi, m) in program.matrices.iter().enumerate() {
-        env.score = m.score.as_ref().map_or(Iv::point(0), |s| env.value(s));
-        let floor = env.categories().get(mi).copied().unwrap_or(Iv::point(0));
-        let (mut lo, mut hi) = (floor.lo, floor.hi.max(floor.lo));
-        let mut ts = Vec::with_capacity(m.bands.len());
-        for (cat, cond) in &m.bands {
-            let t = env.truth(cond);
-            let c = i64::from(*cat);
-            if t == Tri::True {
-                lo = lo.max(c);
-            }
-            if t != Tri::False {
-                hi = hi.max(c);
-            }
-            ts.push(t);
-        }
-        if let Some(slot) = env.categories_mut().get_mut(mi) {
-            *slot = Iv { lo, hi: hi.max(lo) };
-        }
-        bands_out.push(ts);
-    }
-
-    // Stage 3: main rules, counting indicators (of this stage and the floors) as they fire.
-    let mut acc = vec![(0i64, 0i64, 0u64, 0u64); n_levels];
-    let mut count = |r: &crate::ir::Rule, t: Tri| {
-        let Some((rank, d)) = r.indicator_rank() else {
-            return;
-        };
-        if t == Tri::False {
-            return;
-        }
-        let bit = 1u64.checked_shl(d).unwrap_or(0);
-        if let Some(a) = acc.get_mut(rank.index()) {
-            if t == Tri::True {
-                a.0 += 1;
-                a.2 |= bit;
-            }
-            a.1 += 1;
-            a.3 |= bit;
-        }
-    };
-    for (r, t) in floors.iter().zip(&fired) {
-        count(r, *t);
-    }
-    run_stage(
-        &env,
-        rules,
-        main_start..aggregate_start,
-        &mut fired,
-        &mut d,
-        count,
-    );
-    // Stage 4: the indicator counts, then the rules that read them.
-    if aggregate_start < rules.len() {
-        for (rank, (lo, hi, dom_lo, dom_hi)) in acc.into_iter().enumerate() {
-            if let Some(s) = env.counts_of_mut(false).get_mut(rank) {
-                *s = Iv { lo, hi };
-            }
-            if let Some(s) = env.counts_of_mut(true).get_mut(rank) {
-                *s = Iv {
-                    lo: i64::from(dom_lo.count_ones()),
-                    hi: i64::from(dom_hi.count_ones()),
-                };
-            }
-        }
-    }
-    run_stage(
-        &env,
-        rules,
-        aggregate_start..post_start,
-        &mut fired,
-        &mut d,
-        |_, _| {},
-    );
-
-    // Stage 5: the level.
-    let level = if program.levels.is_empty() {
-        None
-    } else {
-        // A certain `level exactly` wins; otherwise the highest certain "at least". Rules that
-        // read `level` read the level the decision reports, so that what they add (consent
-        // refused at early help, say) agrees with the level shown. Whether unknown facts could
-        // still change that level is the compiled diagrams' job: they give the lowest level
-        // over every completion, which the caller passes in as `level`, and list the facts.
-        let decided = if d.exactly > 0 { d.exactly } else { d.at_least };
-        let decided = level.map_or(decided, i64::from);
-        env.level = Iv::point(decided);
-        u32::try_from(decided).ok().map(LevelRank)
-    };
-
-    // Stage 6: rules that read the level.
-    run_stage(
-        &env,
-        rules,
-        post_start..rules.len(),
-        &mut fired,
-        &mut d,
-        |_, _| {},
-    );
-
-    let mut pathways = d.pathways;
-    if let Some(l) = level.and_then(|r| program.level(r)) {
-        pathways.extend(&l.default_pathways);
-    }
-    crate::sort::sort(&mut pathways);
-    pathways.dedup();
-
-    let categories = env
-        .categories()
-        .iter()
-        .map(|c| u32::try_from(c.lo).unwrap_or(0))
-        .collect();
+    let decided = crate::stages::decide(program, &mut d);
+    let mut bands = d.bands;
+    bands.resize_with(program.matrices.len(), Vec::new);
     Outcome {
-        fired,
-        bands: bands_out,
-        categories,
-        level,
-        pathways,
+        fired: d.fired,
+        bands,
+        categories: decided
+            .categories()
+            .iter()
+            .map(|c| u32::try_from(c.lo).unwrap_or(0))
+            .collect(),
+        level: decided
+            .level
+            .and_then(|l| u32::try_from(l.lo).ok())
+            .map(LevelRank),
+        pathways: decided
+            .pathways()
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.lo > 0)
+            .map(|(i, _)| PathwayId::from_usize(i))
+            .collect(),
     }
 }

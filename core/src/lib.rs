@@ -42,6 +42,7 @@ mod relevance;
 mod render;
 mod ruleset;
 mod sort;
+mod stages;
 mod summary;
 #[cfg(feature = "source")]
 mod testing;

@@ -3,10 +3,10 @@
 //! and the semantic difference between two versions (`diff`). Each finding comes with a
 //! minimal example referral, checked by evaluating it.
 //!
-//! The diagrams are those of `crate::relevance::build` (the same lowering of the stages that
-//! `missing` uses), built in one arena (`Space`), so that two diagrams are equal exactly when
-//! their functions are: a rule left out that leaves every root unchanged never changes a
-//! decision.
+//! The diagrams are those of `crate::relevance::build` (the stages of `crate::stages` over
+//! diagrams, as `missing` uses them), built in one arena (`Space`), so that two diagrams are
+//! equal exactly when their functions are: a rule left out that leaves every root unchanged
+//! never changes a decision.
 
 use serde::Serialize;
 
@@ -86,7 +86,7 @@ impl<'p> Space<'p> {
         let none = vec![None; program.facts.len()];
         let outcome = crate::eval::run(program, &none);
         let mdd = std::mem::replace(&mut self.mdd, Mdd::new(0));
-        let built = crate::relevance::build_in(mdd, program, &self.layout, &none, &outcome, true)
+        let built = crate::relevance::build_in(mdd, program, &self.layout, &none, &outcome)
             .ok_or_else(over_budget)?;
         self.mdd = built.mdd;
         Ok(Roots {

@@ -114,7 +114,7 @@ impl Compiled {
     pub(crate) fn new(program: &Program, layout: &Layout, max_nodes: usize) -> Option<Compiled> {
         let none = vec![None; program.facts.len()];
         let outcome: Outcome = crate::eval::run(program, &none);
-        let built = super::build(program, layout, &none, &outcome, max_nodes, true)?;
+        let built = super::build(program, layout, &none, &outcome, max_nodes)?;
         let mut c = Compiled::freeze(built, layout.var_fact.len())?;
         c.derive(program);
         Some(c)

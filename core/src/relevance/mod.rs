@@ -1,8 +1,7 @@
 //! Which unknown facts could change a decision, computed exactly with decision diagrams.
 //!
-//! `build` lowers the program's stages (floors, matrices, the level with its "at least" and
-//! "exactly" rules and indicator counts, default pathways, rules reading the level, advisory)
-//! into multi-valued decision diagrams over the fact variables (`crate::diagram`). A rule set
+//! `build` runs the program's stages (`crate::stages`, the one copy of them) over multi-valued
+//! decision diagrams over the fact variables (`crate::diagram`). A rule set
 //! is built once over every fact (`compiled::Compiled`) and each referral restricts those
 //! diagrams by its known facts: the variables a restricted, reduced diagram still depends on
 //! are exactly the unknown facts that could change the outcome, and its leaves bound the level.
@@ -18,6 +17,7 @@ pub(crate) use crate::diagram::Layout;
 use crate::diagram::{Mdd, NodeId, Op, Sym};
 use crate::eval::{Outcome, Tri};
 use crate::ir::{Cmp, Expr, FactId, LevelRank, PathwayId, Program, Stage};
+use crate::stages::Domain;
 
 mod compiled;
 
@@ -36,72 +36,80 @@ impl Sym<'_> {
     }
 }
 
-/// Rule diagrams built on first use.
-struct Lazy {
-    conds: Vec<Option<NodeId>>,
-    counted: bool,
+/// The stages (`crate::stages`) over diagrams: each value as a function of the unknown facts.
+/// A condition interval evaluation decided is a constant (it holds, or not, on every
+/// completion); the rules that read the level read the level's diagram, so they are always
+/// built.
+struct Lowering<'s, 'a> {
+    s: &'s mut Sym<'a>,
+    outcome: &'s Outcome,
+    /// Every rule's condition, in program order.
+    conds: Vec<NodeId>,
+    zero: NodeId,
 }
 
-impl Lazy {
-    fn cond(&mut self, s: &mut Sym<'_>, i: usize, outcome: &Outcome) -> NodeId {
-        if let Some(Some(c)) = self.conds.get(i) {
-            return *c;
-        }
-        let Some(r) = s.program.rules.get(i) else {
-            return s.mdd.leaf(0);
+impl Domain for Lowering<'_, '_> {
+    type V = NodeId;
+    fn konst(&mut self, n: i64) -> NodeId {
+        self.s.mdd.leaf(n)
+    }
+    fn is_zero(&self, v: NodeId) -> bool {
+        v == self.zero
+    }
+    fn rule(&mut self, i: usize, cond: &Expr) -> NodeId {
+        let post = self.s.program.rules.get(i).map(|r| r.stage) == Some(Stage::Post);
+        let known = match self.outcome.fired.get(i) {
+            _ if post => Tri::Unknown,
+            Some(t) => *t,
+            None => Tri::False,
         };
-        // Rules that read `level` were evaluated on the reported level; across the completions
-        // of the unknown facts the level may differ, so they are always rebuilt.
-        let known = if r.stage == Stage::Post {
-            Tri::Unknown
-        } else {
-            outcome.fired.get(i).copied().unwrap_or(Tri::False)
-        };
-        if known == Tri::Unknown && r.stage == Stage::Aggregate && !self.counted {
-            self.count_indicators(s, outcome);
-        }
-        let c = s.cond(&r.cond, known);
+        let c = self.s.cond(cond, known);
         if let Some(slot) = self.conds.get_mut(i) {
-            *slot = Some(c);
+            *slot = c;
         }
         c
     }
-
-    /// `indicators(level)` and `domains(level)` as diagrams over the indicator rules.
-    fn count_indicators(&mut self, s: &mut Sym<'_>, outcome: &Outcome) {
-        self.counted = true;
-        let program = s.program;
-        let n_levels = program.levels.len() + 1;
-        let mut ind: Vec<Vec<NodeId>> = vec![Vec::new(); n_levels];
-        let mut dom: Vec<Vec<Vec<NodeId>>> =
-            vec![vec![Vec::new(); program.domains.len()]; n_levels];
-        for (j, q) in program.rules.iter().enumerate() {
-            let Some((rank, d)) = q.indicator_rank() else {
-                continue;
-            };
-            let c = self.cond(s, j, outcome);
-            if let Some(x) = ind.get_mut(rank.index()) {
-                x.push(c);
-            }
-            if let Some(x) = dom
-                .get_mut(rank.index())
-                .and_then(|v| v.get_mut(d as usize))
-            {
-                x.push(c);
-            }
-        }
-        s.indicators = ind
-            .into_iter()
-            .map(|v| s.mdd.reduce(Op::Add, v, 0))
-            .collect();
-        s.domains = dom
-            .into_iter()
-            .map(|ds| {
-                let per_domain: Vec<NodeId> =
-                    ds.into_iter().map(|v| s.mdd.reduce(Op::Or, v, 0)).collect();
-                s.mdd.reduce(Op::Add, per_domain, 0)
-            })
-            .collect();
+    fn band(&mut self, m: usize, b: usize, cond: &Expr) -> NodeId {
+        let known = self.outcome.bands.get(m).and_then(|t| t.get(b));
+        self.s.cond(cond, known.copied().unwrap_or(Tri::False))
+    }
+    fn score(&mut self, m: usize, score: Option<&Expr>) {
+        let open = self
+            .outcome
+            .bands
+            .get(m)
+            .is_some_and(|t| t.contains(&Tri::Unknown));
+        self.s.score = match score {
+            Some(e) if open => self.s.expr(e),
+            _ => self.s.mdd.leaf(0),
+        };
+    }
+    fn max(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        self.s.mdd.apply(Op::Max, a, b)
+    }
+    fn add(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        self.s.mdd.apply(Op::Add, a, b)
+    }
+    fn or(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        self.s.mdd.apply(Op::Or, a, b)
+    }
+    fn scale(&mut self, c: NodeId, k: i64) -> NodeId {
+        self.s.weighted(c, k)
+    }
+    fn is(&mut self, a: NodeId, k: i64) -> NodeId {
+        let k = self.s.mdd.leaf(k);
+        self.s.mdd.apply(Op::Cmp(Cmp::Eq), a, k)
+    }
+    fn level(&mut self, exact: NodeId, at_least: NodeId) -> NodeId {
+        self.s.level = self.s.mdd.apply(Op::IfPos, exact, at_least);
+        self.s.level
+    }
+    fn categories(&mut self, categories: &[NodeId]) {
+        self.s.categories = categories.to_vec();
+    }
+    fn counts(&mut self, indicators: &[NodeId], domains: &[NodeId]) {
+        self.s.indicators = indicators.to_vec();
+        self.s.domains = domains.to_vec();
     }
 }
 
@@ -189,7 +197,7 @@ pub(crate) fn relevance(
     #[cfg(not(feature = "source"))]
     return conservative(program, facts, outcome);
     #[cfg(feature = "source")]
-    match build(program, layout, facts, outcome, max_nodes, true)
+    match build(program, layout, facts, outcome, max_nodes)
         .and_then(|b| Compiled::freeze(b, layout.var_fact.len()))
     {
         // The diagrams were built with the known facts substituted: nothing is left to restrict.
@@ -198,8 +206,7 @@ pub(crate) fn relevance(
     }
 }
 
-/// The outcome as diagrams in one arena: the level, each pathway and, when asked, every rule's
-/// condition.
+/// The outcome as diagrams in one arena: the level, each pathway and every rule's condition.
 pub(crate) struct Built {
     pub(crate) mdd: Mdd,
     pub(crate) level: NodeId,
@@ -219,16 +226,8 @@ pub(crate) fn build(
     facts: &[Option<i64>],
     outcome: &Outcome,
     max_nodes: usize,
-    all_rules: bool,
 ) -> Option<Built> {
-    build_in(
-        Mdd::new(max_nodes),
-        program,
-        layout,
-        facts,
-        outcome,
-        all_rules,
-    )
+    build_in(Mdd::new(max_nodes), program, layout, facts, outcome)
 }
 
 /// `build` in an existing arena: diagrams built in one arena are equal exactly when their
@@ -239,7 +238,6 @@ pub(crate) fn build_in(
     layout: &Layout,
     facts: &[Option<i64>],
     outcome: &Outcome,
-    all_rules: bool,
 ) -> Option<Built> {
     let mut s = Sym {
         program,
@@ -256,189 +254,23 @@ pub(crate) fn build_in(
     let zero = s.mdd.leaf(0);
     s.level = zero;
     s.score = zero;
-    let mut conds: Vec<NodeId> = vec![zero; program.rules.len()];
-
-    // Floors.
-    let mut floors = vec![zero; program.matrices.len()];
-    for (i, r) in program.rules.iter().enumerate() {
-        if r.stage != Stage::Floors {
-            break;
-        }
-        let c = s.cond(&r.cond, outcome.fired.get(i).copied().unwrap_or(Tri::False));
-        if let Some(slot) = conds.get_mut(i) {
-            *slot = c;
-        }
-        for (m, cat) in &r.categories {
-            let w = s.weighted(c, i64::from(*cat));
-            if let Some(f) = floors.get_mut(m.index()) {
-                *f = s.mdd.apply(Op::Max, *f, w);
-            }
-        }
-    }
-    // Matrices.
-    for (mi, m) in program.matrices.iter().enumerate() {
-        let tris = outcome.bands.get(mi).cloned().unwrap_or_default();
-        s.score = match &m.score {
-            Some(e) if tris.contains(&Tri::Unknown) => s.expr(e),
-            _ => zero,
-        };
-        let mut cat = floors.get(mi).copied().unwrap_or(zero);
-        for (bi, (c, cond)) in m.bands.iter().enumerate() {
-            let n = s.cond(cond, tris.get(bi).copied().unwrap_or(Tri::False));
-            let w = s.weighted(n, i64::from(*c));
-            cat = s.mdd.apply(Op::Max, cat, w);
-        }
-        s.categories.push(cat);
-    }
-    // Rules' diagrams are built on demand: only the rules that could still change the level or
-    // an undecided pathway are needed (a rule below the level already reached, or adding a
-    // pathway that is already certain, cannot change anything).
-    let mut lz = Lazy {
-        conds: conds.into_iter().map(Some).collect(),
-        counted: false,
+    let mut lowering = Lowering {
+        s: &mut s,
+        outcome,
+        conds: vec![zero; program.rules.len()],
+        zero,
     };
-    for (i, r) in program.rules.iter().enumerate() {
-        if r.stage != Stage::Floors {
-            if let Some(slot) = lz.conds.get_mut(i) {
-                *slot = None;
-            }
-        }
-    }
-    let n_levels = program.levels.len() + 1;
-    // Level.
-    if !program.levels.is_empty() {
-        let exact_in_play = program
-            .rules
-            .iter()
-            .zip(&outcome.fired)
-            .any(|(r, t)| matches!(r.level, Some((_, true))) && *t != Tri::False);
-        // The highest at-least level a rule certainly sets: lower ranks cannot change it.
-        let floor = if exact_in_play {
-            LevelRank(1)
-        } else {
-            program
-                .rules
-                .iter()
-                .zip(&outcome.fired)
-                .filter(|(r, t)| **t == Tri::True && matches!(r.level, Some((_, false))))
-                .filter_map(|(r, _)| r.level.map(|(k, _)| k))
-                .max()
-                .unwrap_or(LevelRank(1))
-        };
-        let mut at_least_conds: Vec<Vec<NodeId>> = vec![Vec::new(); n_levels];
-        let mut exact_conds: Vec<Vec<NodeId>> = vec![Vec::new(); n_levels];
-        for (i, r) in program.rules.iter().enumerate() {
-            let Some((rank, is_exact)) = r.level else {
-                continue;
-            };
-            if !is_exact && rank <= floor {
-                continue;
-            }
-            let c = lz.cond(&mut s, i, outcome);
-            let slot = if is_exact {
-                exact_conds.get_mut(rank.index())
-            } else {
-                at_least_conds.get_mut(rank.index())
-            };
-            if let Some(x) = slot {
-                x.push(c);
-            }
-        }
-        let any_at_least: Vec<NodeId> = at_least_conds
-            .into_iter()
-            .map(|v| s.mdd.reduce(Op::Or, v, 0))
-            .collect();
-        let any_exact: Vec<NodeId> = exact_conds
-            .into_iter()
-            .map(|v| s.mdd.reduce(Op::Or, v, 0))
-            .collect();
-        let mut at_least = s.mdd.leaf(i64::from(floor));
-        let mut exact = zero;
-        for rank in 1..n_levels {
-            let rank_i = i64::try_from(rank).unwrap_or(0);
-            if let Some(c) = any_at_least.get(rank).copied() {
-                let w = s.weighted(c, rank_i);
-                at_least = s.mdd.apply(Op::Max, at_least, w);
-            }
-            if let Some(c) = any_exact.get(rank).copied() {
-                let w = s.weighted(c, rank_i);
-                exact = s.mdd.apply(Op::Max, exact, w);
-            }
-        }
-        s.level = s.mdd.apply(Op::IfPos, exact, at_least);
-    }
-    // Pathways: a pathway a rule certainly adds is certain; otherwise the rules that might add
-    // it, and the levels it is a default of.
-    let one = s.mdd.leaf(1);
-    let mut pathways = vec![zero; program.pathways.len()];
-    let mut level_is: Vec<Option<NodeId>> = vec![None; program.levels.len()];
-    for (pi, slot) in pathways.iter_mut().enumerate() {
-        let adders: Vec<usize> = program
-            .rules
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.pathways.iter().any(|p| p.index() == pi))
-            .map(|(i, _)| i)
-            .collect();
-        let certain = |i: &usize| {
-            outcome.fired.get(*i) == Some(&Tri::True)
-                && program
-                    .rules
-                    .get(*i)
-                    .is_some_and(|r| r.stage != Stage::Post)
-        };
-        if adders.iter().any(certain) {
-            *slot = one;
-            continue;
-        }
-        let mut parts = Vec::new();
-        for i in adders {
-            parts.push(lz.cond(&mut s, i, outcome));
-        }
-        for (li, l) in program.levels.iter().enumerate() {
-            if l.default_pathways.iter().any(|p| p.index() == pi) {
-                let node = match level_is.get(li).copied().flatten() {
-                    Some(n) => n,
-                    None => {
-                        let rank = s.mdd.leaf(i64::try_from(li + 1).unwrap_or(0));
-                        let n = s.mdd.apply(Op::Cmp(Cmp::Eq), s.level, rank);
-                        if let Some(x) = level_is.get_mut(li) {
-                            *x = Some(n);
-                        }
-                        n
-                    }
-                };
-                parts.push(node);
-            }
-        }
-        *slot = s.mdd.reduce(Op::Or, parts, 0);
-    }
-
-    let conds: Vec<NodeId> = if all_rules {
-        (0..program.rules.len())
-            .map(|i| lz.cond(&mut s, i, outcome))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    // Advice only when some advisory rule fires.
-    let advisory_conds = program
-        .rules
-        .iter()
-        .zip(&conds)
-        .filter(|(r, _)| r.advisory)
-        .map(|(_, c)| *c)
-        .collect();
-    let advisory = s.mdd.reduce(Op::Or, advisory_conds, 0);
+    let decided = crate::stages::decide(program, &mut lowering);
+    let conds = lowering.conds;
     if s.mdd.over {
         return None;
     }
     Some(Built {
-        level: s.level,
-        pathways,
+        level: decided.level.unwrap_or(zero),
+        pathways: decided.pathways().to_vec(),
         conds,
-        advisory,
-        categories: s.categories,
+        advisory: decided.advisory,
+        categories: decided.categories().to_vec(),
         mdd: s.mdd,
     })
 }
