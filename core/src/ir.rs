@@ -844,6 +844,13 @@ impl Program {
             if r.reads.iter().any(|f| !self.facts.contains(*f)) {
                 fail(format!("a fact read by `{}`", r.id));
             }
+            if r.domain.is_some_and(|d| d as usize >= self.domains.len()) {
+                fail(format!("the domain of `{}`", r.id));
+            }
+        }
+        // The stages (`crate::stages`) run the rules in runs of one stage each.
+        if !self.rules.is_sorted_by_key(|r| r.stage) {
+            fail("the rules' stage order".to_string());
         }
         let groups = self.areas.iter().chain(&self.checklists);
         for g in groups {
@@ -924,6 +931,18 @@ mod tests {
         let mut bad = p.clone();
         bad.shared.facts.pop();
         assert!(internal(&bad).contains("shared names"));
+
+        let mut bad = p.clone();
+        let n_domains = u32::try_from(p.domains.len()).unwrap();
+        let i = bad.rules.iter().position(|r| r.domain.is_some()).unwrap();
+        bad.rules[i].domain = Some(n_domains);
+        assert!(internal(&bad).contains("the domain of"));
+
+        // Out of stage order, the stages would run a rule before what it reads is decided.
+        let mut bad = p.clone();
+        assert!(bad.rules.first().unwrap().stage < bad.rules.last().unwrap().stage);
+        bad.rules.reverse();
+        assert!(internal(&bad).contains("stage order"));
 
         let mut bad = p;
         let f = bad.fact_index.keys().next().cloned().unwrap();
