@@ -187,18 +187,12 @@ pub(crate) fn decide<D: Domain>(program: &Program, d: &mut D) -> Decided<D::V> {
 
     // Category floors, then each matrix: its floor raised by the bands that hold.
     f.run(d, rules, 0..main);
-    for (mi, m) in program.matrices.iter().enumerate() {
+    for (mi, (m, slot)) in program.matrices.iter().zip(&mut f.acc).enumerate() {
         d.score(mi, m.score.as_ref());
-        let Some(mut cat) = f.acc.get(mi).copied() else {
-            continue;
-        };
         for (bi, (c, cond)) in m.bands.iter().enumerate() {
             let b = d.band(mi, bi, cond);
             let w = d.scale(b, i64::from(*c));
-            cat = d.max(cat, w);
-        }
-        if let Some(slot) = f.slot(mi) {
-            *slot = cat;
+            *slot = d.max(*slot, w);
         }
     }
     d.categories(f.acc.get(..n_matrices).unwrap_or(&[]));
@@ -209,9 +203,8 @@ pub(crate) fn decide<D: Domain>(program: &Program, d: &mut D) -> Decided<D::V> {
         for rank in 0..n_levels {
             let doms = at + n_levels + rank * n_domains;
             let mut n = zero;
-            for x in doms..doms + n_domains {
-                let x = f.acc.get(x).copied().unwrap_or(zero);
-                n = d.add(n, x);
+            for x in f.acc.iter().skip(doms).take(n_domains) {
+                n = d.add(n, *x);
             }
             if let Some(slot) = f.slot(at + n_levels * (n_domains + 1) + rank) {
                 *slot = n;
