@@ -11,9 +11,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use crate::diag::{Code, Diagnostic};
+use crate::wire::{wire_struct, wire_units, Reader, Wire, WireError, Writer};
 
 /// A typed index into a [`Table`] of `T`.
 pub(crate) struct Id<T> {
@@ -70,14 +69,12 @@ impl<T> std::hash::Hash for Id<T> {
         self.raw.hash(state);
     }
 }
-impl<T> Serialize for Id<T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u32(self.raw)
+impl<T> Wire for Id<T> {
+    fn put(&self, w: &mut Writer) {
+        self.raw.put(w);
     }
-}
-impl<'de, T> Deserialize<'de> for Id<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        u32::deserialize(d).map(Id::new)
+    fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        u32::get(r).map(Id::new)
     }
 }
 impl<T> fmt::Debug for Id<T> {
@@ -95,10 +92,17 @@ pub(crate) type MatrixId = Id<Matrix>;
 
 /// A level's rank: 1 is the lowest declared level, `levels.len()` the highest. Rank 0 is
 /// "below every level", what a rule set without levels decides.
-#[derive(
-    Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub(crate) struct LevelRank(pub(crate) u32);
+
+impl Wire for LevelRank {
+    fn put(&self, w: &mut Writer) {
+        self.0.put(w);
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        u32::get(r).map(LevelRank)
+    }
+}
 
 impl LevelRank {
     /// The rank as a position in a table indexed by rank (0: below every level).
@@ -124,8 +128,17 @@ impl From<LevelRank> for i64 {
 }
 
 /// A vector indexed by its own typed id. Indexing is total for ids the program validated.
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Table<T>(Vec<T>);
+
+impl<T: Wire> Wire for Table<T> {
+    fn put(&self, w: &mut Writer) {
+        self.0.put(w);
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Vec::get(r).map(Table)
+    }
+}
 
 impl<T> Table<T> {
     pub(crate) fn new(items: Vec<T>) -> Self {
@@ -192,7 +205,7 @@ impl<T> Table<T> {
     }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FactTy {
     Bool,
     Int { lo: i64, hi: i64 },
@@ -200,7 +213,7 @@ pub(crate) enum FactTy {
     Set(Vec<String>),
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Fact {
     pub(crate) id: String,
     pub(crate) ty: FactTy,
@@ -217,27 +230,27 @@ pub(crate) struct Fact {
     pub(crate) questions_when: Vec<(Expr, String)>,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Level {
     pub(crate) id: String,
     pub(crate) label: String,
     pub(crate) default_pathways: Vec<PathwayId>,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Pathway {
     pub(crate) id: String,
     pub(crate) label: String,
     pub(crate) todo: String,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Citation {
     pub(crate) guidance: String,
     pub(crate) text: String,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Matrix {
     pub(crate) id: String,
     pub(crate) label: String,
@@ -252,7 +265,7 @@ pub(crate) struct Matrix {
 }
 
 /// When a rule runs, relative to the values it reads.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Stage {
     /// Raises a matrix category; reads facts only.
     Floors,
@@ -264,7 +277,7 @@ pub(crate) enum Stage {
     Post,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Rule {
     pub(crate) id: String,
     pub(crate) title: Option<String>,
@@ -296,7 +309,7 @@ impl Rule {
     }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Cmp {
     Eq,
     Ne,
@@ -319,7 +332,7 @@ impl Cmp {
     }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SetMode {
     Any,
     All,
@@ -359,13 +372,12 @@ pub(crate) enum Expr {
     Domains(LevelRank),
 }
 
-/// The deepest expression a precompiled rule set may hold (`Expr`'s serialised form refuses
+/// The deepest expression a precompiled rule set may hold (`Expr`'s stored form refuses
 /// deeper ones both ways, so a hostile image cannot build a tree that overflows the stack).
 pub(crate) const MAX_EXPR_DEPTH: usize = 256;
 
 /// One step of an expression in post-order: operands first, then the operator that takes them.
-/// An expression is serialised as these steps, so reading one back needs no recursion.
-#[derive(Serialize, Deserialize)]
+/// An expression is stored as these steps, so reading one back needs no recursion.
 enum Step {
     Bool(bool),
     Int(i64),
@@ -511,20 +523,205 @@ impl Expr {
     }
 }
 
-impl Serialize for Expr {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut steps = Vec::new();
-        self.steps(0, &mut steps)
-            .ok_or_else(|| serde::ser::Error::custom("an expression nested too deeply"))?;
-        steps.serialize(s)
+impl Wire for Step {
+    fn put(&self, w: &mut Writer) {
+        let tag = |w: &mut Writer, t: u8| w.push(t);
+        match self {
+            Step::Bool(b) => {
+                tag(w, 0);
+                b.put(w);
+            }
+            Step::Int(i) => {
+                tag(w, 1);
+                i.put(w);
+            }
+            Step::Fact(f) => {
+                tag(w, 2);
+                f.put(w);
+            }
+            Step::Not => tag(w, 3),
+            Step::And(n) => {
+                tag(w, 4);
+                n.put(w);
+            }
+            Step::Or(n) => {
+                tag(w, 5);
+                n.put(w);
+            }
+            Step::Cmp(c) => {
+                tag(w, 6);
+                c.put(w);
+            }
+            Step::EnumIn(f, m) => {
+                tag(w, 7);
+                (*f, *m).put(w);
+            }
+            Step::Has(f, m, mode) => {
+                tag(w, 8);
+                (*f, *m).put(w);
+                mode.put(w);
+            }
+            Step::Count(f, m) => {
+                tag(w, 9);
+                (*f, *m).put(w);
+            }
+            Step::Add => tag(w, 10),
+            Step::Sub => tag(w, 11),
+            Step::Mul => tag(w, 12),
+            Step::Neg => tag(w, 13),
+            Step::Category(m) => {
+                tag(w, 14);
+                m.put(w);
+            }
+            Step::Level => tag(w, 15),
+            Step::Score => tag(w, 16),
+            Step::Indicators(r) => {
+                tag(w, 17);
+                r.put(w);
+            }
+            Step::Domains(r) => {
+                tag(w, 18);
+                r.put(w);
+            }
+        }
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(match r.byte()? {
+            0 => Step::Bool(Wire::get(r)?),
+            1 => Step::Int(Wire::get(r)?),
+            2 => Step::Fact(Wire::get(r)?),
+            3 => Step::Not,
+            4 => Step::And(Wire::get(r)?),
+            5 => Step::Or(Wire::get(r)?),
+            6 => Step::Cmp(Wire::get(r)?),
+            7 => Step::EnumIn(Wire::get(r)?, Wire::get(r)?),
+            8 => Step::Has(Wire::get(r)?, Wire::get(r)?, Wire::get(r)?),
+            9 => Step::Count(Wire::get(r)?, Wire::get(r)?),
+            10 => Step::Add,
+            11 => Step::Sub,
+            12 => Step::Mul,
+            13 => Step::Neg,
+            14 => Step::Category(Wire::get(r)?),
+            15 => Step::Level,
+            16 => Step::Score,
+            17 => Step::Indicators(Wire::get(r)?),
+            18 => Step::Domains(Wire::get(r)?),
+            _ => return Err("an unknown variant"),
+        })
     }
 }
 
-impl<'de> Deserialize<'de> for Expr {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Expr::from_steps(Vec::<Step>::deserialize(d)?).map_err(serde::de::Error::custom)
+impl Wire for Expr {
+    /// The steps; an expression deeper than `MAX_EXPR_DEPTH` fails the write.
+    fn put(&self, w: &mut Writer) {
+        let mut steps = Vec::new();
+        if self.steps(0, &mut steps).is_none() {
+            w.fail("an expression nested too deeply");
+        }
+        steps.put(w);
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Expr::from_steps(Vec::<Step>::get(r)?)
     }
 }
+
+impl Wire for FactTy {
+    fn put(&self, w: &mut Writer) {
+        match self {
+            FactTy::Bool => w.push(0),
+            FactTy::Int { lo, hi } => {
+                w.push(1);
+                (*lo, *hi).put(w);
+            }
+            FactTy::Enum(codes) => {
+                w.push(2);
+                codes.put(w);
+            }
+            FactTy::Set(codes) => {
+                w.push(3);
+                codes.put(w);
+            }
+        }
+    }
+
+    fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(match r.byte()? {
+            0 => FactTy::Bool,
+            1 => {
+                let (lo, hi) = Wire::get(r)?;
+                FactTy::Int { lo, hi }
+            }
+            2 => FactTy::Enum(Wire::get(r)?),
+            3 => FactTy::Set(Wire::get(r)?),
+            _ => return Err("an unknown variant"),
+        })
+    }
+}
+
+wire_units!(Stage {
+    Floors,
+    Main,
+    Aggregate,
+    Post
+});
+wire_units!(Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge
+});
+wire_units!(SetMode { Any, All });
+wire_struct!(Fact {
+    id,
+    ty,
+    question,
+    help,
+    domain,
+    benign,
+    asked,
+    questions_when
+});
+wire_struct!(Level {
+    id,
+    label,
+    default_pathways
+});
+wire_struct!(Pathway { id, label, todo });
+wire_struct!(Citation { guidance, text });
+wire_struct!(Matrix {
+    id,
+    label,
+    categories,
+    bands,
+    score,
+    cite,
+    reads,
+    tiers
+});
+wire_struct!(Rule {
+    id,
+    title,
+    domain,
+    cond,
+    level,
+    pathways,
+    categories,
+    advisory,
+    cite,
+    because,
+    stage,
+    reads,
+    reads_categories
+});
+wire_struct!(Group { id, text, facts });
+wire_struct!(Program {
+    name, version, hash, guidance, levels, pathways, domains, provisional, facts, matrices,
+    rules, asked_order, areas, checklists, triage
+} skip { fact_index, raw_tests, shared });
 
 impl Expr {
     /// Matrices whose category this expression reads, in order of appearance.
@@ -598,7 +795,7 @@ pub(crate) struct Test {
 }
 
 /// A checked, compiled rule set.
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Program {
     pub(crate) name: String,
     pub(crate) version: String,
@@ -610,13 +807,11 @@ pub(crate) struct Program {
     pub(crate) provisional: Vec<PathwayId>,
     pub(crate) facts: Table<Fact>,
     /// Fact id → slot, for converting facts by name.
-    #[serde(skip)]
     pub(crate) fact_index: rustc_hash::FxHashMap<String, FactId>,
     pub(crate) matrices: Table<Matrix>,
     /// Rules sorted by stage (stable within a stage).
     pub(crate) rules: Vec<Rule>,
     /// Tests kept as text, parsed when they are run.
-    #[serde(skip)]
     pub(crate) raw_tests: Vec<crate::diag::Span>,
     /// Facts with an `asked when` condition, each after every such fact its condition reads.
     pub(crate) asked_order: Vec<FactId>,
@@ -627,7 +822,6 @@ pub(crate) struct Program {
     /// The triage question: its text and the areas it offers (indexes into `areas`).
     pub(crate) triage: Option<(String, Vec<u32>)>,
     /// The texts every decision's `missing` repeats, shared instead of copied per decision.
-    #[serde(skip)]
     pub(crate) shared: Shared,
 }
 
@@ -718,7 +912,7 @@ impl Shared {
 }
 
 /// An area or a checklist: facts asked about together.
-#[derive(Serialize, Deserialize, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Group {
     pub(crate) id: String,
     pub(crate) text: String,

@@ -46,6 +46,7 @@ mod stages;
 mod summary;
 #[cfg(feature = "source")]
 mod testing;
+mod wire;
 
 #[cfg(feature = "default-rules")]
 mod default_rules {

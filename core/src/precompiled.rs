@@ -3,7 +3,7 @@
 //! checker build embeds the shipped rules this way).
 //!
 //! Layout: the magic `THRC`, the format version (one byte), a 64-bit checksum of the payload
-//! (against damage, not tampering: `checksum`), then the payload in postcard: the engine version
+//! (against damage, not tampering: `checksum`), then the payload (`wire`): the engine version
 //! that wrote it, the program, the warnings (code, message, help and fact; not their source
 //! locations, since the source is not kept), the diagrams' nodes and roots, and the empty
 //! referral's questions in rank order (every interview's first screen; used only while the
@@ -13,8 +13,6 @@
 //! names, layout, unique table) exactly as a load from source does. Any failure is
 //! `thr::precompiled::invalid`, never a panic or a different decision.
 
-use serde::{Deserialize, Serialize};
-
 use crate::diag::{Code, Diagnostic, Sources};
 use crate::error::Error;
 use crate::ir::{self, Program};
@@ -22,10 +20,11 @@ use crate::limits::Limits;
 use crate::questions::EmptyRanking;
 use crate::relevance::{Compiled, Image as Diagrams};
 use crate::ruleset::{Ready, Ruleset};
+use crate::wire::{self, wire_struct};
 
 const MAGIC: &[u8; 4] = b"THRC";
 /// Bumped whenever the payload's shape changes.
-const FORMAT: u8 = 3;
+const FORMAT: u8 = 4;
 const HEADER: usize = MAGIC.len() + 1 + 8;
 
 /// A 64-bit multiply-rotate checksum of the bytes (little-endian words, the tail zero-padded,
@@ -50,7 +49,6 @@ fn checksum(bytes: &[u8]) -> [u8; 8] {
     (h ^ (h >> 32)).wrapping_mul(K).to_le_bytes()
 }
 
-#[derive(Serialize, Deserialize)]
 struct Payload {
     engine: String,
     program: Program,
@@ -62,13 +60,26 @@ struct Payload {
     empty_ranking: Option<EmptyRanking>,
 }
 
-#[derive(Serialize, Deserialize)]
 struct Warning {
     code: String,
     message: String,
     help: Option<String>,
     fact: Option<String>,
 }
+
+wire_struct!(Payload {
+    engine,
+    program,
+    warnings,
+    diagrams,
+    empty_ranking
+});
+wire_struct!(Warning {
+    code,
+    message,
+    help,
+    fact
+});
 
 fn invalid(what: &str) -> Error {
     let d = Diagnostic::error(
@@ -113,7 +124,7 @@ pub(crate) fn write(rs: &Ruleset) -> Result<Vec<u8>, Error> {
         // Over the node budget there are no diagrams to rank with cheaply: ranked on first use.
         empty_ranking: rs.compiled().and_then(|_| rs.empty_ranking_now()).cloned(),
     };
-    let body = postcard::to_allocvec(&payload).map_err(|e| {
+    let body = wire::to_bytes(&payload).map_err(|e| {
         Error::rules(
             vec![Diagnostic::error(
                 Code::Internal,
@@ -144,7 +155,7 @@ pub(crate) fn read(bytes: &[u8], limits: Limits) -> Result<Ruleset, Error> {
     if head.get(5..) != Some(checksum(body).as_slice()) {
         return Err(invalid("damaged (checksum mismatch)"));
     }
-    let payload: Payload = postcard::from_bytes(body).map_err(|e| invalid(&e.to_string()))?;
+    let payload: Payload = wire::from_bytes(body).map_err(invalid)?;
     if payload.engine != env!("CARGO_PKG_VERSION") {
         return Err(invalid(&format!(
             "made by engine {}, this is {}",
@@ -237,7 +248,7 @@ mod tests {
 
     /// The bytes of `payload` with a good header.
     fn framed(payload: &Payload) -> Vec<u8> {
-        let body = postcard::to_allocvec(payload).unwrap();
+        let body = wire::to_bytes(payload).unwrap();
         let mut out = MAGIC.to_vec();
         out.push(FORMAT);
         out.extend_from_slice(&checksum(&body));
@@ -246,7 +257,7 @@ mod tests {
     }
 
     fn payload(bytes: &[u8]) -> Payload {
-        postcard::from_bytes(&bytes[HEADER..]).unwrap()
+        wire::from_bytes(&bytes[HEADER..]).unwrap()
     }
 
     fn code_of(bytes: &[u8]) -> String {
@@ -291,8 +302,8 @@ mod tests {
         );
         let worked_out = fresh.empty_ranking_now().cloned().expect("worked out");
         assert_eq!(
-            postcard::to_allocvec(&carried).unwrap(),
-            postcard::to_allocvec(&worked_out).unwrap()
+            wire::to_bytes(&carried).unwrap(),
+            wire::to_bytes(&worked_out).unwrap()
         );
         // A carried ranking of other candidates (one left out) is not used: the questions are
         // ranked afresh, and are those of the rules loaded from source.
@@ -402,20 +413,23 @@ mod tests {
             }
             e
         };
-        let at = postcard::to_allocvec(&nest(ir::MAX_EXPR_DEPTH)).unwrap();
+        let at = wire::to_bytes(&nest(ir::MAX_EXPR_DEPTH)).unwrap();
         assert_eq!(
-            postcard::from_bytes::<Expr>(&at).unwrap(),
+            wire::from_bytes::<Expr>(&at).unwrap(),
             nest(ir::MAX_EXPR_DEPTH)
         );
-        assert!(postcard::to_allocvec(&nest(ir::MAX_EXPR_DEPTH + 1)).is_err());
+        assert!(wire::to_bytes(&nest(ir::MAX_EXPR_DEPTH + 1)).is_err());
         // Steps spelling a deeper expression than the limit: one `Bool`, then `Not`s.
         let mut steps = at.clone();
         steps[0] += 1; // one more step (the length is a varint below 128 here)
         steps.push(3); // `Not`
-        assert!(postcard::from_bytes::<Expr>(&steps).is_err());
+        assert_eq!(
+            wire::from_bytes::<Expr>(&steps),
+            Err("an expression nested too deeply")
+        );
         // Steps short of operands or leaving two expressions.
         for bad in [&[1u8, 3][..], &[2, 0, 1, 0, 1]] {
-            assert!(postcard::from_bytes::<Expr>(bad).is_err(), "{bad:?}");
+            assert!(wire::from_bytes::<Expr>(bad).is_err(), "{bad:?}");
         }
     }
 

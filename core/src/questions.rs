@@ -99,7 +99,7 @@ pub struct InterviewRun {
 }
 
 /// A question in the internal form: its id and the facts (or areas) it covers.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Q {
     Fact(FactId),
     Checklist(u32),
@@ -142,10 +142,41 @@ impl State {
 }
 
 /// The empty referral's questions in rank order, with the candidates they were ranked from.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct EmptyRanking {
     pub(crate) candidates: Vec<Q>,
     pub(crate) ranked: Vec<Q>,
+}
+
+crate::wire::wire_struct!(EmptyRanking { candidates, ranked });
+
+impl crate::wire::Wire for Q {
+    fn put(&self, w: &mut crate::wire::Writer) {
+        match self {
+            Q::Fact(f) => {
+                w.push(0);
+                f.put(w);
+            }
+            Q::Checklist(i) => {
+                w.push(1);
+                i.put(w);
+            }
+            Q::Triage(areas) => {
+                w.push(2);
+                areas.put(w);
+            }
+        }
+    }
+
+    fn get(r: &mut crate::wire::Reader<'_>) -> Result<Self, crate::wire::WireError> {
+        use crate::wire::Wire;
+        Ok(match r.byte()? {
+            0 => Q::Fact(Wire::get(r)?),
+            1 => Q::Checklist(Wire::get(r)?),
+            2 => Q::Triage(Wire::get(r)?),
+            _ => return Err("an unknown variant"),
+        })
+    }
 }
 
 impl EmptyRanking {

@@ -18,7 +18,6 @@
 use std::cell::RefCell;
 
 use rustc_hash::FxHashMap;
-use serde::{Deserialize, Serialize};
 
 use super::{Built, Changes, Layout, Relevance};
 use crate::diagram::{NodeData, NodeId, LEAF};
@@ -87,7 +86,7 @@ const NONE: NodeId = u32::MAX;
 /// how many nodes before its parent it is. A quarter of all children are one of the few leaves,
 /// which sit far back in post-order; numbered, they take a byte each and compress well (on the
 /// shipped rules the children take 8.8 KB gzipped instead of 15.1 KB as distances alone).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 pub(crate) struct Image {
     pub(crate) vars: Vec<u32>,
     pub(crate) kids: Vec<NodeId>,
@@ -97,6 +96,16 @@ pub(crate) struct Image {
     pub(crate) conds: Vec<NodeId>,
     pub(crate) advisory: NodeId,
 }
+
+crate::wire::wire_struct!(Image {
+    vars,
+    kids,
+    leaf_values,
+    level,
+    pathways,
+    conds,
+    advisory
+});
 
 /// How many children a node testing `var` has: one per value class of its fact.
 fn arity(program: &Program, layout: &Layout, var: u32) -> Option<usize> {
