@@ -88,11 +88,34 @@ struct Fold<V> {
     advisory: V,
 }
 
-impl<V: Copy> Fold<V> {
+/// Where each section of the buffer is, said once.
+impl<V> Fold<V> {
+    /// Pathway `p`'s flag.
+    fn pathway(&self, p: usize) -> usize {
+        self.n_matrices + p
+    }
+
+    /// Level rank `rank`'s indicator count (`rank` up to `n_levels`: the end of the counts).
+    fn indicators(&self, rank: usize) -> usize {
+        self.n_matrices + self.n_pathways + rank
+    }
+
+    /// Whether an indicator of level rank `rank` in domain `dom` holds.
+    fn flag(&self, rank: usize, dom: usize) -> usize {
+        self.indicators(self.n_levels) + rank * self.n_domains + dom
+    }
+
+    /// Level rank `rank`'s domain count (`rank` up to `n_levels`: the end of the buffer).
+    fn domains(&self, rank: usize) -> usize {
+        self.flag(self.n_levels, 0) + rank
+    }
+
     fn slot(&mut self, at: usize) -> Option<&mut V> {
         self.acc.get_mut(at)
     }
+}
 
+impl<V: Copy> Fold<V> {
     #[inline]
     fn rule<D: Domain<V = V>>(&mut self, d: &mut D, r: &crate::ir::Rule, c: V) {
         // Every fold below starts at 0 or more, and 0 is the identity of `max`, `add` and `or`
@@ -118,22 +141,18 @@ impl<V: Copy> Fold<V> {
             None => {}
         }
         if let (true, Some((rank, dom))) = (self.counting, r.indicator_rank()) {
-            let at = self.n_matrices + self.n_pathways + rank.index();
+            let at = self.indicators(rank.index());
             if let Some(n) = self.slot(at) {
                 *n = d.add(*n, c);
             }
-            let at = self.n_matrices
-                + self.n_pathways
-                + self.n_levels
-                + rank.index() * self.n_domains
-                + dom as usize;
+            let at = self.flag(rank.index(), dom as usize);
             if let Some(x) = self.slot(at) {
                 *x = d.or(*x, c);
             }
         }
-        let at = self.n_matrices;
         for p in &r.pathways {
-            if let Some(x) = self.slot(at + p.index()) {
+            let at = self.pathway(p.index());
+            if let Some(x) = self.slot(at) {
                 *x = d.or(*x, c);
             }
         }
@@ -199,20 +218,19 @@ pub(crate) fn decide<D: Domain>(program: &Program, d: &mut D) -> Decided<D::V> {
     // Main rules, counting indicators (the floors' too), then the rules that read the counts.
     f.run(d, rules, main..aggregate);
     if counting {
-        let at = n_matrices + n_pathways;
         for rank in 0..n_levels {
-            let doms = at + n_levels + rank * n_domains;
             let mut n = zero;
-            for x in f.acc.iter().skip(doms).take(n_domains) {
+            for x in f.acc.iter().skip(f.flag(rank, 0)).take(n_domains) {
                 n = d.add(n, *x);
             }
-            if let Some(slot) = f.slot(at + n_levels * (n_domains + 1) + rank) {
+            let at = f.domains(rank);
+            if let Some(slot) = f.slot(at) {
                 *slot = n;
             }
         }
-        let indicators = f.acc.get(at..at + n_levels).unwrap_or(&[]);
-        let domains = f.acc.get(at + n_levels * (n_domains + 1)..).unwrap_or(&[]);
-        d.counts(indicators, domains);
+        let indicators = f.acc.get(f.indicators(0)..f.indicators(n_levels));
+        let domains = f.acc.get(f.domains(0)..f.domains(n_levels));
+        d.counts(indicators.unwrap_or(&[]), domains.unwrap_or(&[]));
     }
     f.run(d, rules, aggregate..post);
     // The level, then the rules that read it.
@@ -230,7 +248,8 @@ pub(crate) fn decide<D: Domain>(program: &Program, d: &mut D) -> Decided<D::V> {
             }
             let here = d.is(level, i64::try_from(li + 1).unwrap_or(0));
             for p in &l.default_pathways {
-                if let Some(x) = f.slot(n_matrices + p.index()) {
+                let at = f.pathway(p.index());
+                if let Some(x) = f.slot(at) {
                     *x = d.or(*x, here);
                 }
             }
