@@ -7,6 +7,7 @@ use crate::ast;
 use crate::diag::did_you_mean;
 use crate::diag::{Code, Diagnostic};
 use crate::ir::{Fact, FactTy, Program};
+use crate::json_reader::{JsonError, Kind, Reader};
 
 /// Converted facts, one slot per declared fact; ready to evaluate many times.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +96,35 @@ fn whole(f: f64) -> Option<i64> {
     }
 }
 
+/// A JSON boolean for `fact`.
+fn bool_value(fact: &Fact, b: bool) -> Result<Option<i64>, Diagnostic> {
+    match fact.ty {
+        FactTy::Bool => Ok(Some(i64::from(b))),
+        _ => Err(wrong_type(fact, "a boolean")),
+    }
+}
+
+/// A JSON number for `fact`.
+fn number_value(fact: &Fact, n: &serde_json::Number) -> Result<Option<i64>, Diagnostic> {
+    let FactTy::Int { lo, hi } = fact.ty else {
+        return Err(wrong_type(fact, "a number"));
+    };
+    // The one rule every host follows: a number with a whole value is that integer
+    // (`9`, `9.0`, `9e0`, `-0`), so a case system or a spreadsheet that writes whole
+    // numbers as decimals gives the same decision; `9.5` is a wrong type.
+    let Some(n) = n.as_i64().or_else(|| n.as_f64().and_then(whole)) else {
+        return Err(wrong_type(fact, &format!("`{n}`")));
+    };
+    if n < lo || n > hi {
+        return Err(Diagnostic::error(
+            Code::FactRange,
+            format!("fact `{}` is {n}; it must be from {lo} to {hi}", fact.id),
+        )
+        .for_fact(&fact.id));
+    }
+    Ok(Some(n))
+}
+
 /// Converts one JSON value for `fact`.
 pub(crate) fn value_from_json(
     fact: &Fact,
@@ -105,23 +135,8 @@ pub(crate) fn value_from_json(
         return Ok(None);
     }
     match (&fact.ty, v) {
-        (FactTy::Bool, J::Bool(b)) => Ok(Some(i64::from(*b))),
-        (FactTy::Int { lo, hi }, J::Number(n)) => {
-            // The one rule every host follows: a number with a whole value is that integer
-            // (`9`, `9.0`, `9e0`, `-0`), so a case system or a spreadsheet that writes whole
-            // numbers as decimals gives the same decision; `9.5` is a wrong type.
-            let Some(n) = n.as_i64().or_else(|| n.as_f64().and_then(whole)) else {
-                return Err(wrong_type(fact, &format!("`{n}`")));
-            };
-            if n < *lo || n > *hi {
-                return Err(Diagnostic::error(
-                    Code::FactRange,
-                    format!("fact `{}` is {n}; it must be from {lo} to {hi}", fact.id),
-                )
-                .for_fact(&fact.id));
-            }
-            Ok(Some(n))
-        }
+        (_, J::Bool(b)) => bool_value(fact, *b),
+        (_, J::Number(n)) => number_value(fact, n),
         (FactTy::Enum(codes), J::String(s)) => Ok(Some(code_index(fact, codes, s)? as i64)),
         (FactTy::Set(codes), J::Array(items)) => {
             let mut mask = 0u64;
@@ -147,11 +162,7 @@ pub(crate) fn from_json(
     v: &serde_json::Value,
 ) -> Result<Facts, Vec<Diagnostic>> {
     let serde_json::Value::Object(map) = v else {
-        return Err(vec![Diagnostic::error(
-            Code::FactsNotObject,
-            format!("facts must be a JSON object, found {}", json_kind(v)),
-        )
-        .help("for example {\"age_years\": 14, \"immediate_danger\": false}")]);
+        return Err(vec![not_an_object(json_kind(v))]);
     };
     let mut slots = vec![None; program.facts.len()];
     let mut errors = Vec::new();
@@ -180,269 +191,112 @@ pub(crate) fn from_json(
 }
 
 /// Parses facts JSON text straight into slots (no intermediate JSON object), with the same
-/// errors as [`from_json`]. Text that is not an object goes through [`from_json`] for its error.
+/// errors as [`from_json`] gives for the text's JSON value.
 pub(crate) fn from_json_text(
     program: &Program,
     text: &str,
-) -> Result<Result<Facts, Vec<Diagnostic>>, serde_json::Error> {
-    if !text.trim_start().starts_with('{') {
-        let v: serde_json::Value = serde_json::from_str(text)?;
-        return Ok(from_json(program, &v));
+) -> Result<Result<Facts, Vec<Diagnostic>>, JsonError> {
+    let mut r = Reader::new(text);
+    let kind = r.kind()?;
+    if kind != Kind::Object {
+        r.skip()?;
+        r.end()?;
+        return Ok(Err(vec![not_an_object(kind.name())]));
     }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let out = serde::de::DeserializeSeed::deserialize(FactsSeed { program }, &mut de)?;
-    de.end()?;
-    Ok(out)
-}
-
-struct FactsSeed<'p> {
-    program: &'p Program,
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for FactsSeed<'_> {
-    type Value = Result<Facts, Vec<Diagnostic>>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for FactsSeed<'_> {
-    type Value = Result<Facts, Vec<Diagnostic>>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON object of facts")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let program = self.program;
-        let mut slots = vec![None; program.facts.len()];
-        let mut seen = vec![false; program.facts.len()];
-        let mut errors = Vec::new();
-        while let Some(key) = map.next_key_seed(KeySeed { program })? {
-            let (i, fact) = match key {
-                Ok(i) => i,
-                Err(name) => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                    errors.push(unknown_fact(program, &name));
-                    continue;
-                }
-            };
-            // INVARIANT: a fact given twice is an error, never "the last value wins": the two
-            // values may disagree, and either choice could be a silently different decision.
-            if let Some(s) = seen.get_mut(i) {
-                if *s {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                    errors.push(duplicate_fact(fact));
-                    continue;
-                }
-                *s = true;
-            }
-            match map.next_value_seed(ValueSeed { fact })? {
-                Ok(val) => {
-                    if let Some(s) = slots.get_mut(i) {
-                        *s = val;
-                    }
-                }
-                Err(d) => errors.push(d),
-            }
-        }
-        Ok(if errors.is_empty() {
-            Ok(Facts { slots })
-        } else {
-            Err(errors)
-        })
-    }
-}
-
-/// A facts object's key: the declared fact it names (looked up without copying the name), or
-/// the name when no fact has it.
-struct KeySeed<'p> {
-    program: &'p Program,
-}
-
-impl<'de, 'p> serde::de::DeserializeSeed<'de> for KeySeed<'p> {
-    type Value = Result<(usize, &'p Fact), String>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'p> serde::de::Visitor<'_> for KeySeed<'p> {
-    type Value = Result<(usize, &'p Fact), String>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a fact name")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Self::Value, E> {
-        let program = self.program;
-        Ok(program
+    let mut slots = vec![None; program.facts.len()];
+    let mut seen = vec![false; program.facts.len()];
+    let mut errors = Vec::new();
+    r.begin_object()?;
+    let mut first = true;
+    while let Some(name) = r.key(&mut first)? {
+        let Some((i, fact)) = program
             .fact_index
-            .get(name)
+            .get(name.as_ref())
             .and_then(|i| program.facts.get(i.index()).map(|f| (i.index(), f)))
-            .ok_or_else(|| name.to_string()))
+        else {
+            r.skip()?;
+            errors.push(unknown_fact(program, &name));
+            continue;
+        };
+        // INVARIANT: a fact given twice is an error, never "the last value wins": the two
+        // values may disagree, and either choice could be a silently different decision.
+        if let Some(s) = seen.get_mut(i) {
+            if *s {
+                r.skip()?;
+                errors.push(duplicate_fact(fact));
+                continue;
+            }
+            *s = true;
+        }
+        match value_from_text(&mut r, fact)? {
+            Ok(val) => {
+                if let Some(s) = slots.get_mut(i) {
+                    *s = val;
+                }
+            }
+            Err(d) => errors.push(d),
+        }
     }
+    r.end()?;
+    Ok(if errors.is_empty() {
+        Ok(Facts { slots })
+    } else {
+        Err(errors)
+    })
 }
 
 /// A fact's value, converted as it is read: what [`value_from_json`] gives for the same JSON
-/// value, without building it first. Values of an unexpected kind are built and converted by
-/// [`value_from_json`] itself, so every error is that function's; lists and objects of the
-/// wrong kind are still read as JSON values, so the parser's nesting limit applies as before.
-struct ValueSeed<'p> {
-    fact: &'p Fact,
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for ValueSeed<'_> {
-    type Value = Result<Option<i64>, Diagnostic>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for ValueSeed<'_> {
-    type Value = Result<Option<i64>, Diagnostic>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a fact value")
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Ok(None))
-    }
-
-    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Ok(None))
-    }
-
-    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Self::Value, E> {
-        Ok(value_from_json(self.fact, &serde_json::Value::Bool(b)))
-    }
-
-    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
-        Ok(value_from_json(self.fact, &serde_json::Value::from(n)))
-    }
-
-    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
-        Ok(value_from_json(self.fact, &serde_json::Value::from(n)))
-    }
-
-    fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Self::Value, E> {
-        Ok(value_from_json(self.fact, &serde_json::Value::from(n)))
-    }
-
-    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(match &self.fact.ty {
-            FactTy::Enum(codes) => code_index(self.fact, codes, s).map(|i| Some(i as i64)),
-            _ => value_from_json(self.fact, &serde_json::Value::String(s.to_string())),
-        })
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let FactTy::Set(codes) = &self.fact.ty else {
-            read_list(seq)?;
-            return Ok(Err(wrong_type(self.fact, "a list")));
-        };
-        // The first problem in list order, as `value_from_json` reports it; the rest is read.
-        let mut out: Result<u64, Diagnostic> = Ok(0);
-        while let Some(item) = seq.next_element_seed(CodeSeed {
-            fact: self.fact,
-            codes,
-        })? {
-            if let (Ok(mask), Ok(i)) = (&mut out, item.as_ref()) {
-                *mask |= 1u64 << (*i as u32).min(63);
-            } else if let (Ok(_), Err(d)) = (&out, item) {
-                out = Err(d);
-            }
+/// value. Values of another kind than the fact's are read (and checked) all the same.
+fn value_from_text(
+    r: &mut Reader<'_>,
+    fact: &Fact,
+) -> Result<Result<Option<i64>, Diagnostic>, JsonError> {
+    Ok(match (r.kind()?, &fact.ty) {
+        (Kind::Null | Kind::Bool, _) => match r.literal()? {
+            None => Ok(None),
+            Some(b) => bool_value(fact, b),
+        },
+        (Kind::Number, _) => number_value(fact, &r.number()?),
+        (Kind::String, FactTy::Enum(codes)) => {
+            code_index(fact, codes, &r.string()?).map(|i| Some(i as i64))
         }
-        Ok(out.map(|m| Some(m as i64)))
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        read_object(map)?;
-        Ok(Err(wrong_type(self.fact, "an object")))
-    }
+        (Kind::List, FactTy::Set(codes)) => {
+            // The first problem in list order, as `value_from_json` reports it; the rest is read.
+            let mut out: Result<u64, Diagnostic> = Ok(0);
+            r.begin_list()?;
+            let mut first = true;
+            while r.item(&mut first)? {
+                let item = match r.kind()? {
+                    Kind::String => code_index(fact, codes, &r.string()?),
+                    kind => {
+                        r.skip()?;
+                        Err(wrong_type(
+                            fact,
+                            &format!("a list containing {}", kind.name()),
+                        ))
+                    }
+                };
+                match (&mut out, item) {
+                    (Ok(mask), Ok(i)) => *mask |= 1u64 << (i as u32).min(63),
+                    (Ok(_), Err(d)) => out = Err(d),
+                    (Err(_), _) => {}
+                }
+            }
+            out.map(|m| Some(m as i64))
+        }
+        (kind, _) => {
+            r.skip()?;
+            Err(wrong_type(fact, kind.name()))
+        }
+    })
 }
 
-/// One item of a set fact's list: the index of its code, or the error `value_from_json` gives
-/// for it.
-struct CodeSeed<'p> {
-    fact: &'p Fact,
-    codes: &'p [String],
-}
-
-impl CodeSeed<'_> {
-    fn not_a_code(&self, kind: &str) -> Result<usize, Diagnostic> {
-        Err(wrong_type(self.fact, &format!("a list containing {kind}")))
-    }
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for CodeSeed<'_> {
-    type Value = Result<usize, Diagnostic>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for CodeSeed<'_> {
-    type Value = Result<usize, Diagnostic>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a code")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(code_index(self.fact, self.codes, s))
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-        Ok(self.not_a_code("null"))
-    }
-
-    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(self.not_a_code("a boolean"))
-    }
-
-    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(self.not_a_code("a number"))
-    }
-
-    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(self.not_a_code("a number"))
-    }
-
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(self.not_a_code("a number"))
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        read_list(seq)?;
-        Ok(self.not_a_code("a list"))
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        read_object(map)?;
-        Ok(self.not_a_code("an object"))
-    }
-}
-
-/// Reads the rest of a list that is the wrong kind of value. Its items are read as JSON values,
-/// not skipped, so the parser's nesting limit applies to them as it does to any other value.
-fn read_list<'de, A: serde::de::SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
-    while seq.next_element::<serde_json::Value>()?.is_some() {}
-    Ok(())
-}
-
-/// Reads the rest of an object that is the wrong kind of value, as [`read_list`] does.
-fn read_object<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
-    while map
-        .next_entry::<serde::de::IgnoredAny, serde_json::Value>()?
-        .is_some()
-    {}
-    Ok(())
+fn not_an_object(found: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::FactsNotObject,
+        format!("facts must be a JSON object, found {found}"),
+    )
+    .help("for example {\"age_years\": 14, \"immediate_danger\": false}")
 }
 
 fn duplicate_fact(fact: &Fact) -> Diagnostic {

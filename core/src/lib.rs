@@ -30,6 +30,7 @@ mod fmt;
 mod grammar;
 mod ir;
 mod json;
+mod json_reader;
 mod limits;
 #[cfg(feature = "source")]
 mod outline;

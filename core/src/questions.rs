@@ -258,7 +258,7 @@ impl Ruleset {
             ))
         };
         let facts = self.facts_from_json(facts_json)?;
-        let answer: serde_json::Value = serde_json::from_str(answer_json)
+        let answer = crate::json_reader::parse(answer_json)
             .map_err(|e| bad(format!("the answer is not valid JSON: {e}")))?;
         let d = self.decide(&facts.slots);
         let state = State::of(&facts.slots, answered);

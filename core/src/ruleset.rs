@@ -873,7 +873,7 @@ fn request_error(message: String) -> Error {
 /// "explain": bool}`, every key optional.
 fn parse_request(text: &str) -> Result<Request, Error> {
     let bad = request_error;
-    let v: serde_json::Value = serde_json::from_str(text)
+    let v = crate::json_reader::parse(text)
         .map_err(|e| bad(format!("the request is not valid JSON: {e}")))?;
     let serde_json::Value::Object(m) = v else {
         return Err(bad("the request is not a JSON object".to_string()));
