@@ -1,6 +1,7 @@
 //! Facts JSON → decision, on the shipped rules and on the language tour. Every outcome is a
 //! decision or a coded facts error; both decision forms agree; evaluation is deterministic; and
-//! facts text, converted as it is parsed, converts as its parsed JSON value does.
+//! facts text, converted as it is read (by core's JSON reader), converts as its serde_json value
+//! does, and is refused as JSON when serde_json refuses it.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -66,14 +67,17 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    // The engine reads JSON itself, exactly what serde_json reads: text serde_json refuses is
+    // refused as JSON, and text it reads converts as its value does.
+    let parsed = serde_json::from_str::<serde_json::Value>(text).ok();
+    let json_ok = parsed.is_some();
     // A JSON value keeps one of a key given twice; compare only texts that give each key once.
-    let value = serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .filter(|v| v.as_object().map(serde_json::Map::len) == keys(text));
+    let value = parsed.filter(|v| v.as_object().map(serde_json::Map::len) == keys(text));
     for (rs, levels) in rule_sets() {
         let by_value = value.as_ref().map(|v| rs.facts_from_value(v));
         match rs.facts_from_json(text) {
             Ok(facts) => {
+                assert!(json_ok, "read as facts, refused by serde_json: {text}");
                 if let Some(b) = &by_value {
                     assert_eq!(b.as_ref().ok(), Some(&facts), "{text}");
                 }
@@ -120,6 +124,13 @@ fuzz_target!(|data: &[u8]| {
             }
             Err(e) => {
                 assert_eq!(e.kind(), ErrorKind::Facts);
+                if !json_ok {
+                    let code = e.code();
+                    assert!(
+                        code == "thr::facts::invalid_json" || code == "thr::facts::too_large",
+                        "{code}: {text}"
+                    );
+                }
                 assert!(e.code().starts_with("thr::facts::"), "{}", e.code());
                 match &by_value {
                     Some(Err(b)) => assert_eq!(e.to_json(), b.to_json(), "{text}"),
