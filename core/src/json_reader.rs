@@ -155,12 +155,7 @@ impl<'a> Reader<'a> {
         let mut owned: Option<String> = None;
         loop {
             let run = self.pos;
-            while let Some(b) = self.peek() {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.pos += plain_len(self.text.as_bytes().get(run..).unwrap_or_default());
             let plain = self.text.get(run..self.pos).unwrap_or_default();
             match self.next() {
                 None => return Err(self.error("EOF while parsing a string")),
@@ -538,6 +533,34 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// How many bytes of `b` come before a quote, a backslash or a control character (all of `b`
+/// when none does), eight at a time: a string's text is mostly plain.
+fn plain_len(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of `x` that is zero (exact up to the first such byte).
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut words = b.chunks_exact(8);
+    let mut at = 0;
+    for w in &mut words {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let x = u64::from_le_bytes(a);
+        // Bytes below 0x20 (a byte with its high bit set is never below it).
+        let low = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        let hit = low | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\')));
+        if hit != 0 {
+            return at + (hit.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at + words
+        .remainder()
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .unwrap_or(words.remainder().len())
+}
+
 /// A whole JSON text as a tree.
 pub(crate) fn parse(text: &str) -> Result<Value, JsonError> {
     let mut r = Reader::new(text);
@@ -729,6 +752,14 @@ mod tests {
                 serde_json::to_string(&v).unwrap()
             };
             agree(&text);
+        }
+
+        #[test]
+        fn plain_runs_end_at_the_first_quote_backslash_or_control_character(
+            b in prop::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x20, any::<u8>(), 0x20u8..0x7f], 0..40)
+        ) {
+            let naive = b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+            prop_assert_eq!(plain_len(&b), naive.unwrap_or(b.len()));
         }
 
         #[test]
