@@ -243,7 +243,7 @@ pub fn referrals_from_text(text: &str) -> Result<Vec<serde_json::Value>, Error> 
         )])
     };
     if text.trim_start().starts_with('[') {
-        return match serde_json::from_str(text) {
+        return match crate::json_reader::parse(text) {
             Ok(serde_json::Value::Array(items)) => Ok(items),
             Ok(_) => Err(bad("the referrals are not a JSON array".to_string())),
             Err(e) => Err(bad(format!("the referrals are not valid JSON: {e}"))),
@@ -255,7 +255,7 @@ pub fn referrals_from_text(text: &str) -> Result<Vec<serde_json::Value>, Error> 
             continue;
         }
         out.push(
-            serde_json::from_str(line)
+            crate::json_reader::parse(line)
                 .map_err(|e| bad(format!("line {}: not valid JSON: {e}", i + 1)))?,
         );
     }

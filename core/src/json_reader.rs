@@ -1,6 +1,6 @@
 //! Reading JSON text: a pull reader over the text (`Reader`), which the facts are converted
-//! from as they are read, and whole values (`parse`) for the small texts read as a tree
-//! (requests, answers). Every JSON text this reads, serde_json reads alike: the same grammar,
+//! from as they are read, and whole values (`parse`) for the texts read as a tree (requests,
+//! answers, the referrals `compare` reads). Core reads every JSON text with it. Every JSON text this reads, serde_json reads alike: the same grammar,
 //! the same numbers (an integer is a `u64` or `i64` while it fits, anything else the `f64`
 //! serde_json makes of it, computed the same way), the same nesting limit (a 128th nested list
 //! or object is an error), and errors with serde_json's wording and a line and column. A key
