@@ -46,14 +46,7 @@ fn expected(fact: &Fact) -> String {
 }
 
 fn json_kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "a list",
-        serde_json::Value::Object(_) => "an object",
-    }
+    Kind::of(v).name()
 }
 
 fn wrong_type(fact: &Fact, found: &str) -> Diagnostic {

@@ -45,28 +45,38 @@ pub(crate) fn quoted(s: &str) -> String {
 
 struct Writer(Vec<u8>);
 
-/// Whether no byte needs escaping in a JSON string (a quote, a backslash or a control
-/// character), eight bytes at a time.
-fn plain(b: &[u8]) -> bool {
+/// How many bytes of `b` come before the first that a JSON string cannot hold as it is (a
+/// quote, a backslash or a control character); all of `b` when none. Eight bytes at a time:
+/// strings are mostly plain, both written (`Writer::string`) and read (`json_reader`).
+pub(crate) fn plain_len(b: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte of `x` is zero: the classic has-zero-byte test.
+    // The high bit of each byte of `x` that is zero (exact up to the first such byte).
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let mut words = b.chunks_exact(8);
+    let mut at = 0;
     for w in &mut words {
         let mut a = [0u8; 8];
         a.copy_from_slice(w);
         let x = u64::from_le_bytes(a);
-        // Bytes below 0x20 (ASCII only: bytes with the high bit set are never below it).
+        // Bytes below 0x20 (a byte with its high bit set is never below it).
         let low = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-        if low | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\'))) != 0 {
-            return false;
+        let hit = low | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\')));
+        if hit != 0 {
+            return at + (hit.trailing_zeros() / 8) as usize;
         }
+        at += 8;
     }
-    words
+    at + words
         .remainder()
         .iter()
-        .all(|c| *c >= 0x20 && *c != b'"' && *c != b'\\')
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .unwrap_or(words.remainder().len())
+}
+
+/// Whether no byte of `b` needs escaping in a JSON string.
+fn plain(b: &[u8]) -> bool {
+    plain_len(b) == b.len()
 }
 
 impl Writer {

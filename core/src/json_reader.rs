@@ -15,6 +15,8 @@ use std::fmt;
 
 use serde_json::{Map, Number, Value};
 
+use crate::json::plain_len;
+
 /// Why text is not JSON, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct JsonError {
@@ -45,6 +47,18 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// The kind of a JSON value.
+    pub(crate) fn of(v: &Value) -> Kind {
+        match v {
+            Value::Null => Kind::Null,
+            Value::Bool(_) => Kind::Bool,
+            Value::Number(_) => Kind::Number,
+            Value::String(_) => Kind::String,
+            Value::Array(_) => Kind::List,
+            Value::Object(_) => Kind::Object,
+        }
+    }
+
     /// The kind as the facts' errors name it.
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -531,34 +545,6 @@ impl<'a> Reader<'a> {
             Some(_) => Err(self.peek_error("trailing characters")),
         }
     }
-}
-
-/// How many bytes of `b` come before a quote, a backslash or a control character (all of `b`
-/// when none does), eight at a time: a string's text is mostly plain.
-fn plain_len(b: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // The high bit of each byte of `x` that is zero (exact up to the first such byte).
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let mut words = b.chunks_exact(8);
-    let mut at = 0;
-    for w in &mut words {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(w);
-        let x = u64::from_le_bytes(a);
-        // Bytes below 0x20 (a byte with its high bit set is never below it).
-        let low = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-        let hit = low | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\')));
-        if hit != 0 {
-            return at + (hit.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    at + words
-        .remainder()
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .unwrap_or(words.remainder().len())
 }
 
 /// A whole JSON text as a tree.
