@@ -1,55 +1,57 @@
 //! Errors: core's error, raised as the Python exception `thresholds._error` makes from its JSON
-//! (the same JSON every binding gives), and the host's own failures shaped by core too.
+//! (the same JSON every binding gives), and the binding's own failures shaped by core too.
 
 use pyo3::prelude::*;
 use thresholds::{Code, Error, ErrorKind};
 
-use crate::convert::Unconvertible;
+/// An error on its way to Python: core's, or Python's own (a value of the wrong Python type).
+pub(crate) enum Raise {
+    /// Core's error, and the record or row it is about (its position, set as `.row`).
+    Core(Error, Option<usize>),
+    Py(PyErr),
+}
 
-/// The Python exception for a core error: `RuleError`, `FactsError`, `RequestError` or
-/// `ThresholdsError` (defined in the package), with the code, fact, kind, class, JSON and
-/// diagnostics read from the error's JSON.
-pub(crate) fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
-    let made = py
-        .import("thresholds")
-        .and_then(|m| m.getattr("_error")?.call1((e.to_string(), e.to_json())));
-    match made {
-        Ok(exception) => PyErr::from_value(exception),
-        Err(err) => err,
+/// What the binding's functions return: `?` takes core's errors and Python's alike.
+pub(crate) type Res<T> = Result<T, Raise>;
+
+impl From<Error> for Raise {
+    fn from(e: Error) -> Self {
+        Raise::Core(e, None)
     }
 }
 
-/// A Python value that is no fact value (`FactsError`, code `thr::facts::wrong_type`).
-pub(crate) fn unconvertible(py: Python<'_>, u: &Unconvertible) -> PyErr {
-    let fact =
-        u.at.split('.')
-            .next()
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
-    let message = match &fact {
-        Some(f) => format!("fact `{f}` cannot be {}", u.found),
-        None => format!("facts cannot be {}", u.found),
-    };
-    let help = "use None, or leave the fact out, when it is not known";
-    let e = Error::host(
-        ErrorKind::Facts,
-        Code::FactType,
-        message,
-        Some(help.into()),
-        fact,
-    );
-    to_pyerr(py, &e)
+impl From<PyErr> for Raise {
+    fn from(e: PyErr) -> Self {
+        Raise::Py(e)
+    }
+}
+
+impl From<Raise> for PyErr {
+    /// A core error becomes `RuleError`, `FactsError`, `RequestError` or `ThresholdsError`
+    /// (defined in the package), with the code, fact, kind, class, JSON and diagnostics read
+    /// from the error's JSON, and `.row` when the error is about one record or row.
+    fn from(r: Raise) -> PyErr {
+        let (e, row) = match r {
+            Raise::Core(e, row) => (e, row),
+            Raise::Py(e) => return e,
+        };
+        Python::attach(|py| {
+            let module = py.import("thresholds")?;
+            let exception = module
+                .getattr("_error")?
+                .call1((e.to_string(), e.to_json()))?;
+            if let Some(row) = row {
+                exception.setattr("row", row)?;
+            }
+            Ok(PyErr::from_value(exception))
+        })
+        .unwrap_or_else(|err| err)
+    }
 }
 
 /// A data-frame column the binding cannot read (`FactsError`, code `thr::facts::wrong_type`).
-pub(crate) fn bad_column(py: Python<'_>, name: &str, what: &str) -> PyErr {
+pub(crate) fn bad_column(name: &str, what: &str) -> Raise {
     let message = format!("column `{name}`: {what}");
-    let e = Error::host(
-        ErrorKind::Facts,
-        Code::FactType,
-        message,
-        None,
-        Some(name.into()),
-    );
-    to_pyerr(py, &e)
+    let fact = Some(name.into());
+    Error::host(ErrorKind::Facts, Code::FactType, message, None, fact).into()
 }

@@ -2,18 +2,20 @@
 //! The pure-Python package (`python/thresholds/`) adds file loading and pandas.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
-use thresholds::{ColumnValues, Decision, Facts, Options, Ruleset};
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple, PyType};
+use thresholds::{host, ColumnValues, Decision, Facts, Options, Ruleset};
 
-mod convert;
+use crate::errors::{bad_column, Raise, Res};
+use crate::value::{json_to_py, ser_to_py, Obj};
+
 mod errors;
-mod fast;
+mod value;
 
 /// A data-frame column as handed over: fact name, kind, values or cells, data bytes.
 type RawColumn<'py> = (
     String,
     String,
-    Option<Bound<'py, PyAny>>,
+    Option<Bound<'py, PyList>>,
     Option<Bound<'py, PyBytes>>,
 );
 
@@ -29,35 +31,16 @@ type Reduced<'py> = (Bound<'py, PyType>, (Bound<'py, PyAny>,));
 #[derive(Debug)]
 struct PyRuleset {
     rs: Ruleset,
-    cache: fast::Cache,
 }
 
-fn options(reasons: bool, missing: bool) -> Options {
-    Options { reasons, missing }
+/// A facts dict to facts, read and checked by core (every problem reported).
+fn facts_of(rs: &Ruleset, v: &Bound<'_, PyAny>) -> Result<Facts, thresholds::Error> {
+    rs.facts_from_host(&Obj(v.clone()))
 }
 
-/// A facts dict to facts: the fast path when it applies, else through JSON values (which
-/// reports every problem).
-fn facts_of(
-    py: Python<'_>,
-    rs: &Ruleset,
-    cache: &fast::Cache,
-    v: &Bound<'_, PyAny>,
-) -> PyResult<Facts> {
-    if let Some(f) = cache.facts(rs, v) {
-        return Ok(f);
-    }
-    let value = convert::to_json(v, "", 0).map_err(|u| errors::unconvertible(py, &u))?;
-    rs.facts_from_value(&value)
-        .map_err(|e| errors::to_pyerr(py, &e))
-}
-
-fn bytes_i32(py: Python<'_>, v: &[i32]) -> Py<PyBytes> {
-    let mut buf = Vec::with_capacity(v.len() * 4);
-    for x in v {
-        buf.extend_from_slice(&x.to_le_bytes());
-    }
-    PyBytes::new(py, &buf).unbind()
+/// A Python value as JSON text (core converts it; `fact` names it in errors).
+fn json_text(v: &Bound<'_, PyAny>, fact: Option<&str>) -> Res<String> {
+    Ok(host::to_json(&Obj(v.clone()), fact)?.to_string())
 }
 
 #[pymethods]
@@ -65,50 +48,34 @@ impl PyRuleset {
     /// Builds a rule set from `(file name, text)` pairs, or loads precompiled bytes
     /// (`thresholds compile`, `to_precompiled`). Raises `RuleError`.
     #[new]
-    fn new(py: Python<'_>, files: &Bound<'_, PyAny>) -> PyResult<Self> {
+    fn new(py: Python<'_>, files: &Bound<'_, PyAny>) -> Res<Self> {
         let rs = if let Ok(bytes) = files.cast::<PyBytes>() {
             let bytes = bytes.as_bytes();
             py.detach(|| Ruleset::from_precompiled(bytes))
         } else {
             let files: Vec<(String, String)> = files.extract()?;
             py.detach(|| Ruleset::from_sources(files))
-        }
-        .map_err(|e| errors::to_pyerr(py, &e))?;
-        let cache = fast::Cache::new(py, &rs)?;
-        Ok(PyRuleset { rs, cache })
+        }?;
+        Ok(PyRuleset { rs })
     }
 
     /// Evaluates one referral's facts (a dict; a missing key, None or NaN is unknown) as the
     /// request JSON asks (`Ruleset.evaluate` writes it from its keyword options).
-    fn _evaluate(
-        &self,
-        py: Python<'_>,
-        facts: &Bound<'_, PyAny>,
-        request: &PyRequest,
-    ) -> PyResult<Decided> {
-        let f = facts_of(py, &self.rs, &self.cache, facts)?;
-        let decided = self.rs.evaluate_request(&f, &request.0);
-        decided.map(Decided).map_err(|e| errors::to_pyerr(py, &e))
+    fn _evaluate(&self, facts: &Bound<'_, PyAny>, request: &PyRequest) -> Res<Decided> {
+        let f = facts_of(&self.rs, facts)?;
+        Ok(Decided(self.rs.evaluate_request(&f, &request.0)?))
     }
 
     /// The practitioner's summary (plain text, or HTML with `html`) of the decision on these
     /// facts under this request (its `summary` implied).
-    fn _summary(
-        &self,
-        py: Python<'_>,
-        facts: &Bound<'_, PyAny>,
-        request: &PyRequest,
-        html: bool,
-    ) -> PyResult<String> {
-        let f = facts_of(py, &self.rs, &self.cache, facts)?;
+    fn _summary(&self, facts: &Bound<'_, PyAny>, request: &PyRequest, html: bool) -> Res<String> {
+        let f = facts_of(&self.rs, facts)?;
         let req = thresholds::Request {
             summary: true,
             ..request.0.clone()
         };
-        let decided = self.rs.evaluate_request(&f, &req);
-        let s = decided.map_err(|e| errors::to_pyerr(py, &e))?.summary;
-        Ok(s.map(|s| if html { s.html() } else { s.text })
-            .unwrap_or_default())
+        let summary = self.rs.evaluate_request(&f, &req)?.summary;
+        Ok(summary.map_or_else(String::new, |s| if html { s.html() } else { s.text }))
     }
 
     /// Facts JSON text in, decision JSON text out (byte-identical to every other host). With
@@ -118,19 +85,17 @@ impl PyRuleset {
     #[pyo3(signature = (facts_json, *, reasons = true, missing = true, request = None))]
     fn evaluate_json(
         &self,
-        py: Python<'_>,
         facts_json: &str,
         reasons: bool,
         missing: bool,
         request: Option<&str>,
-    ) -> PyResult<String> {
-        match request {
+    ) -> Res<String> {
+        Ok(match request {
             Some(r) => self.rs.evaluate_request_json(facts_json, r),
             None => self
                 .rs
-                .evaluate_json_str_with(facts_json, options(reasons, missing)),
-        }
-        .map_err(|e| errors::to_pyerr(py, &e))
+                .evaluate_json_str_with(facts_json, Options { reasons, missing }),
+        }?)
     }
 
     /// Evaluates many referrals (an iterable of dicts), in order, without the GIL and on
@@ -144,17 +109,14 @@ impl PyRuleset {
         reasons: bool,
         missing: bool,
         threads: usize,
-    ) -> PyResult<Vec<Decided>> {
+    ) -> Res<Vec<Decided>> {
         let mut facts = Vec::new();
         for (row, record) in records.try_iter()?.enumerate() {
-            let f = facts_of(py, &self.rs, &self.cache, &record?).inspect_err(|e| {
-                // Best effort: the row number helps find the record; the error stands anyway.
-                let _ = e.value(py).setattr("row", row);
-            })?;
-            facts.push(f);
+            facts.push(facts_of(&self.rs, &record?).map_err(|e| Raise::Core(e, Some(row)))?);
         }
         let rs = &self.rs;
-        let decisions = py.detach(|| rs.evaluate_all(&facts, options(reasons, missing), threads));
+        let decisions =
+            py.detach(|| rs.evaluate_all(&facts, Options { reasons, missing }, threads));
         Ok(decisions.into_iter().map(Decided).collect())
     }
 
@@ -172,77 +134,47 @@ impl PyRuleset {
         columns: Vec<RawColumn<'py>>,
         missing: bool,
         threads: usize,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    ) -> Res<Bound<'py, PyDict>> {
         let rs = &self.rs;
         let mut cols = rs.columns(rows);
-        let unconvertible = |u| errors::unconvertible(py, &u);
         for (name, kind, values, data) in &columns {
-            rs.fact_index(name).map_err(|e| errors::to_pyerr(py, &e))?;
+            rs.fact_index(name)?;
             let bytes = data.as_ref().map_or(&[][..], |b| b.as_bytes());
-            let cells = || {
-                let what = if kind == "codes" {
-                    "no values"
-                } else {
-                    "no cells"
-                };
-                values
-                    .as_ref()
-                    .ok_or_else(|| errors::bad_column(py, name, what))
-                    .and_then(|v| Ok(v.cast::<PyList>()?))
-            };
+            let cells = || values.as_ref().ok_or_else(|| bad_column(name, "no cells"));
             let col = match kind.as_str() {
                 "int64" => ColumnValues::from_i64_le(bytes),
                 "float64" => ColumnValues::from_f64_le(bytes),
                 "bool" => ColumnValues::from_bool_bytes(bytes),
-                "objects" => fast::column_of_objects(cells()?, name).map_err(unconvertible)?,
+                "objects" => host::column_of(cells()?.iter().map(Obj), name)?,
                 "codes" => {
                     let distinct = cells()?
                         .iter()
-                        .map(|u| convert::to_json(&u, name, 1))
-                        .collect::<Result<_, _>>()
-                        .map_err(unconvertible)?;
+                        .map(|u| host::to_json(&Obj(u), Some(name)))
+                        .collect::<Result<_, _>>()?;
                     ColumnValues::from_codes_le(distinct, bytes)
                 }
                 other => {
                     let what = format!("unknown kind `{other}`");
-                    return Err(errors::bad_column(py, name, &what));
+                    return Err(bad_column(name, &what));
                 }
             };
-            cols.set_values(rs, name, &col).map_err(|e| {
-                let err = errors::to_pyerr(py, &e.error);
-                if let Some(row) = e.row {
-                    let _ = err.value(py).setattr("row", row);
-                }
-                err
-            })?;
+            cols.set_values(rs, name, &col)
+                .map_err(|e| Raise::Core(e.error, e.row))?;
         }
         let summary = py.detach(|| rs.summarise(&cols, missing, threads));
-        let cache = &self.cache;
-        let out = PyDict::new(py);
-        out.set_item("level", bytes_i32(py, &summary.level))?;
-        out.set_item("levels", &cache.level_ids)?;
-        out.set_item("status", PyBytes::new(py, &summary.status))?;
-        out.set_item("pathways", bytes_i32(py, &summary.pathways))?;
-        let sets = |sets: &[Vec<u32>], ids: &[Py<PyString>]| -> PyResult<Bound<'py, PyList>> {
-            let l = PyList::empty(py);
-            for v in sets {
-                let items: Vec<&Bound<'py, PyString>> = v
-                    .iter()
-                    .filter_map(|x| ids.get(*x as usize).map(|s| s.bind(py)))
-                    .collect();
-                l.append(PyTuple::new(py, items)?)?;
-            }
-            Ok(l)
+        let (levels, pathway_sets, missing_sets) = summary.ids(rs);
+        let tuples = |sets: Vec<Vec<&str>>| -> PyResult<Vec<_>> {
+            sets.into_iter().map(|s| PyTuple::new(py, s)).collect()
         };
-        out.set_item(
-            "pathway_sets",
-            sets(&summary.pathway_sets, &cache.pathway_ids)?,
-        )?;
-        out.set_item("missing", bytes_i32(py, &summary.missing))?;
-        out.set_item(
-            "missing_sets",
-            sets(&summary.missing_sets, &cache.fact_ids)?,
-        )?;
+        let le = |v: &[i32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+        let out = PyDict::new(py);
+        out.set_item("level", PyBytes::new(py, &le(&summary.level)))?;
+        out.set_item("levels", levels)?;
+        out.set_item("status", PyBytes::new(py, &summary.status))?;
+        out.set_item("pathways", PyBytes::new(py, &le(&summary.pathways)))?;
+        out.set_item("pathway_sets", tuples(pathway_sets)?)?;
+        out.set_item("missing", PyBytes::new(py, &le(&summary.missing)))?;
+        out.set_item("missing_sets", tuples(missing_sets)?)?;
         Ok(out)
     }
 
@@ -255,10 +187,10 @@ impl PyRuleset {
         py: Python<'py>,
         facts: &Bound<'_, PyAny>,
         answered: Vec<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let f = facts_of(py, &self.rs, &self.cache, facts)?;
+    ) -> Res<Bound<'py, PyAny>> {
+        let f = facts_of(&self.rs, facts)?;
         let qs = py.detach(|| self.rs.questions(&f, &answered));
-        convert::ser_to_py(py, &qs)
+        ser_to_py(py, &qs)
     }
 
     /// Applies an answer to one open question: the facts (a dict) with it applied. `answer`
@@ -272,55 +204,38 @@ impl PyRuleset {
         question: &str,
         answer: &Bound<'_, PyAny>,
         answered: Vec<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let facts = convert::to_json(facts, "", 0).map_err(|u| errors::unconvertible(py, &u))?;
-        let answer = convert::to_json(answer, "", 0).map_err(|u| errors::unconvertible(py, &u))?;
-        let out = self
-            .rs
-            .answer_json(&facts.to_string(), &answered, question, &answer.to_string())
-            .map_err(|e| errors::to_pyerr(py, &e))?;
-        convert::json_to_py(py, &out)
+    ) -> Res<Bound<'py, PyAny>> {
+        let facts = json_text(facts, None)?;
+        let answer = json_text(answer, Some(question))?;
+        let out = self.rs.answer_json(&facts, &answered, question, &answer);
+        json_to_py(py, &out?)
     }
 
     /// The interview protocol on one child's truth (the facts given, and the benign answer to
     /// every other fact): answers until the level shown is final and until complete, the
     /// questions asked, and the final level and pathways (a dict).
-    fn interview<'py>(
-        &self,
-        py: Python<'py>,
-        facts: &Bound<'_, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let f = facts_of(py, &self.rs, &self.cache, facts)?;
+    fn interview<'py>(&self, py: Python<'py>, facts: &Bound<'_, PyAny>) -> Res<Bound<'py, PyAny>> {
+        let f = facts_of(&self.rs, facts)?;
         let run = py.detach(|| self.rs.interview(&f));
-        convert::ser_to_py(py, &run)
+        ser_to_py(py, &run)
     }
 
     /// The declared facts: id, type, min/max or values, question, help, domain, benign.
     #[getter]
-    fn facts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let facts = convert::ser_to_py(py, &self.rs.facts_info())?;
-        // The ids and enum codes are the rule set's shared strings, so records built from them
-        // are converted by identity.
-        for (i, (f, id)) in facts.try_iter()?.zip(&self.cache.fact_ids).enumerate() {
-            let f = f?;
-            f.set_item("id", id.bind(py))?;
-            if let Some(codes) = self.cache.enum_codes(i) {
-                f.set_item("values", PyList::new(py, codes)?)?;
-            }
-        }
-        Ok(facts)
+    fn facts<'py>(&self, py: Python<'py>) -> Res<Bound<'py, PyAny>> {
+        ser_to_py(py, &self.rs.facts_info())
     }
 
     /// Name, version, hash, levels, pathways, matrices, guidance and the number of rules.
     #[getter]
-    fn info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::ser_to_py(py, &self.rs.info())
+    fn info<'py>(&self, py: Python<'py>) -> Res<Bound<'py, PyAny>> {
+        ser_to_py(py, &self.rs.info())
     }
 
     /// Runs the tests written in the rule files: a dict of results and unfired rules.
-    fn _run_tests<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn _run_tests<'py>(&self, py: Python<'py>) -> Res<Bound<'py, PyAny>> {
         let report = py.detach(|| self.rs.run_tests());
-        convert::ser_to_py(py, &report)
+        ser_to_py(py, &report)
     }
 
     /// The source files, as `(name, text)` pairs sorted by name.
@@ -356,15 +271,11 @@ impl PyRuleset {
 
     /// The rule set precompiled: bytes `Ruleset.from_precompiled` loads without parsing,
     /// checking or compiling (this engine version only).
-    fn to_precompiled<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let bytes = self
-            .rs
-            .to_precompiled()
-            .map_err(|e| errors::to_pyerr(py, &e))?;
-        Ok(PyBytes::new(py, &bytes))
+    fn to_precompiled<'py>(&self, py: Python<'py>) -> Res<Bound<'py, PyBytes>> {
+        Ok(PyBytes::new(py, &self.rs.to_precompiled()?))
     }
 
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> Res<Reduced<'py>> {
         let py = slf.py();
         let rs = &slf.get().rs;
         let state = if rs.files().is_empty() {
@@ -376,11 +287,12 @@ impl PyRuleset {
     }
 
     fn __repr__(&self) -> String {
+        let r = &self.rs;
         format!(
             "<Ruleset {:?} version {:?} {}>",
-            self.rs.name(),
-            self.rs.version(),
-            self.rs.hash()
+            r.name(),
+            r.version(),
+            r.hash()
         )
     }
 }
@@ -394,10 +306,8 @@ impl PyRequest {
     /// The request JSON (`{"reasons", "missing", "escalation": {"level", "reason"},
     /// "questions", "answered", "summary", "explain"}`); a malformed one raises `RequestError`.
     #[new]
-    fn new(py: Python<'_>, text: &str) -> PyResult<Self> {
-        thresholds::Request::from_json(text)
-            .map(PyRequest)
-            .map_err(|e| errors::to_pyerr(py, &e))
+    fn new(text: &str) -> Res<Self> {
+        Ok(PyRequest(thresholds::Request::from_json(text)?))
     }
 }
 
@@ -425,36 +335,30 @@ fn _compare<'py>(
     new: &Bound<'py, PyRuleset>,
     records: &Bound<'py, PyAny>,
     threads: usize,
-) -> PyResult<(Bound<'py, PyAny>, Vec<ChangedRecord>)> {
+) -> Res<(Bound<'py, PyAny>, Vec<ChangedRecord>)> {
     let (old, new) = (old.get(), new.get());
     let (mut old_facts, mut new_facts) = (Vec::new(), Vec::new());
     for (row, record) in records.try_iter()?.enumerate() {
         let record = record?;
-        let both = facts_of(py, &old.rs, &old.cache, &record)
-            .and_then(|a| Ok((a, facts_of(py, &new.rs, &new.cache, &record)?)));
-        let (a, b) = both.inspect_err(|e| {
-            // Best effort: the row number helps find the record; the error stands anyway.
-            let _ = e.value(py).setattr("row", row);
-        })?;
+        let both = facts_of(&old.rs, &record).and_then(|a| Ok((a, facts_of(&new.rs, &record)?)));
+        let (a, b) = both.map_err(|e| Raise::Core(e, Some(row)))?;
         old_facts.push(a);
         new_facts.push(b);
     }
-    let mut c = py
-        .detach(|| thresholds::compare_converted(&old.rs, &new.rs, &old_facts, &new_facts, threads))
-        .map_err(|e| errors::to_pyerr(py, &e))?;
+    let mut c = py.detach(|| {
+        thresholds::compare_converted(&old.rs, &new.rs, &old_facts, &new_facts, threads)
+    })?;
     let changes = std::mem::take(&mut c.changes)
         .into_iter()
         .map(|ch| (ch.index, Decided(ch.old), Decided(ch.new)))
         .collect();
-    Ok((convert::ser_to_py(py, &c)?, changes))
+    Ok((ser_to_py(py, &c)?, changes))
 }
 
 /// The shipped rule set's sources, as `(name, text)` pairs.
 #[pyfunction]
-fn builtin_sources(py: Python<'_>) -> PyResult<Vec<(String, String)>> {
-    Ruleset::builtin()
-        .map(|rs| rs.files().to_vec())
-        .map_err(|e| errors::to_pyerr(py, &e))
+fn builtin_sources() -> Res<Vec<(String, String)>> {
+    Ok(Ruleset::builtin()?.files().to_vec())
 }
 
 /// The native module `thresholds._thresholds`.

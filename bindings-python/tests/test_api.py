@@ -167,7 +167,11 @@ def test_facts_errors_carry_code_and_fact(tour):
         ([1, 2], "thr::facts::not_an_object"),
         ({"age_years": 2.5}, "thr::facts::wrong_type"),
         ({"age_years": 10**30}, "thr::facts::wrong_type"),
+        # Past any float too, or infinite: an error, never a silently unknown fact.
+        ({"age_years": 10**400}, "thr::facts::wrong_type"),
+        ({"age_years": float("inf")}, "thr::facts::wrong_type"),
         ({"age_years": object()}, "thr::facts::wrong_type"),
+        ({"sexual_activity": ["some"]}, "thr::facts::wrong_type"),
         ({1: True}, "thr::facts::wrong_type"),
     ]:
         with pytest.raises(thresholds.FactsError) as e:

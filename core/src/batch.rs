@@ -109,7 +109,7 @@ impl Columns {
 /// A multiplicative hasher for keys that are bit patterns, addresses or small codes of this
 /// process (no denial-of-service concern), for the per-cell lookups of a column.
 #[derive(Default, Debug, Clone, Copy)]
-pub struct CellHasher(u64);
+pub(crate) struct CellHasher(u64);
 
 impl Hasher for CellHasher {
     fn finish(&self) -> u64 {
@@ -132,12 +132,12 @@ impl Hasher for CellHasher {
 }
 
 /// A hash map keyed by bit patterns, addresses or codes ([`CellHasher`]).
-pub type CellMap<K, V> = HashMap<K, V, BuildHasherDefault<CellHasher>>;
+pub(crate) type CellMap<K, V> = HashMap<K, V, BuildHasherDefault<CellHasher>>;
 
 /// A number as a fact value, by the one rule every host follows: NaN is unknown, a whole
 /// number within the exactly representable range is that integer, any other finite number stays
 /// fractional (and is then the wrong type for an integer fact).
-pub fn number_value(f: f64) -> Value {
+fn number_value(f: f64) -> Value {
     if f.is_nan() {
         return Value::Null;
     }
@@ -221,45 +221,45 @@ impl ColumnValues {
         self.codes.is_empty()
     }
 
-    /// Appends a row holding the value of an earlier row's code (what [`ColumnValues::push_value`]
-    /// or [`ColumnValues::push_keyed`] returned), or -1 for unknown.
-    pub fn push_code(&mut self, code: i64) {
+    /// Appends a row holding the value of an earlier row's code, or -1 for unknown.
+    pub(crate) fn push_code(&mut self, code: i64) {
         self.codes.push(code);
     }
 
     /// Appends a row holding `v` (`null` is unknown); returns its code.
-    pub fn push_value(&mut self, v: Value) -> i64 {
+    #[cfg(test)]
+    pub(crate) fn push_value(&mut self, v: Value) -> i64 {
         let code = self.code_of(v);
         self.codes.push(code);
         code
     }
 
-    /// Appends a row whose value the host identifies by `key` (an address, say): `make` runs
-    /// only for a key not seen before in this column. Returns the row's code.
-    pub fn push_keyed<E>(
-        &mut self,
-        key: u64,
-        make: impl FnOnce() -> Result<Value, E>,
-    ) -> Result<i64, E> {
-        let code = match self.by_key.get(&key) {
-            Some(code) => *code,
+    /// The code a host's key was given ([`ColumnValues::set_key`]).
+    pub(crate) fn code_of_key(&self, key: u64) -> Option<i64> {
+        self.by_key.get(&key).copied()
+    }
+
+    /// Gives a host's key (an address, say) the code of the value it stands for.
+    pub(crate) fn set_key(&mut self, key: u64, code: i64) {
+        self.by_key.insert(key, code);
+    }
+
+    /// Appends a row whose value the host identifies by `key`: `make` runs only for a key not
+    /// seen before in this column.
+    fn push_key(&mut self, key: u64, make: impl FnOnce() -> Value) {
+        let code = match self.code_of_key(key) {
+            Some(code) => code,
             None => {
-                let code = self.code_of(make()?);
-                self.by_key.insert(key, code);
+                let code = self.code_of(make());
+                self.set_key(key, code);
                 code
             }
         };
         self.codes.push(code);
-        Ok(code)
-    }
-
-    /// `push_keyed` for values that are always made.
-    fn push_key(&mut self, key: u64, make: impl FnOnce() -> Value) {
-        let Ok(_) = self.push_keyed(key, || Ok::<_, std::convert::Infallible>(make()));
     }
 
     /// The code of `v` among the distinct values, added if new (equal JSON, one code).
-    fn code_of(&mut self, v: Value) -> i64 {
+    pub(crate) fn code_of(&mut self, v: Value) -> i64 {
         if v.is_null() {
             return -1;
         }
@@ -361,6 +361,31 @@ pub struct BatchSummary {
     pub pathway_sets: Vec<Vec<u32>>,
     /// The distinct missing-fact lists (fact indexes, most decisive first).
     pub missing_sets: Vec<Vec<u32>>,
+}
+
+/// What a [`BatchSummary`]'s codes stand for, as ids: each level's (lowest first), and each
+/// distinct pathway list's and missing-fact list's.
+pub type IdTables<'a> = (Vec<&'a str>, Vec<Vec<&'a str>>, Vec<Vec<&'a str>>);
+
+impl BatchSummary {
+    /// The tables the codes index, as ids of `rs` (the rule set that made the summary).
+    pub fn ids<'a>(&self, rs: &'a Ruleset) -> IdTables<'a> {
+        let p = rs.program();
+        let named =
+            |sets: &[Vec<u32>], id: &dyn Fn(usize) -> Option<&'a str>| -> Vec<Vec<&'a str>> {
+                let ids = |s: &Vec<u32>| s.iter().filter_map(|i| id(*i as usize)).collect();
+                sets.iter().map(ids).collect()
+            };
+        (
+            p.levels.iter().map(|l| l.id.as_str()).collect(),
+            named(&self.pathway_sets, &|i| {
+                p.pathways.get(i).map(|x| x.id.as_str())
+            }),
+            named(&self.missing_sets, &|i| {
+                p.facts.get(i).map(|f| f.id.as_str())
+            }),
+        )
+    }
 }
 
 /// Interns equal index lists, so a host builds each distinct one once.
@@ -474,7 +499,7 @@ impl Ruleset {
         let mut errors = Vec::new();
         let mut out = Vec::with_capacity(values.len());
         for v in values {
-            match facts::value_from_json(f, v) {
+            match facts::value_from_host(f, v) {
                 Ok(x) => out.push(x),
                 Err(d) => {
                     out.push(None);
@@ -496,43 +521,6 @@ impl Ruleset {
             width,
             rows,
             columns: vec![None; width],
-        }
-    }
-
-    /// Facts with every fact unknown, to fill in with [`Ruleset::set_encoded`].
-    pub fn unknown_facts(&self) -> Facts {
-        Facts {
-            slots: vec![None; self.program().facts.len()],
-        }
-    }
-
-    /// Sets one fact to a value that [`Ruleset::encode_values`] returned for that fact (hosts
-    /// cache those to convert records without JSON). A value that encoding could not have
-    /// produced, or a fact index past the declared facts, is an error `thr::facts::wrong_type`.
-    pub fn set_encoded(
-        &self,
-        facts: &mut Facts,
-        fact: usize,
-        value: Option<i64>,
-    ) -> Result<(), Error> {
-        use crate::ir::FactTy;
-        let valid = self.program().facts.get(fact).is_some_and(|f| {
-            value.is_none_or(|v| match &f.ty {
-                FactTy::Bool => v == 0 || v == 1,
-                FactTy::Int { lo, hi } => *lo <= v && v <= *hi,
-                FactTy::Enum(codes) => usize::try_from(v).is_ok_and(|i| i < codes.len()),
-                FactTy::Set(codes) => codes.len() >= 63 || (0..1i64 << codes.len()).contains(&v),
-            })
-        });
-        match facts.slots.get_mut(fact) {
-            Some(slot) if valid => {
-                *slot = value;
-                Ok(())
-            }
-            _ => Err(Error::facts(vec![Diagnostic::error(
-                Code::FactType,
-                format!("value {value:?} is not an encoded value of fact {fact}"),
-            )])),
         }
     }
 
@@ -744,14 +732,6 @@ rule r2 { when age < 5 and kind == y then level high because "Young y." }
         assert!(cols.set(kind, &[Some(0)], &[0, 1]).is_err());
         assert!(cols.set(99, &[Some(0)], &[0, 0]).is_err());
         assert!(rs.encode_values(99, &[]).is_err());
-        let mut f = rs.unknown_facts();
-        assert!(rs.set_encoded(&mut f, kind, Some(2)).is_err());
-        assert!(rs.set_encoded(&mut f, 99, None).is_err());
-        let age = rs.fact_index("age").unwrap();
-        assert!(rs.set_encoded(&mut f, age, Some(26)).is_err());
-        rs.set_encoded(&mut f, age, Some(3)).unwrap();
-        rs.set_encoded(&mut f, kind, Some(1)).unwrap();
-        assert_eq!(f, rs.facts_from_json(r#"{"age":3,"kind":"y"}"#).unwrap());
     }
 
     #[test]
@@ -799,15 +779,9 @@ rule r2 { when age < 5 and kind == y then level high because "Young y." }
         cols.set_values(&rs, "danger", &danger).unwrap();
         let mut kinds = ColumnValues::with_rows(rows);
         assert_eq!(kinds.push_value(serde_json::json!("y")), 0);
-        assert_eq!(
-            kinds.push_keyed(7, || Ok::<_, ()>(serde_json::json!("x"))),
-            Ok(1)
-        );
-        assert_eq!(
-            kinds.push_keyed(7, || Err(())),
-            Ok(1),
-            "a key seen before is not made again"
-        );
+        kinds.push_key(7, || serde_json::json!("x"));
+        assert_eq!(kinds.code_of_key(7), Some(1));
+        kinds.push_key(7, || unreachable!("a key seen before is not made again"));
         kinds.push_code(-1);
         assert_eq!(kinds.push_value(serde_json::json!(null)), -1);
         cols.set_values(&rs, "kind", &kinds).unwrap();

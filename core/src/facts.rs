@@ -6,6 +6,7 @@
 use crate::ast;
 use crate::diag::did_you_mean;
 use crate::diag::{Code, Diagnostic};
+use crate::host::{HostValue, View};
 use crate::ir::{Fact, FactTy, Program};
 use crate::json_reader::{JsonError, Kind, Reader};
 
@@ -45,10 +46,6 @@ fn expected(fact: &Fact) -> String {
     }
 }
 
-fn json_kind(v: &serde_json::Value) -> &'static str {
-    Kind::of(v).name()
-}
-
 fn wrong_type(fact: &Fact, found: &str) -> Diagnostic {
     Diagnostic::error(
         Code::FactType,
@@ -79,7 +76,7 @@ fn code_index(fact: &Fact, codes: &[String], code: &str) -> Result<usize, Diagno
 
 /// The integer a float stands for, when it has a whole value within ±2^53 (where every
 /// integer is exact).
-fn whole(f: f64) -> Option<i64> {
+pub(crate) fn whole(f: f64) -> Option<i64> {
     const EXACT: f64 = 9_007_199_254_740_992.0;
     if f.fract() == 0.0 && f.abs() <= EXACT {
         #[expect(clippy::cast_possible_truncation, reason = "whole and within ±2^53")]
@@ -118,56 +115,85 @@ fn number_value(fact: &Fact, n: &serde_json::Number) -> Result<Option<i64>, Diag
     Ok(Some(n))
 }
 
-/// Converts one JSON value for `fact`.
-pub(crate) fn value_from_json(
+/// Converts one value for `fact`: a JSON value, or a host's ([`HostValue`]). The one
+/// coercion rule every host follows lives here and in [`value_from_text`], which reads the same
+/// values from text.
+pub(crate) fn value_from_host<V: HostValue + ?Sized>(
     fact: &Fact,
-    v: &serde_json::Value,
+    v: &V,
 ) -> Result<Option<i64>, Diagnostic> {
-    use serde_json::Value as J;
-    if v.is_null() {
-        return Ok(None);
-    }
-    match (&fact.ty, v) {
-        (_, J::Bool(b)) => bool_value(fact, *b),
-        (_, J::Number(n)) => number_value(fact, n),
-        (FactTy::Enum(codes), J::String(s)) => Ok(Some(code_index(fact, codes, s)? as i64)),
-        (FactTy::Set(codes), J::Array(items)) => {
-            let mut mask = 0u64;
-            for item in items {
-                let J::String(s) = item else {
-                    return Err(wrong_type(
-                        fact,
-                        &format!("a list containing {}", json_kind(item)),
-                    ));
-                };
-                let i = code_index(fact, codes, s)?;
-                mask |= 1u64 << (i as u32).min(63);
-            }
-            Ok(Some(mask as i64))
+    match (&fact.ty, v.view()) {
+        (_, View::Null) => Ok(None),
+        (_, View::Bool(b)) => bool_value(fact, b),
+        (_, View::Number(n)) => number_value(fact, &n),
+        (FactTy::Enum(codes), View::Text(s)) => Ok(Some(code_index(fact, codes, &s)? as i64)),
+        (FactTy::Set(codes), View::List) => {
+            // The first problem in list order.
+            let mut out: Result<u64, Diagnostic> = Ok(0);
+            v.items(&mut |item| {
+                let Ok(mask) = &mut out else { return };
+                match item.view() {
+                    View::Text(s) => match code_index(fact, codes, &s) {
+                        Ok(i) => *mask |= 1u64 << (i as u32).min(63),
+                        Err(d) => out = Err(d),
+                    },
+                    other => {
+                        let found = format!("a list containing {}", other.found());
+                        out = Err(wrong_type(fact, &found));
+                    }
+                }
+            })
+            .map_err(|why| wrong_type(fact, &why))?;
+            out.map(|m| Some(m as i64))
         }
-        _ => Err(wrong_type(fact, json_kind(v))),
+        (_, view) => Err(wrong_type(fact, &view.found())),
     }
 }
 
-/// Converts a facts JSON object. Every problem is reported; nothing is evaluated if there is one.
-pub(crate) fn from_json(
+/// Converts a facts object: a JSON value, or a host's map. Every problem is reported; nothing is
+/// evaluated if there is one.
+pub(crate) fn from_host<V: HostValue + ?Sized>(
     program: &Program,
-    v: &serde_json::Value,
+    v: &V,
 ) -> Result<Facts, Vec<Diagnostic>> {
-    let serde_json::Value::Object(map) = v else {
-        return Err(vec![not_an_object(json_kind(v))]);
-    };
+    let view = v.view();
+    if view != View::Map {
+        return Err(vec![not_an_object(&view.found())]);
+    }
     let mut slots = vec![None; program.facts.len()];
+    let mut seen = vec![false; program.facts.len()];
     let mut errors = Vec::new();
-    for (name, value) in map {
-        let Some(i) = program.fact_index.get(name.as_str()).map(|i| i.index()) else {
-            errors.push(unknown_fact(program, name));
-            continue;
+    let mut after = 0;
+    v.entries(&mut |key, value| {
+        let View::Text(name) = key else {
+            let found = key.found();
+            let message = format!("facts are named by text, found a key that is {found}");
+            errors.push(Diagnostic::error(Code::FactType, message));
+            return;
         };
-        let Some(fact) = program.facts.get(i) else {
-            continue;
+        // Records mostly list facts in declaration order: the fact after the last one is tried
+        // before the name is looked up.
+        let next = program
+            .facts
+            .get(after)
+            .filter(|f| f.id == name)
+            .map(|f| (after, f));
+        let Some((i, fact)) = next.or_else(|| {
+            let i = program.fact_index.get(name.as_ref())?.index();
+            Some((i, program.facts.get(i)?))
+        }) else {
+            errors.push(unknown_fact(program, &name));
+            return;
         };
-        match value_from_json(fact, value) {
+        after = i + 1;
+        // A host's map may repeat a key where a JSON object cannot: refused as in text.
+        if let Some(s) = seen.get_mut(i) {
+            if std::mem::replace(s, true) {
+                errors.push(duplicate_fact(fact));
+                return;
+            }
+        }
+        match value_from_host(fact, value) {
             Ok(val) => {
                 if let Some(s) = slots.get_mut(i) {
                     *s = val;
@@ -175,7 +201,8 @@ pub(crate) fn from_json(
             }
             Err(d) => errors.push(d),
         }
-    }
+    })
+    .map_err(|why| vec![not_an_object(&why)])?;
     if errors.is_empty() {
         Ok(Facts { slots })
     } else {
@@ -184,7 +211,7 @@ pub(crate) fn from_json(
 }
 
 /// Parses facts JSON text straight into slots (no intermediate JSON object), with the same
-/// errors as [`from_json`] gives for the text's JSON value.
+/// errors as [`from_host`] gives for the text's JSON value.
 pub(crate) fn from_json_text(
     program: &Program,
     text: &str,
@@ -238,7 +265,7 @@ pub(crate) fn from_json_text(
     })
 }
 
-/// A fact's value, converted as it is read: what [`value_from_json`] gives for the same JSON
+/// A fact's value, converted as it is read: what [`value_from_host`] gives for the same JSON
 /// value. Values of another kind than the fact's are read (and checked) all the same.
 fn value_from_text(
     r: &mut Reader<'_>,
@@ -254,7 +281,7 @@ fn value_from_text(
             code_index(fact, codes, &r.string()?).map(|i| Some(i as i64))
         }
         (Kind::List, FactTy::Set(codes)) => {
-            // The first problem in list order, as `value_from_json` reports it; the rest is read.
+            // The first problem in list order, as `value_from_host` reports it; the rest is read.
             let mut out: Result<u64, Diagnostic> = Ok(0);
             r.begin_list()?;
             let mut first = true;
@@ -329,7 +356,7 @@ pub(crate) fn value_from_ast(fact: &Fact, v: &ast::Value) -> Result<Option<i64>,
         ),
         ast::Value::Null(_) => serde_json::Value::Null,
     };
-    value_from_json(fact, &json).map_err(|d| d.at(v.span(), "this value"))
+    value_from_host(fact, &json).map_err(|d| d.at(v.span(), "this value"))
 }
 
 /// A slot's value as JSON, for reasons.

@@ -47,18 +47,6 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    /// The kind of a JSON value.
-    pub(crate) fn of(v: &Value) -> Kind {
-        match v {
-            Value::Null => Kind::Null,
-            Value::Bool(_) => Kind::Bool,
-            Value::Number(_) => Kind::Number,
-            Value::String(_) => Kind::String,
-            Value::Array(_) => Kind::List,
-            Value::Object(_) => Kind::Object,
-        }
-    }
-
     /// The kind as the facts' errors name it.
     pub(crate) fn name(self) -> &'static str {
         match self {

@@ -28,6 +28,7 @@ mod facts;
 mod fmt;
 #[cfg(feature = "source")]
 mod grammar;
+pub mod host;
 mod ir;
 mod json;
 mod json_reader;
@@ -56,9 +57,7 @@ mod default_rules {
 
 #[cfg(feature = "source")]
 pub use analysis::{Analysis, Brief, Check, Diff, DiffExample, Example, Finding, Region};
-pub use batch::{
-    number_value, BatchSummary, CellHasher, CellMap, ColumnError, ColumnValues, Columns,
-};
+pub use batch::{BatchSummary, ColumnError, ColumnValues, Columns, IdTables};
 pub use compare::{
     compare, compare_converted, compare_json, referrals_from_text, Change, Comparison,
     PathwayChange, Transition,

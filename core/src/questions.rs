@@ -286,13 +286,11 @@ impl Ruleset {
                 )))
             }
             (v, _) => {
-                let id = q.facts.first().cloned().unwrap_or_default();
-                let one = self.facts_from_value(&serde_json::json!({ id.clone(): v }))?;
-                Answer::Value(
-                    p.fact_index
-                        .get(&id)
-                        .and_then(|f| one.slots.get(f.index()).copied().flatten()),
-                )
+                let fact = (q.facts.first())
+                    .and_then(|id| p.facts.get(p.fact_index.get(id)?.index()))
+                    .ok_or_else(|| bad(format!("question `{question}` asks about no fact")))?;
+                let value = crate::facts::value_from_host(fact, v);
+                Answer::Value(value.map_err(|d| crate::Error::facts(vec![d]))?)
             }
         };
         let mut out = facts.slots.clone();

@@ -262,7 +262,16 @@ impl Ruleset {
 
     /// Converts a facts JSON value. Every problem is reported at once.
     pub fn facts_from_value(&self, v: &serde_json::Value) -> Result<Facts, Error> {
-        facts::from_json(&self.inner.program, v).map_err(Error::facts)
+        self.facts_from_host(v)
+    }
+
+    /// Converts a host's facts map (a Python dict, say: see [`crate::host`]) by the rule JSON
+    /// facts follow, with the same errors. Every problem is reported at once.
+    pub fn facts_from_host<V: crate::host::HostValue + ?Sized>(
+        &self,
+        v: &V,
+    ) -> Result<Facts, Error> {
+        facts::from_host(&self.inner.program, v).map_err(Error::facts)
     }
 
     /// The known facts as a JSON object, in declaration order (the inverse of
