@@ -172,9 +172,9 @@ typedef struct thr_error thr_error;
 typedef struct thr_ruleset thr_ruleset;
 
 /**
- * Limits on rules and facts, for `thr_ruleset_compile_files`. Get the defaults with
- * `thr_limits_default()` and change the fields you need. Exceeding a limit is an error with a
- * `THR_*_LIMIT` status, never a crash.
+ * Limits applied while loading rules and evaluating facts (in C, `thr_limits`: get the defaults
+ * with `thr_limits_default()` and change the fields you need). Exceeding one is a coded error,
+ * never a crash.
  */
 typedef struct thr_limits {
   /**
@@ -198,12 +198,14 @@ typedef struct thr_limits {
    */
   size_t max_rules;
   /**
-   * Largest facts text passed to `thr_ruleset_evaluate_json`, in bytes (default 1 MiB).
+   * Largest facts input, in bytes (default 1 MiB).
    */
   size_t max_facts_bytes;
   /**
-   * Most decision-diagram nodes built while working out which unknown facts matter
-   * (default 200000). Past it the decision is still given, marked provisional.
+   * Most decision-diagram nodes built while working out which unknown facts matter: for the
+   * rule set's compiled diagrams, or (past it) for one referral's (default 200000). Past
+   * both, `missing` is a conservative superset: every unknown fact an undecided rule reads,
+   * and the decision is still given.
    */
   size_t max_relevance_nodes;
 } thr_limits;
@@ -247,7 +249,9 @@ const char *thr_version(void);
 uint32_t thr_abi_version(void);
 
 /**
- * The default limits (the same the other functions use when none are given).
+ * The default limits (the same the other functions use when none are given): change the
+ * fields you need and pass them to `thr_ruleset_compile_files`. Exceeding a limit is an error
+ * with a `THR_*_LIMIT` status, never a crash.
  */
 struct thr_limits thr_limits_default(void);
 

@@ -1,4 +1,4 @@
-//! The boundary: the `ffi_boundary!` macro every export goes through, and the one place where C
+//! The boundary: `fallible` and `infallible`, which every export's body goes through, and the one place where C
 //! pointers become Rust references, strings and boxes (and back).
 
 use std::ffi::{c_char, CStr, CString};
@@ -6,26 +6,16 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use engine::{Error, ErrorKind};
 
-use super::errors::{self, thr_error, thr_status};
+use super::errors::{thr_error, thr_status};
 
-/// Runs the body of an export, catching panics.
-///
-/// `err = ...`: a fallible export (through `fallible`, which the call site must have in scope).
-/// The body returns `Result<(), engine::Error>` and writes its out-parameters itself, last, so
-/// they are written only on success.
-///
-/// `default = ...`: an export that cannot fail; a panic returns the default.
-macro_rules! ffi_boundary {
-    (err = $err:expr, $body:block) => {
-        fallible($err, || $body)
-    };
-    (default = $default:expr, $body:block) => {
-        ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)).unwrap_or($default)
-    };
+/// The body of an export that cannot fail: `body`'s value, or `default` if it panics.
+pub(crate) fn infallible<T>(default: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(default)
 }
-pub(crate) use ffi_boundary;
 
-/// The end of a fallible call: its status, and the error written to `err_out` if asked for.
+/// The body of a fallible export, run catching panics: its status, and the error written to
+/// `err_out` if asked for. The body writes its out-parameters itself, last, so they are written
+/// only on success.
 pub(crate) fn fallible(
     err_out: *mut *mut thr_error,
     body: impl FnOnce() -> Result<(), Error>,
@@ -33,9 +23,9 @@ pub(crate) fn fallible(
     let (status, error) = match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => return thr_status::THR_OK,
         Ok(Err(e)) => (thr_status::from(e.class()), e),
-        Err(payload) => (
+        Err(panic) => (
             thr_status::THR_PANIC,
-            errors::recovered_panic(payload.as_ref()),
+            Error::recovered_panic(panic.as_ref()),
         ),
     };
     if !err_out.is_null() {
@@ -52,7 +42,7 @@ pub(crate) fn fallible(
 /// The body of every `_free` export: releases `ptr` with `free` unless it is NULL.
 pub(crate) fn release<T: ?Sized>(ptr: *mut T, free: impl FnOnce(*mut T)) {
     if !ptr.is_null() {
-        ffi_boundary!(default = (), { free(ptr) });
+        infallible((), || free(ptr));
     }
 }
 
@@ -65,30 +55,31 @@ pub(crate) unsafe fn error_str(
     e: *const thr_error,
     get: impl FnOnce(&thr_error) -> Option<&CStr>,
 ) -> *const c_char {
-    ffi_boundary!(default = std::ptr::null(), {
+    infallible(std::ptr::null(), || {
         // SAFETY: guaranteed by the caller.
         let s = unsafe { e.as_ref() }.and_then(get);
         s.map_or(std::ptr::null(), CStr::as_ptr)
     })
 }
 
-/// Borrows `len` bytes at `ptr`. NULL is an error.
+/// Borrows `len` items at `ptr` (`len` bytes for text). NULL is an error, and so is a length
+/// whose bytes would pass `PTRDIFF_MAX`.
 ///
 /// # Safety
-/// If `ptr` is not NULL it must point to `len` readable bytes that stay unchanged for `'a`.
-pub(crate) unsafe fn input_bytes<'a>(
-    ptr: *const u8,
+/// If `ptr` is not NULL it must point to `len` readable items that stay unchanged for `'a`.
+pub(crate) unsafe fn input_slice<'a, T>(
+    ptr: *const T,
     len: usize,
     arg: &str,
-) -> Result<&'a [u8], Error> {
+) -> Result<&'a [T], Error> {
     if ptr.is_null() {
-        return Err(errors::null(arg));
+        return Err(Error::null_argument(arg));
     }
-    if len > isize::MAX as usize {
-        let why = format!("argument `{arg}` has length {len}, larger than PTRDIFF_MAX");
-        return Err(errors::invalid_argument(why));
+    if len > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+        let why = format!("argument `{arg}` has length {len}, larger than PTRDIFF_MAX bytes");
+        return Err(Error::invalid_argument(why));
     }
-    // SAFETY: non-NULL, `len` fits `isize`, and the caller guarantees `len` readable bytes.
+    // SAFETY: non-NULL, `len` items fit `isize` bytes, and the caller guarantees them readable.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
@@ -96,7 +87,7 @@ pub(crate) unsafe fn input_bytes<'a>(
 /// `len` is 0.
 ///
 /// # Safety
-/// As `input_bytes`.
+/// As `input_slice`.
 pub(crate) unsafe fn input_str<'a>(
     ptr: *const c_char,
     len: usize,
@@ -104,8 +95,8 @@ pub(crate) unsafe fn input_str<'a>(
     kind: ErrorKind,
 ) -> Result<&'a str, Error> {
     // SAFETY: guaranteed by the caller.
-    let bytes = unsafe { input_bytes(ptr.cast::<u8>(), len, arg) }?;
-    std::str::from_utf8(bytes).map_err(|e| errors::invalid_utf8(arg, kind, e))
+    let bytes = unsafe { input_slice(ptr.cast::<u8>(), len, arg) }?;
+    std::str::from_utf8(bytes).map_err(|e| Error::invalid_utf8(arg, kind, e.valid_up_to()))
 }
 
 /// Borrows a handle. NULL is an error.
@@ -114,7 +105,7 @@ pub(crate) unsafe fn input_str<'a>(
 /// If `ptr` is not NULL it must come from this library and not have been freed.
 pub(crate) unsafe fn input_ref<'a, T>(ptr: *const T, arg: &str) -> Result<&'a T, Error> {
     // SAFETY: the caller guarantees a live handle when non-NULL.
-    unsafe { ptr.as_ref() }.ok_or_else(|| errors::null(arg))
+    unsafe { ptr.as_ref() }.ok_or_else(|| Error::null_argument(arg))
 }
 
 /// An out-parameter: checked non-NULL before any work is done (so that a NULL one costs
@@ -129,7 +120,7 @@ impl<T> Out<T> {
     pub(crate) unsafe fn new(ptr: *mut T, arg: &str) -> Result<Out<T>, Error> {
         (!ptr.is_null())
             .then_some(Out(ptr))
-            .ok_or_else(|| errors::null(arg))
+            .ok_or_else(|| Error::null_argument(arg))
     }
 
     /// Writes `value`: the last step of a successful call (hence the `Ok`).

@@ -1,10 +1,10 @@
-//! Status codes, the errors the boundary finds itself, and the `thr_error` object: a core `Error`
-//! turned into C strings once, when the call fails.
+//! Status codes, and the `thr_error` object: a core `Error` turned into C strings once, when the
+//! call fails. The errors the boundary finds itself (a NULL or non-UTF-8 argument, a recovered
+//! panic) are made by core too (`Error::null_argument`, ...), so every error's JSON comes from core.
 
-use std::any::Any;
 use std::ffi::CString;
 
-use engine::{Code, DetailedError, Error, ErrorClass, ErrorKind};
+use engine::{DetailedError, Error, ErrorClass};
 
 use super::convert::c_string;
 
@@ -70,41 +70,6 @@ impl From<ErrorClass> for thr_status {
             ErrorClass::Internal => thr_status::THR_INTERNAL,
         }
     }
-}
-
-// The errors the boundary finds (a NULL or non-UTF-8 argument, a recovered panic) are made by core
-// too (`Error::host`: `thr::ffi::*` codes, kind `argument`), so every error's JSON comes from core.
-
-/// An error the boundary found, shaped by core as every other error is.
-fn host(kind: ErrorKind, code: Code, message: impl Into<String>) -> Error {
-    Error::host(kind, code, message, None, None)
-}
-
-/// A NULL pointer argument.
-pub(crate) fn null(arg: &str) -> Error {
-    let message = format!("argument `{arg}` is NULL");
-    host(ErrorKind::Argument, Code::FfiNullArgument, message)
-}
-
-/// An argument out of its domain.
-pub(crate) fn invalid_argument(message: impl Into<String>) -> Error {
-    host(ErrorKind::Argument, Code::FfiInvalidArgument, message)
-}
-
-/// A text argument that is not UTF-8; `kind` is what the text is (rules, facts, request).
-pub(crate) fn invalid_utf8(arg: &str, kind: ErrorKind, e: std::str::Utf8Error) -> Error {
-    let at = e.valid_up_to();
-    let message = format!("argument `{arg}` is not valid UTF-8 (first bad byte at offset {at})");
-    host(kind, Code::FfiInvalidUtf8, message)
-}
-
-/// A recovered panic (status `THR_PANIC`).
-pub(crate) fn recovered_panic(payload: &(dyn Any + Send)) -> Error {
-    let what = (payload.downcast_ref::<&str>().copied())
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("unknown panic");
-    let message = format!("internal error (recovered panic): {what}");
-    host(ErrorKind::Internal, Code::Internal, message)
 }
 
 /// One diagnostic of an error, as C strings.

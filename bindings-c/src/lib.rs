@@ -3,8 +3,9 @@
 //!
 //! Conventions (the same for every function; the header says them to C users):
 //! inputs are `(pointer, length)` UTF-8, outputs are NUL-terminated and owned by the caller,
-//! out-parameters are written only on success, `*err` only on failure, every export goes through
-//! `ffi_boundary!` (panics become `THR_PANIC`), and every `_free` accepts NULL.
+//! out-parameters are written only on success, `*err` only on failure, every export that could
+//! panic goes through `fallible` or `infallible` (panics become `THR_PANIC`), and every `_free`
+//! accepts NULL.
 #![deny(missing_docs)]
 
 mod convert;
@@ -14,7 +15,7 @@ use std::ffi::{c_char, CString};
 
 use engine::{ErrorKind as Kind, Limits, Ruleset};
 
-use convert::{error_str, fallible, ffi_boundary, input_bytes, input_ref, input_str, release, Out};
+use convert::{error_str, fallible, input_ref, input_slice, input_str, release, Out};
 pub use errors::{thr_error, thr_status};
 
 /// The ABI version. It changes only when a change breaks binaries built against an older
@@ -34,9 +35,7 @@ pub const THR_VERSION_PATCH: u32 = 0;
 /// `thr_ruleset_compile_files`; release it with `thr_ruleset_free` once no thread uses it.
 #[derive(Debug)]
 #[expect(non_camel_case_types, reason = "the C name is the ABI contract")]
-pub struct thr_ruleset {
-    rules: Ruleset,
-}
+pub struct thr_ruleset(Ruleset);
 
 /// One rule file for `thr_ruleset_compile_files`: its name (used in error locations and to order
 /// the files) and its text, each as (pointer, length) UTF-8. The library copies both.
@@ -53,50 +52,8 @@ pub struct thr_source {
     pub text_len: usize,
 }
 
-/// Limits on rules and facts, for `thr_ruleset_compile_files`. Get the defaults with
-/// `thr_limits_default()` and change the fields you need. Exceeding a limit is an error with a
-/// `THR_*_LIMIT` status, never a crash.
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct thr_limits {
-    /// Largest rule file, in bytes (default 1 MiB).
-    pub max_source_bytes: usize,
-    /// Deepest bracket nesting in a rule file (default 64).
-    pub max_depth: usize,
-    /// Most operands in one expression (default 2000).
-    pub max_expr_terms: usize,
-    /// Most codes in one `set` or `enum` fact (default 64).
-    pub max_set_codes: usize,
-    /// Most rules in a rule set (default 10000).
-    pub max_rules: usize,
-    /// Largest facts text passed to `thr_ruleset_evaluate_json`, in bytes (default 1 MiB).
-    pub max_facts_bytes: usize,
-    /// Most decision-diagram nodes built while working out which unknown facts matter
-    /// (default 200000). Past it the decision is still given, marked provisional.
-    pub max_relevance_nodes: usize,
-}
-
-/// Both ways between `thr_limits` and the engine's `Limits`, field by field.
-macro_rules! limits_fields {
-    ($($field:ident),*) => {
-        impl From<Limits> for thr_limits {
-            fn from(l: Limits) -> Self { thr_limits { $($field: l.$field),* } }
-        }
-        impl From<thr_limits> for Limits {
-            fn from(l: thr_limits) -> Self { Limits { $($field: l.$field),* } }
-        }
-    };
-}
-limits_fields! {
-    max_source_bytes, max_depth, max_expr_terms, max_set_codes, max_rules, max_facts_bytes,
-    max_relevance_nodes
-}
-
-/// The file name `thr_ruleset_compile` gives its single source (it appears in error locations).
-const INLINE_NAME: &str = "inline.thr";
-
 fn new_ruleset(rules: Ruleset) -> *mut thr_ruleset {
-    Box::into_raw(Box::new(thr_ruleset { rules }))
+    Box::into_raw(Box::new(thr_ruleset(rules)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -115,10 +72,12 @@ pub extern "C" fn thr_abi_version() -> u32 {
     THR_ABI_VERSION
 }
 
-/// The default limits (the same the other functions use when none are given).
+/// The default limits (the same the other functions use when none are given): change the
+/// fields you need and pass them to `thr_ruleset_compile_files`. Exceeding a limit is an error
+/// with a `THR_*_LIMIT` status, never a crash.
 #[no_mangle]
-pub extern "C" fn thr_limits_default() -> thr_limits {
-    thr_limits::from(Limits::default())
+pub extern "C" fn thr_limits_default() -> Limits {
+    Limits::default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,7 +95,7 @@ pub unsafe extern "C" fn thr_ruleset_default(
     out: *mut *mut thr_ruleset,
     err: *mut *mut thr_error,
 ) -> thr_status {
-    ffi_boundary!(err = err, {
+    fallible(err, || {
         // SAFETY: the caller guarantees `out` is writable.
         let out = unsafe { Out::new(out, "out") }?;
         out.write(new_ruleset(Ruleset::builtin()?))
@@ -161,12 +120,12 @@ pub unsafe extern "C" fn thr_ruleset_compile(
     out: *mut *mut thr_ruleset,
     err: *mut *mut thr_error,
 ) -> thr_status {
-    ffi_boundary!(err = err, {
+    fallible(err, || {
         // SAFETY: the caller guarantees `out` is writable.
         let out = unsafe { Out::new(out, "out") }?;
         // SAFETY: the caller guarantees `src_len` readable bytes at a non-NULL `src`.
         let text = unsafe { input_str(src, src_len, "src", Kind::Rules) }?;
-        out.write(new_ruleset(Ruleset::from_source(INLINE_NAME, text)?))
+        out.write(new_ruleset(Ruleset::from_source("inline.thr", text)?))
     })
 }
 
@@ -185,24 +144,19 @@ pub unsafe extern "C" fn thr_ruleset_compile(
 pub unsafe extern "C" fn thr_ruleset_compile_files(
     files: *const thr_source,
     count: usize,
-    limits: *const thr_limits,
+    limits: *const Limits,
     out: *mut *mut thr_ruleset,
     err: *mut *mut thr_error,
 ) -> thr_status {
-    ffi_boundary!(err = err, {
+    fallible(err, || {
         // SAFETY: the caller guarantees `out` is writable.
         let out = unsafe { Out::new(out, "out") }?;
-        if files.is_null() {
-            return Err(errors::null("files"));
-        } else if count == 0 {
+        // SAFETY: the caller guarantees `count` readable entries at a non-NULL `files`.
+        let sources = unsafe { input_slice(files, count, "files") }?;
+        if count == 0 {
             let why = "argument `count` is 0; a rule set needs at least one file";
-            return Err(errors::invalid_argument(why));
-        } else if count > isize::MAX as usize / std::mem::size_of::<thr_source>() {
-            let why = format!("argument `count` is {count}, too large");
-            return Err(errors::invalid_argument(why));
+            return Err(engine::Error::invalid_argument(why));
         }
-        // SAFETY: non-NULL, size checked, and the caller guarantees `count` readable entries.
-        let sources = unsafe { std::slice::from_raw_parts(files, count) };
         let mut owned = Vec::with_capacity(count);
         for (i, s) in sources.iter().enumerate() {
             let arg = |field| format!("files[{i}].{field}");
@@ -213,7 +167,7 @@ pub unsafe extern "C" fn thr_ruleset_compile_files(
             owned.push((name.to_string(), text.to_string()));
         }
         // SAFETY: the caller guarantees `limits` is NULL or points to a `thr_limits`.
-        let limits = unsafe { limits.as_ref() }.map_or_else(Limits::default, |l| Limits::from(*l));
+        let limits = unsafe { limits.as_ref() }.copied().unwrap_or_default();
         let rules = Ruleset::from_sources_with_limits(owned, limits)?;
         out.write(new_ruleset(rules))
     })
@@ -248,14 +202,14 @@ pub unsafe extern "C" fn thr_ruleset_evaluate_json(
     decision_json_out: *mut *mut c_char,
     err: *mut *mut thr_error,
 ) -> thr_status {
-    ffi_boundary!(err = err, {
+    fallible(err, || {
         // SAFETY: the caller guarantees a live ruleset when non-NULL.
         let rs = unsafe { input_ref(rs, "rs") }?;
         // SAFETY: the caller guarantees `decision_json_out` is writable.
         let out = unsafe { Out::new(decision_json_out, "decision_json_out") }?;
         // SAFETY: the caller guarantees `facts_len` readable bytes at a non-NULL `facts_json`.
         let facts = unsafe { input_str(facts_json, facts_len, "facts_json", Kind::Facts) }?;
-        out.write_string(rs.rules.evaluate_json_str(facts)?)
+        out.write_string(rs.0.evaluate_json_str(facts)?)
     })
 }
 
@@ -285,7 +239,7 @@ pub unsafe extern "C" fn thr_ruleset_evaluate_json_with(
     decision_json_out: *mut *mut c_char,
     err: *mut *mut thr_error,
 ) -> thr_status {
-    ffi_boundary!(err = err, {
+    fallible(err, || {
         // SAFETY: the caller guarantees a live ruleset when non-NULL.
         let rs = unsafe { input_ref(rs, "rs") }?;
         // SAFETY: the caller guarantees `decision_json_out` is writable.
@@ -294,7 +248,7 @@ pub unsafe extern "C" fn thr_ruleset_evaluate_json_with(
         let facts = unsafe { input_str(facts_json, facts_len, "facts_json", Kind::Facts) }?;
         // SAFETY: as above.
         let req = unsafe { input_str(request_json, request_len, "request_json", Kind::Request) }?;
-        out.write_string(rs.rules.evaluate_request_json(facts, req)?)
+        out.write_string(rs.0.evaluate_request_json(facts, req)?)
     })
 }
 
@@ -317,7 +271,7 @@ pub unsafe extern "C" fn thr_decision_summary_text(
     text_out: *mut *mut c_char,
     err: *mut *mut thr_error,
 ) -> thr_status {
-    ffi_boundary!(err = err, {
+    fallible(err, || {
         // SAFETY: the caller guarantees a live ruleset when non-NULL.
         let rs = unsafe { input_ref(rs, "rs") }?;
         // SAFETY: the caller guarantees `text_out` is writable.
@@ -326,7 +280,7 @@ pub unsafe extern "C" fn thr_decision_summary_text(
         let facts = unsafe { input_str(facts_json, facts_len, "facts_json", Kind::Facts) }?;
         // SAFETY: as above.
         let req = unsafe { input_str(request_json, request_len, "request_json", Kind::Request) }?;
-        out.write_string(rs.rules.summary_text_json(facts, req)?)
+        out.write_string(rs.0.summary_text_json(facts, req)?)
     })
 }
 
@@ -352,7 +306,7 @@ pub unsafe extern "C" fn thr_ruleset_compare_json(
     out: *mut *mut c_char,
     err: *mut *mut thr_error,
 ) -> thr_status {
-    ffi_boundary!(err = err, {
+    fallible(err, || {
         // SAFETY: the caller guarantees live rulesets when non-NULL.
         let old = unsafe { input_ref(old, "old") }?;
         // SAFETY: as above.
@@ -362,7 +316,7 @@ pub unsafe extern "C" fn thr_ruleset_compare_json(
         let arg = "referrals_json";
         // SAFETY: the caller guarantees `referrals_len` readable bytes at a non-NULL pointer.
         let text = unsafe { input_str(referrals_json, referrals_len, arg, Kind::Facts) }?;
-        out.write_string(engine::compare_json(&old.rules, &new.rules, text)?)
+        out.write_string(engine::compare_json(&old.0, &new.0, text)?)
     })
 }
 
@@ -384,11 +338,11 @@ pub unsafe extern "C" fn thr_ruleset_load_precompiled(
     out: *mut *mut thr_ruleset,
     err: *mut *mut thr_error,
 ) -> thr_status {
-    ffi_boundary!(err = err, {
+    fallible(err, || {
         // SAFETY: the caller guarantees `out` is writable.
         let out = unsafe { Out::new(out, "out") }?;
         // SAFETY: the caller guarantees `len` readable bytes at a non-NULL `data`.
-        let bytes = unsafe { input_bytes(data, len, "data") }?;
+        let bytes = unsafe { input_slice(data, len, "data") }?;
         out.write(new_ruleset(Ruleset::from_precompiled(bytes)?))
     })
 }
@@ -406,14 +360,14 @@ pub unsafe extern "C" fn thr_ruleset_precompile(
     out_len: *mut usize,
     err: *mut *mut thr_error,
 ) -> thr_status {
-    ffi_boundary!(err = err, {
+    fallible(err, || {
         // SAFETY: the caller guarantees a live ruleset when non-NULL.
         let rs = unsafe { input_ref(rs, "rs") }?;
         // SAFETY: the caller guarantees `out` is writable.
         let out = unsafe { Out::new(out, "out") }?;
         // SAFETY: the caller guarantees `out_len` is writable.
         let out_len = unsafe { Out::new(out_len, "out_len") }?;
-        let bytes = rs.rules.to_precompiled()?.into_boxed_slice();
+        let bytes = rs.0.to_precompiled()?.into_boxed_slice();
         out_len.write(bytes.len())?;
         out.write(Box::into_raw(bytes).cast::<u8>())
     })
@@ -446,11 +400,11 @@ pub unsafe extern "C" fn thr_ruleset_facts_json(
     out: *mut *mut c_char,
     err: *mut *mut thr_error,
 ) -> thr_status {
-    ffi_boundary!(err = err, {
+    fallible(err, || {
         // SAFETY: the caller guarantees a live ruleset when non-NULL.
         let rs = unsafe { input_ref(rs, "rs") }?;
         // SAFETY: the caller guarantees `out` is writable.
-        unsafe { Out::new(out, "out") }?.write_string(rs.rules.facts_json())
+        unsafe { Out::new(out, "out") }?.write_string(rs.0.facts_json())
     })
 }
 
@@ -469,11 +423,11 @@ pub unsafe extern "C" fn thr_ruleset_info_json(
     out: *mut *mut c_char,
     err: *mut *mut thr_error,
 ) -> thr_status {
-    ffi_boundary!(err = err, {
+    fallible(err, || {
         // SAFETY: the caller guarantees a live ruleset when non-NULL.
         let rs = unsafe { input_ref(rs, "rs") }?;
         // SAFETY: the caller guarantees `out` is writable.
-        unsafe { Out::new(out, "out") }?.write_string(rs.rules.info_json())
+        unsafe { Out::new(out, "out") }?.write_string(rs.0.info_json())
     })
 }
 
@@ -509,10 +463,8 @@ pub unsafe extern "C" fn thr_string_free(s: *mut c_char) {
 /// `e` must be NULL or a live error.
 #[no_mangle]
 pub unsafe extern "C" fn thr_error_status(e: *const thr_error) -> thr_status {
-    ffi_boundary!(default = thr_status::THR_PANIC, {
-        // SAFETY: the caller guarantees a live error when non-NULL.
-        unsafe { e.as_ref() }.map_or(thr_status::THR_NULL_ARGUMENT, |e| e.status)
-    })
+    // SAFETY: the caller guarantees a live error when non-NULL. (Reading a field cannot panic.)
+    unsafe { e.as_ref() }.map_or(thr_status::THR_NULL_ARGUMENT, |e| e.status)
 }
 
 /// The stable code of the first error, e.g. `"thr::facts::unknown_fact"`: the same codes as every
@@ -564,10 +516,8 @@ pub unsafe extern "C" fn thr_error_json(e: *const thr_error) -> *const c_char {
 /// `e` must be NULL or a live error.
 #[no_mangle]
 pub unsafe extern "C" fn thr_error_diagnostic_count(e: *const thr_error) -> usize {
-    ffi_boundary!(default = 0, {
-        // SAFETY: the caller guarantees a live error when non-NULL.
-        unsafe { e.as_ref() }.map_or(0, |e| e.diagnostics.len())
-    })
+    // SAFETY: the caller guarantees a live error when non-NULL. (Nothing here can panic.)
+    unsafe { e.as_ref() }.map_or(0, |e| e.diagnostics.len())
 }
 
 /// The code of diagnostic `i` (0-based). Owned by `e`; NULL if `e` is NULL or `i` is out of range.
@@ -620,32 +570,18 @@ pub unsafe extern "C" fn thr_error_free(e: *mut thr_error) {
 
 #[cfg(test)]
 mod tests {
-    use std::ffi::CStr;
-
     use super::*;
+    use super::convert::infallible;
 
     #[test]
     fn a_panic_in_a_body_becomes_thr_panic_with_an_error() {
         let mut err: *mut thr_error = std::ptr::null_mut();
-        let status = ffi_boundary!(err = &mut err, { panic!("boom") });
-        assert_eq!(status, thr_status::THR_PANIC);
-        assert!(!err.is_null());
-        // SAFETY: `err` was just written by the boundary.
-        unsafe {
-            assert_eq!(thr_error_status(err), thr_status::THR_PANIC);
-            let code = CStr::from_ptr(thr_error_code(err));
-            assert_eq!(code.to_str().unwrap(), "thr::internal");
-            let msg = CStr::from_ptr(thr_error_message(err));
-            assert!(msg.to_str().unwrap().contains("boom"));
-            thr_error_free(err);
-        }
-        let fallback: u32 = ffi_boundary!(default = 7, { panic!("boom") });
-        assert_eq!(fallback, 7);
-    }
-
-    #[test]
-    fn an_interior_nul_in_a_message_is_replaced() {
-        let c = convert::c_string("a\0b");
-        assert_eq!(c.to_str().unwrap(), "a\u{FFFD}b");
+        assert_eq!(fallible(&mut err, || panic!("boom")), thr_status::THR_PANIC);
+        // SAFETY: `err` was just written by the boundary, and is freed here.
+        let e = unsafe { Box::from_raw(err) };
+        assert_eq!(e.status, thr_status::THR_PANIC);
+        assert_eq!(e.code.to_str().unwrap(), "thr::internal");
+        assert!(e.message.to_str().unwrap().contains("boom"));
+        assert_eq!(infallible(7, || panic!("boom")), 7);
     }
 }

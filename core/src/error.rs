@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::diag::{Diagnostic, Severity, Sources};
+use crate::diag::{Code, Diagnostic, Severity, Sources};
 
 /// What kind of input was at fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -218,6 +218,47 @@ impl Error {
             diagnostics: vec![d],
             sources: None,
         }
+    }
+
+    /// A pointer argument that must not be NULL was (`thr::ffi::null_argument`).
+    pub fn null_argument(arg: &str) -> Self {
+        let message = format!("argument `{arg}` is NULL");
+        Error::host(
+            ErrorKind::Argument,
+            Code::FfiNullArgument,
+            message,
+            None,
+            None,
+        )
+    }
+
+    /// An argument out of its domain, such as a length past `PTRDIFF_MAX`
+    /// (`thr::ffi::invalid_argument`).
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Error::host(
+            ErrorKind::Argument,
+            Code::FfiInvalidArgument,
+            message,
+            None,
+            None,
+        )
+    }
+
+    /// A text argument that is not UTF-8 (`thr::ffi::invalid_utf8`), valid up to byte
+    /// `valid_up_to`; `kind` is what the text is (rules, facts, request).
+    pub fn invalid_utf8(arg: &str, kind: ErrorKind, valid_up_to: usize) -> Self {
+        let message =
+            format!("argument `{arg}` is not valid UTF-8 (first bad byte at offset {valid_up_to})");
+        Error::host(kind, Code::FfiInvalidUtf8, message, None, None)
+    }
+
+    /// A panic a host caught (`thr::internal`, kind `internal`): a bug, with its message.
+    pub fn recovered_panic(payload: &(dyn std::any::Any + Send)) -> Self {
+        let what = (payload.downcast_ref::<&str>().copied())
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("unknown panic");
+        let message = format!("internal error (recovered panic): {what}");
+        Error::host(ErrorKind::Internal, Code::Internal, message, None, None)
     }
 
     /// Rules, facts, request, argument or internal.
