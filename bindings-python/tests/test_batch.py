@@ -61,6 +61,11 @@ def test_evaluate_frame_reports_the_bad_row(tour):
     with pytest.raises(thresholds.FactsError) as e:
         tour.evaluate_frame(df)
     assert e.value.row == 1 and e.value.code == "thr::facts::out_of_range"
+    # A float column: NaN is unknown, an infinite value an error (never a silently unknown fact).
+    df = pd.DataFrame({"age_years": [9.0, float("nan"), float("inf")]})
+    with pytest.raises(thresholds.FactsError) as e:
+        tour.evaluate_frame(df)
+    assert e.value.row == 2 and e.value.fact == "age_years" and e.value.code == "thr::facts::wrong_type"
 
 
 def test_evaluate_frame_matches_evaluate_row_by_row(tour):

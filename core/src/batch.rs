@@ -17,8 +17,9 @@ use crate::diag::did_you_mean;
 use crate::diag::{Code, Diagnostic};
 use crate::error::Error;
 use crate::facts::{self, Facts};
+use crate::host::View;
 use crate::ruleset::Ruleset;
-use serde_json::{Number, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -134,20 +135,6 @@ impl Hasher for CellHasher {
 /// A hash map keyed by bit patterns, addresses or codes ([`CellHasher`]).
 pub(crate) type CellMap<K, V> = HashMap<K, V, BuildHasherDefault<CellHasher>>;
 
-/// A number as a fact value, by the one rule every host follows: NaN is unknown, a whole
-/// number within the exactly representable range is that integer, any other finite number stays
-/// fractional (and is then the wrong type for an integer fact).
-fn number_value(f: f64) -> Value {
-    if f.is_nan() {
-        return Value::Null;
-    }
-    if f.fract() == 0.0 && f.abs() < 9.0e15 {
-        #[expect(clippy::cast_possible_truncation, reason = "whole and within i64")]
-        return Value::from(f as i64);
-    }
-    Number::from_f64(f).map_or(Value::Null, Value::Number)
-}
-
 /// One column of a table on its way to a fact: its distinct values in order of first
 /// appearance and, per row, the index of the row's value among them (-1: unknown). Each distinct
 /// value is checked and encoded once, by [`Columns::set_values`].
@@ -158,6 +145,8 @@ pub struct ColumnValues {
     /// Codes by a key the host chose (a bit pattern or an address), and by value JSON text.
     by_key: CellMap<u64, i64>,
     by_text: HashMap<String, i64>,
+    /// The first row holding a value no fact can hold (an infinite float), and what it is.
+    invalid: Option<(usize, String)>,
 }
 
 impl ColumnValues {
@@ -178,15 +167,20 @@ impl ColumnValues {
         c
     }
 
-    /// Little-endian `float64` values, 8 bytes a row ([`number_value`]; NaN is unknown).
+    /// Little-endian `float64` values, 8 bytes a row, by the rule for floats ([`View::float`]:
+    /// NaN is unknown, a whole number is that integer; an infinite one is an error when the
+    /// column is set, naming its row).
     pub fn from_f64_le(bytes: &[u8]) -> ColumnValues {
         let mut c = ColumnValues::with_rows(bytes.len() / 8);
-        for w in words(bytes) {
-            let f = f64::from_bits(w);
-            if f.is_nan() {
-                c.codes.push(-1);
-            } else {
-                c.push_key(w, || number_value(f));
+        for (row, w) in words(bytes).enumerate() {
+            match View::float(f64::from_bits(w)) {
+                View::Number(n) => c.push_key(w, || Value::Number(n)),
+                View::Null => c.codes.push(-1),
+                other => {
+                    c.invalid
+                        .get_or_insert_with(|| (row, other.found().into_owned()));
+                    c.codes.push(-1);
+                }
             }
         }
         c
@@ -325,6 +319,9 @@ impl Columns {
                 Some(name.into()),
             );
             return Err(at(e, None));
+        }
+        if let Some((row, found)) = &values.invalid {
+            return Err(at(crate::host::cannot(found, Some(name)), Some(*row)));
         }
         let table = rs.encode_values(fact, &values.distinct).map_err(|e| {
             let bad = values
@@ -808,10 +805,11 @@ rule r2 { when age < 5 and kind == y then level high because "Young y." }
         a.set_values(&rs, "age", &ints).unwrap();
         b.set_values(&rs, "age", &coded).unwrap();
         assert_eq!(a, b);
-        assert_eq!(number_value(9.0), serde_json::json!(9));
-        assert_eq!(number_value(-0.0), serde_json::json!(0));
-        assert_eq!(number_value(9.5), serde_json::json!(9.5));
-        assert_eq!(number_value(f64::NAN), serde_json::Value::Null);
+        let mut c = rs.columns(3);
+        let inf = ColumnValues::from_f64_le(&le(&[9.0, f64::INFINITY, 2.0], f64::to_le_bytes));
+        let e = c.set_values(&rs, "age", &inf).unwrap_err();
+        assert_eq!((e.error.code(), e.row), ("thr::facts::wrong_type", Some(1)));
+        assert!(e.error.to_string().contains("`inf`"), "{}", e.error);
     }
 
     #[test]

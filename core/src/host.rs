@@ -125,33 +125,37 @@ pub const MAX_HOST_DEPTH: usize = 64;
 /// Unicode, a map key that is not text, nesting past [`MAX_HOST_DEPTH`]); without one, a map's
 /// entries are facts named by their keys.
 pub fn to_json<V: HostValue + ?Sized>(v: &V, fact: Option<&str>) -> Result<Value, Error> {
-    let cannot = |found: String, fact: Option<&str>| {
-        let message = match fact {
-            Some(f) => format!("fact `{f}` cannot be {found}"),
-            None => format!("facts cannot be {found}"),
-        };
-        let help = "give no value (null, None), or leave the fact out, when it is not known";
-        Error::host(
-            ErrorKind::Facts,
-            Code::FactType,
-            message,
-            Some(help.into()),
-            fact.map(str::to_string),
-        )
-    };
     if fact.is_some() || v.view() != View::Map {
-        return json_at(v, 0).map_err(|found| cannot(found, fact));
+        return json_at(v, 0).map_err(|found| cannot(&found, fact));
     }
     let (mut map, mut bad) = (Map::new(), None);
     v.entries(&mut |k, x| match k {
         View::Text(k) => match json_at(x, 1) {
             Ok(j) => drop(map.insert(k.into_owned(), j)),
-            Err(found) => drop(bad.get_or_insert_with(|| cannot(found, Some(&k)))),
+            Err(found) => drop(bad.get_or_insert_with(|| cannot(&found, Some(&k)))),
         },
-        k => drop(bad.get_or_insert_with(|| cannot(format!("a key that is {}", k.found()), None))),
+        k => drop(bad.get_or_insert_with(|| cannot(&format!("a key that is {}", k.found()), None))),
     })
-    .map_err(|found| cannot(found, None))?;
+    .map_err(|found| cannot(&found, None))?;
     bad.map_or(Ok(Value::Object(map)), Err)
+}
+
+/// The error for a value that cannot be JSON, or no fact's value: `thr::facts::wrong_type`,
+/// naming `fact` when there is one.
+pub(crate) fn cannot(found: &str, fact: Option<&str>) -> Error {
+    let message = match fact {
+        Some(f) => format!("fact `{f}` cannot be {found}"),
+        None => format!("facts cannot be {found}"),
+    };
+    let help = "give no value (null, None), or leave the fact out, when it is not known";
+    let fact = fact.map(str::to_string);
+    Error::host(
+        ErrorKind::Facts,
+        Code::FactType,
+        message,
+        Some(help.into()),
+        fact,
+    )
 }
 
 fn json_at<V: HostValue + ?Sized>(v: &V, depth: usize) -> Result<Value, String> {
