@@ -570,8 +570,8 @@ pub unsafe extern "C" fn thr_error_free(e: *mut thr_error) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::convert::infallible;
+    use super::*;
 
     #[test]
     fn a_panic_in_a_body_becomes_thr_panic_with_an_error() {
