@@ -22,13 +22,13 @@ impl HostValue for Obj<'_> {
             return View::Null;
         } else if let Ok(b) = v.cast::<PyBool>() {
             return View::Bool(b.is_true());
+        } else if let Ok(s) = v.cast::<PyString>() {
+            let text = s.to_str().map(|s| View::Text(Cow::Borrowed(s)));
+            return text.unwrap_or_else(|_| View::Other("a string that is not valid text".into()));
         } else if let Ok(i) = v.cast::<PyInt>() {
             return int_view(i);
         } else if let Ok(f) = v.cast::<PyFloat>() {
             return View::float(f.value());
-        } else if let Ok(s) = v.cast::<PyString>() {
-            let text = s.to_str().map(|s| View::Text(Cow::Borrowed(s)));
-            return text.unwrap_or_else(|_| View::Other("a string that is not valid text".into()));
         } else if v.cast::<PyDict>().is_ok() {
             return View::Map;
         }
