@@ -2,7 +2,7 @@
 //! The pure-Python package (`python/thresholds/`) adds file loading and pandas.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple, PyType};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use thresholds::{host, ColumnValues, Decision, Facts, Options, Ruleset};
 
 use crate::errors::{bad_column, Raise, Res};
@@ -33,14 +33,14 @@ struct PyRuleset {
     rs: Ruleset,
 }
 
-/// A facts dict to facts, read and checked by core (every problem reported).
-fn facts_of(rs: &Ruleset, v: &Bound<'_, PyAny>) -> Result<Facts, thresholds::Error> {
-    rs.facts_from_host(&Obj(v.clone()))
-}
-
 /// A Python value as JSON text (core converts it; `fact` names it in errors).
 fn json_text(v: &Bound<'_, PyAny>, fact: Option<&str>) -> Res<String> {
     Ok(host::to_json(&Obj(v.clone()), fact)?.to_string())
+}
+
+/// A facts dict to facts, read and checked by core (every problem reported).
+fn facts_of(rs: &Ruleset, v: &Bound<'_, PyAny>) -> Result<Facts, thresholds::Error> {
+    rs.facts_from_host(&Obj(v.clone()))
 }
 
 #[pymethods]
@@ -153,18 +153,20 @@ impl PyRuleset {
                         .collect::<Result<_, _>>()?;
                     ColumnValues::from_codes_le(distinct, bytes)
                 }
-                other => {
-                    let what = format!("unknown kind `{other}`");
-                    return Err(bad_column(name, &what));
-                }
+                other => return Err(bad_column(name, &format!("unknown kind `{other}`"))),
             };
             cols.set_values(rs, name, &col)
                 .map_err(|e| Raise::Core(e.error, e.row))?;
         }
         let summary = py.detach(|| rs.summarise(&cols, missing, threads));
-        let (levels, pathway_sets, missing_sets) = summary.ids(rs);
-        let tuples = |sets: Vec<Vec<&str>>| -> PyResult<Vec<_>> {
-            sets.into_iter().map(|s| PyTuple::new(py, s)).collect()
+        let (levels, pathways, facts) = summary.ids(rs);
+        let tuples = |sets: &[Vec<u32>], ids: Vec<&str>| -> PyResult<Vec<_>> {
+            // One Python string per id, shared by every tuple holding it.
+            let ids: Vec<_> = ids.into_iter().map(|s| PyString::new(py, s)).collect();
+            let items = |s: &Vec<u32>| -> Vec<_> {
+                s.iter().filter_map(|i| ids.get(*i as usize)).collect()
+            };
+            sets.iter().map(|s| PyTuple::new(py, items(s))).collect()
         };
         let le = |v: &[i32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
         let out = PyDict::new(py);
@@ -172,9 +174,9 @@ impl PyRuleset {
         out.set_item("levels", levels)?;
         out.set_item("status", PyBytes::new(py, &summary.status))?;
         out.set_item("pathways", PyBytes::new(py, &le(&summary.pathways)))?;
-        out.set_item("pathway_sets", tuples(pathway_sets)?)?;
+        out.set_item("pathway_sets", tuples(&summary.pathway_sets, pathways)?)?;
         out.set_item("missing", PyBytes::new(py, &le(&summary.missing)))?;
-        out.set_item("missing_sets", tuples(missing_sets)?)?;
+        out.set_item("missing_sets", tuples(&summary.missing_sets, facts)?)?;
         Ok(out)
     }
 

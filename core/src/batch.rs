@@ -360,27 +360,19 @@ pub struct BatchSummary {
     pub missing_sets: Vec<Vec<u32>>,
 }
 
-/// What a [`BatchSummary`]'s codes stand for, as ids: each level's (lowest first), and each
-/// distinct pathway list's and missing-fact list's.
-pub type IdTables<'a> = (Vec<&'a str>, Vec<Vec<&'a str>>, Vec<Vec<&'a str>>);
+/// What a [`BatchSummary`]'s codes stand for: the level ids (lowest first), the pathway ids
+/// (`pathway_sets` index them) and the fact ids (`missing_sets` index them).
+pub type IdTables<'a> = (Vec<&'a str>, Vec<&'a str>, Vec<&'a str>);
 
 impl BatchSummary {
-    /// The tables the codes index, as ids of `rs` (the rule set that made the summary).
+    /// The ids the codes index, of `rs` (the rule set that made the summary). A host makes each
+    /// id once, and shares it between the distinct lists that hold it.
     pub fn ids<'a>(&self, rs: &'a Ruleset) -> IdTables<'a> {
         let p = rs.program();
-        let named =
-            |sets: &[Vec<u32>], id: &dyn Fn(usize) -> Option<&'a str>| -> Vec<Vec<&'a str>> {
-                let ids = |s: &Vec<u32>| s.iter().filter_map(|i| id(*i as usize)).collect();
-                sets.iter().map(ids).collect()
-            };
         (
             p.levels.iter().map(|l| l.id.as_str()).collect(),
-            named(&self.pathway_sets, &|i| {
-                p.pathways.get(i).map(|x| x.id.as_str())
-            }),
-            named(&self.missing_sets, &|i| {
-                p.facts.get(i).map(|f| f.id.as_str())
-            }),
+            p.pathways.iter().map(|x| x.id.as_str()).collect(),
+            p.facts.iter().map(|f| f.id.as_str()).collect(),
         )
     }
 }
