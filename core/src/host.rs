@@ -125,19 +125,7 @@ pub const MAX_HOST_DEPTH: usize = 64;
 /// Unicode, a map key that is not text, nesting past [`MAX_HOST_DEPTH`]); without one, a map's
 /// entries are facts named by their keys.
 pub fn to_json<V: HostValue + ?Sized>(v: &V, fact: Option<&str>) -> Result<Value, Error> {
-    if fact.is_some() || v.view() != View::Map {
-        return json_at(v, 0).map_err(|found| cannot(&found, fact));
-    }
-    let (mut map, mut bad) = (Map::new(), None);
-    v.entries(&mut |k, x| match k {
-        View::Text(k) => match json_at(x, 1) {
-            Ok(j) => drop(map.insert(k.into_owned(), j)),
-            Err(found) => drop(bad.get_or_insert_with(|| cannot(&found, Some(&k)))),
-        },
-        k => drop(bad.get_or_insert_with(|| cannot(&format!("a key that is {}", k.found()), None))),
-    })
-    .map_err(|found| cannot(&found, None))?;
-    bad.map_or(Ok(Value::Object(map)), Err)
+    json_at(v, 0, fact)
 }
 
 /// The error for a value that cannot be JSON, or no fact's value: `thr::facts::wrong_type`,
@@ -158,35 +146,43 @@ pub(crate) fn cannot(found: &str, fact: Option<&str>) -> Error {
     )
 }
 
-fn json_at<V: HostValue + ?Sized>(v: &V, depth: usize) -> Result<Value, String> {
+fn json_at<V: HostValue + ?Sized>(v: &V, depth: usize, fact: Option<&str>) -> Result<Value, Error> {
     if depth > MAX_HOST_DEPTH {
-        return Err("values nested too deeply".into());
+        return Err(cannot("values nested too deeply", fact));
     }
     let mut bad = None;
-    let value = match v.view() {
-        View::Null => Value::Null,
-        View::Bool(b) => Value::Bool(b),
-        View::Number(n) => Value::Number(n),
-        View::Text(s) => Value::String(s.into_owned()),
-        View::List => {
-            let mut items = Vec::new();
-            v.items(&mut |x| match json_at(x, depth + 1) {
-                Ok(j) => items.push(j),
-                Err(e) => drop(bad.get_or_insert(e)),
-            })?;
-            Value::Array(items)
-        }
-        View::Map => {
-            let mut map = Map::new();
-            v.entries(&mut |k, x| match (k, json_at(x, depth + 1)) {
-                (View::Text(k), Ok(j)) => drop(map.insert(k.into_owned(), j)),
-                (View::Text(_), Err(e)) => drop(bad.get_or_insert(e)),
-                (k, _) => drop(bad.get_or_insert(format!("a key that is {}", k.found()))),
-            })?;
-            Value::Object(map)
-        }
-        View::Other(found) => return Err(found),
-    };
+    let value =
+        match v.view() {
+            View::Null => Value::Null,
+            View::Bool(b) => Value::Bool(b),
+            View::Number(n) => Value::Number(n),
+            View::Text(s) => Value::String(s.into_owned()),
+            View::List => {
+                let mut items = Vec::new();
+                v.items(&mut |x| match json_at(x, depth + 1, fact) {
+                    Ok(j) => items.push(j),
+                    Err(e) => drop(bad.get_or_insert(e)),
+                })
+                .map_err(|why| cannot(&why, fact))?;
+                Value::Array(items)
+            }
+            View::Map => {
+                let mut map = Map::new();
+                v.entries(&mut |k, x| match k {
+                    // Outside any fact, a map's entries are facts named by their keys.
+                    View::Text(k) => match json_at(x, depth + 1, fact.or(Some(&k))) {
+                        Ok(j) => drop(map.insert(k.into_owned(), j)),
+                        Err(e) => drop(bad.get_or_insert(e)),
+                    },
+                    k => drop(bad.get_or_insert_with(|| {
+                        cannot(&format!("a key that is {}", k.found()), fact)
+                    })),
+                })
+                .map_err(|why| cannot(&why, fact))?;
+                Value::Object(map)
+            }
+            View::Other(found) => return Err(cannot(&found, fact)),
+        };
     bad.map_or(Ok(value), Err)
 }
 
